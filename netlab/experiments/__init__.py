@@ -1,0 +1,29 @@
+"""One function per experiment; pages, snippets, the CLI and tests all call these."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from netlab.experiments.handshake import HandshakeResult, handshake
+
+__all__ = ["EXPERIMENTS", "Experiment", "handshake", "HandshakeResult"]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """An entry of the CLI's list."""
+
+    name: str
+    summary: str
+    run: Callable[[], Any]
+
+
+EXPERIMENTS = {
+    e.name: e
+    for e in [
+        Experiment("handshake", "TCP three-way handshake, states between segments, RST, "
+                   "unanswered SYN", handshake),
+    ]
+}

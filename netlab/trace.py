@@ -1,0 +1,216 @@
+"""Trace: the TCP segments of an experiment, merged from one or more captures.
+
+A segment captured on the sender's interface and again on the receiver's becomes one
+:class:`~netlab.decode.Segment` with both times, so a ladder diagram can draw it leaving one
+host and arriving at the other. Segments are grouped into :class:`Connection` objects, which
+number sequence and acknowledgment numbers relative to each side's initial sequence number
+(ISN), the way Wireshark does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from netlab.capture import Frame, write_pcap
+from netlab.decode import Observation, Segment, dissect
+
+if TYPE_CHECKING:
+    from netlab.views.ladder import Ladder, StateSample
+    from netlab.views.table import Table
+
+__all__ = ["Trace", "Connection", "Endpoint"]
+
+Endpoint = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The segments of one TCP connection (one pair of endpoints), in trace order."""
+
+    segments: tuple[Segment, ...]
+    client: Endpoint
+    """The side that sent the first SYN (or, without a SYN, the first segment)."""
+    server: Endpoint
+
+    @cached_property
+    def isn(self) -> dict[Endpoint, int]:
+        """Each side's base sequence number: the seq of its SYN, or of its first segment."""
+        bases: dict[Endpoint, int] = {}
+        for seg in self.segments:
+            if seg.has("SYN"):
+                bases.setdefault((seg.src, seg.sport), seg.seq)
+        for seg in self.segments:
+            bases.setdefault((seg.src, seg.sport), seg.seq)
+        return bases
+
+    def is_from_client(self, seg: Segment) -> bool:
+        return (seg.src, seg.sport) == self.client
+
+    def relative_seq(self, seg: Segment) -> int:
+        """Sequence number relative to the sender's ISN (modulo 2**32, RFC 9293 §3.4)."""
+        return (seg.seq - self.isn[(seg.src, seg.sport)]) % 2**32
+
+    def relative_ack(self, seg: Segment) -> int | None:
+        """Acknowledgment number relative to the receiver's ISN; None if ACK is not set."""
+        if not seg.has("ACK"):
+            return None
+        base = self.isn.get((seg.dst, seg.dport))
+        return None if base is None else (seg.ack - base) % 2**32
+
+    def syn(self) -> Segment:
+        """The client's (first) SYN.
+
+        Raises:
+            LookupError: if the connection has no SYN.
+        """
+        for s in self.segments:
+            if s.has("SYN") and not s.has("ACK"):
+                return s
+        raise LookupError("no SYN in this connection")
+
+    def handshake(self) -> tuple[Segment, Segment, Segment]:
+        """The SYN, SYN-ACK and ACK that opened this connection.
+
+        Raises:
+            LookupError: if the trace does not hold a complete three-way handshake.
+        """
+        syn = next((s for s in self.segments if s.has("SYN") and not s.has("ACK")), None)
+        synack = next((s for s in self.segments if s.has("SYN", "ACK")), None)
+        if syn is None or synack is None:
+            raise LookupError("no SYN and SYN-ACK in this connection")
+        ack = next(
+            (s for s in self.segments
+             if s.number > synack.number and self.is_from_client(s) and s.has("ACK")
+             and not s.has("SYN")),
+            None,
+        )
+        if ack is None:
+            raise LookupError("the client never acknowledged the SYN-ACK")
+        return syn, synack, ack
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Segments merged from captures, with the names of the hosts that own the addresses."""
+
+    segments: tuple[Segment, ...]
+    names: Mapping[str, str] = field(default_factory=dict)
+    frames: Mapping[str, tuple[Frame, ...]] = field(default_factory=dict)
+    """The raw frames of each capture, by host name (for pcap files)."""
+
+    @classmethod
+    def from_frames(cls, captures: Iterable[Sequence[Frame]],
+                    names: Mapping[str, str] | None = None) -> Trace:
+        """Build a trace from the frames of one or more captures.
+
+        A segment seen leaving one host and arriving at another is merged into one
+        :class:`Segment`; an arrival is paired with the latest earlier departure of an
+        identical segment, so a retransmission is not confused with its original.
+        """
+        frames: dict[str, tuple[Frame, ...]] = {}
+        observations: list[Observation] = []
+        for capture in captures:
+            capture = tuple(capture)
+            if capture:
+                frames[capture[0].host] = capture
+            for f in capture:
+                obs = dissect(f.data, timestamp_ns=f.timestamp_ns, outgoing=f.outgoing, host=f.host)
+                if obs is not None:
+                    observations.append(obs)
+        observations.sort(key=lambda o: o.timestamp_ns)
+
+        pending: dict[tuple[object, ...], list[int]] = {}  # key → unpaired departures
+        merged: list[dict[str, object]] = []
+        for obs in observations:
+            key = obs.key()
+            if obs.outgoing:
+                merged.append({"obs": obs, "sent": obs.timestamp_ns, "received": None})
+                pending.setdefault(key, []).append(len(merged) - 1)
+            elif pending.get(key):
+                merged[pending[key].pop()]["received"] = obs.timestamp_ns
+            else:
+                merged.append({"obs": obs, "sent": None, "received": obs.timestamp_ns})
+
+        def first_seen(m: dict[str, object]) -> int:
+            t = m["sent"] if m["sent"] is not None else m["received"]
+            assert isinstance(t, int)
+            return t
+
+        merged.sort(key=first_seen)
+        segments = []
+        for number, m in enumerate(merged, start=1):
+            o = m["obs"]
+            assert isinstance(o, Observation)
+            segments.append(Segment(
+                number=number, src=o.src, sport=o.sport, dst=o.dst, dport=o.dport,
+                flags=o.flags, seq=o.seq, ack=o.ack, window=o.window, options=o.options,
+                payload=o.payload, sent_ns=m["sent"],  # type: ignore[arg-type]
+                received_ns=m["received"], frame=o.frame,  # type: ignore[arg-type]
+            ))
+        return cls(tuple(segments), dict(names or {}), frames)
+
+    @property
+    def start_ns(self) -> int:
+        """Time of the first segment (the zero of every relative time)."""
+        return self.segments[0].time_ns if self.segments else 0
+
+    def name(self, address: str) -> str:
+        """The host name for an address, or the address itself."""
+        return self.names.get(address, address)
+
+    def connections(self) -> tuple[Connection, ...]:
+        """Connections in the order their first segment appears."""
+        groups: dict[frozenset[Endpoint], list[Segment]] = {}
+        for seg in self.segments:
+            groups.setdefault(frozenset({(seg.src, seg.sport), (seg.dst, seg.dport)}), []).append(seg)
+        result = []
+        for segs in groups.values():
+            first = next((s for s in segs if s.has("SYN") and not s.has("ACK")), segs[0])
+            client, server = (first.src, first.sport), (first.dst, first.dport)
+            result.append(Connection(tuple(segs), client, server))
+        return tuple(result)
+
+    def connection(self, *, port: int | None = None) -> Connection:
+        """The one connection that uses ``port`` (either side); the only one if no port."""
+        found = [c for c in self.connections()
+                 if port is None or port in (c.client[1], c.server[1])]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} connections match port={port}")
+        return found[0]
+
+    def only(self, connection: Connection) -> Trace:
+        """A trace restricted to one connection."""
+        wanted = {s.number for s in connection.segments}
+        return Trace(tuple(s for s in self.segments if s.number in wanted), self.names, self.frames)
+
+    def table(self, *, absolute: bool = True, options: bool = True) -> Table:
+        """The segments as a table (see :class:`netlab.views.table.Table`)."""
+        from netlab.views.table import Table
+
+        return Table(self, absolute=absolute, options=options)
+
+    def ladder(self, states: Sequence[StateSample] = (), *, title: str = "") -> Ladder:
+        """A ladder (sequence) diagram of the segments, with kernel states if given."""
+        from netlab.views.ladder import Ladder
+
+        return Ladder(self, states=tuple(states), title=title)
+
+    def write_pcap(self, path: str | os.PathLike[str], *, host: str | None = None) -> Path:
+        """Save what the capture on ``host`` saw (the first capture by default) as pcap."""
+        if host is None:
+            host = next(iter(self.frames), "")
+        return write_pcap(path, list(self.frames.get(host, ())))
+
+    def __len__(self) -> int:
+        return len(self.segments)
+
+    def __str__(self) -> str:
+        return str(self.table())
+
+    def _repr_html_(self) -> str:
+        return self.table()._repr_html_()

@@ -1,0 +1,214 @@
+"""A ladder (sequence) diagram of a trace, drawn as SVG from the captured segments.
+
+One vertical lane per host, one arrow per segment from the sender's lane to the receiver's.
+The vertical axis is the order of events, not a time scale: a departure, an arrival or a
+kernel state sample each take one step down, in the order of their timestamps. So an arrow
+is slanted when something happened while the segment was in flight, and the kernel states
+(labels on the lanes) sit exactly where they were read between segments.
+
+A segment captured leaving its sender but never arriving at a receiver that was also
+captured is drawn stopping short, with a cross: it was lost on the way.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from netlab.decode import Segment, option_text
+from netlab.states import StateSample
+
+if TYPE_CHECKING:
+    from netlab.trace import Trace
+
+__all__ = ["Ladder", "StateSample"]
+
+WIDTH = 700
+LANE_X = (190, 590)
+TOP = 70
+ROW = 34
+_ids = itertools.count(1)
+
+# Arrow colour by the most telling flag (readable on light and dark backgrounds).
+_COLOURS = (("RST", "#d9480f"), ("SYN", "#1c7ed6"), ("FIN", "#9c36b5"))
+_DATA = "#2f9e44"
+_PLAIN = "#868e96"
+
+
+def _colour(seg: Segment) -> str:
+    for flag, colour in _COLOURS:
+        if seg.has(flag):
+            return colour
+    return _DATA if seg.length else _PLAIN
+
+
+@dataclass(frozen=True)
+class _Arrow:
+    seg: Segment
+    start: float  # rank of departure
+    end: float  # rank of arrival
+    lost: bool
+
+
+class Ladder:
+    """The ladder diagram of ``trace``; shows itself inline in Jupyter and on pages.
+
+    Args:
+        trace: the segments (use :meth:`Trace.only` to draw one connection).
+        states: kernel state samples to draw on the lanes (a label where the state changes).
+        title: a caption, also used as the accessible name of the image.
+    """
+
+    def __init__(self, trace: Trace, *, states: Sequence[StateSample] = (), title: str = "") -> None:
+        self.trace = trace
+        self.states = tuple(states)
+        self.title = title
+        self.lanes = self._lanes()
+
+    def _lanes(self) -> tuple[str, str]:
+        conns = self.trace.connections()
+        if conns:
+            c = conns[0]
+            return self.trace.name(c.client[0]), self.trace.name(c.server[0])
+        hosts = list(dict.fromkeys(s.host for s in self.states))
+        return (hosts + ["", ""])[0], (hosts + ["", ""])[1]
+
+    def _layout(self) -> tuple[list[_Arrow], list[tuple[float, StateSample]], float]:
+        captured = set(self.trace.frames)
+        events: list[tuple[int, int, str, object]] = []
+        for i, seg in enumerate(self.trace.segments):
+            if seg.sent_ns is not None:
+                events.append((seg.sent_ns, 0, "dep", i))
+            if seg.received_ns is not None:
+                events.append((seg.received_ns, 0, "arr", i))
+        for s in self.states:
+            events.append((s.timestamp_ns, 1, "state", s))
+        events.sort(key=lambda e: (e[0], e[1]))
+        dep: dict[int, float] = {}
+        arr: dict[int, float] = {}
+        samples: list[tuple[float, StateSample]] = []
+        rank = 0.0
+        for _, _, kind, item in events:
+            rank += 1
+            if kind == "dep":
+                dep[item] = rank  # type: ignore[index]
+            elif kind == "arr":
+                arr[item] = rank  # type: ignore[index]
+            else:
+                samples.append((rank, item))  # type: ignore[arg-type]
+        arrows = []
+        for i, seg in enumerate(self.trace.segments):
+            receiver = self.trace.name(seg.dst)
+            lost = i not in arr and receiver in captured
+            start = dep.get(i, arr.get(i, 0.0) - 0.8)
+            end = arr.get(i, start + 0.8)
+            arrows.append(_Arrow(seg, start, end, lost))
+        return arrows, samples, rank
+
+    def _x(self, host: str) -> int:
+        return LANE_X[0] if host == self.lanes[0] else LANE_X[1]
+
+    def svg(self) -> str:
+        """The diagram as a standalone ``<svg>`` element."""
+        uid = next(_ids)
+        arrows, samples, rows = self._layout()
+        height = int(TOP + (rows + 1) * ROW + 10)
+        out = [
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="netlab-ladder" role="img" '
+            f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
+            f'aria-labelledby="ladder{uid}-title ladder{uid}-desc" '
+            f'font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" '
+            f'font-size="12" fill="currentColor">',
+            f'<title id="ladder{uid}-title">{html.escape(self.title or "Ladder diagram")}</title>',
+            f'<desc id="ladder{uid}-desc">{html.escape(self.describe())}</desc>',
+        ]
+        names = self.trace.names
+        for host, x in zip(self.lanes, LANE_X):
+            addr = next((a for a, n in names.items() if n == host), "")
+            out.append(f'<text x="{x}" y="22" text-anchor="middle" font-weight="bold" '
+                       f'font-size="14">{html.escape(host)}</text>')
+            out.append(f'<text x="{x}" y="40" text-anchor="middle" opacity="0.7">'
+                       f'{html.escape(addr)}</text>')
+            out.append(f'<line x1="{x}" y1="50" x2="{x}" y2="{height - 8}" stroke="currentColor" '
+                       f'stroke-opacity="0.35" stroke-width="2"/>')
+        t0 = self.trace.start_ns
+        for a in arrows:
+            out.append(self._arrow(a, t0))
+        last: dict[str, object] = {}
+        for rank, s in samples:
+            if last.get(s.host) == s.state:
+                continue
+            last[s.host] = s.state
+            x, y = self._x(s.host), TOP + rank * ROW
+            label = s.state.name
+            w = 8 * len(label) + 14
+            out.append(
+                f'<g class="state"><title>{html.escape(s.host)}: {label}'
+                f'{" — " + html.escape(s.note) if s.note else ""}</title>'
+                f'<rect x="{x - w / 2}" y="{y - 11}" width="{w}" height="20" rx="6" '
+                f'fill="#fff3bf" stroke="#e67700"/>'
+                f'<text x="{x}" y="{y + 4}" text-anchor="middle" fill="#5c3c00">{label}</text></g>'
+            )
+        out.append("</svg>")
+        return "".join(out)
+
+    def _arrow(self, a: _Arrow, t0: int) -> str:
+        seg = a.seg
+        x1, x2 = self._x(self.trace.name(seg.src)), self._x(self.trace.name(seg.dst))
+        y1, y2 = TOP + a.start * ROW, TOP + a.end * ROW
+        if a.lost:
+            x2, y2 = x1 + (x2 - x1) * 0.6, y1 + (y2 - y1) * 0.6
+        colour = _colour(seg)
+        conn = next(c for c in self.trace.connections() if seg in c.segments)
+        rel_ack = conn.relative_ack(seg)
+        label = f"{seg.flags_text}  seq={conn.relative_seq(seg)}"
+        if rel_ack is not None:
+            label += f" ack={rel_ack}"
+        if seg.length:
+            label += f" len={seg.length}"
+        detail = f"raw seq={seg.seq}" + (f" ack={seg.ack}" if seg.has("ACK") else "")
+        tip = (f"#{seg.number} {self.trace.name(seg.src)}:{seg.sport} → "
+               f"{self.trace.name(seg.dst)}:{seg.dport} [{seg.flags_text}] {detail} "
+               f"win={seg.window} len={seg.length} {option_text(seg.options)}")
+        mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+        d = 1 if x2 > x1 else -1
+        head = f"{x2},{y2} {x2 - 10 * d},{y2 - 5} {x2 - 10 * d},{y2 + 5}"
+        parts = [
+            f'<g class="segment" data-segment="{seg.number}" tabindex="0">'
+            f"<title>{html.escape(tip)}</title>",
+            f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{colour}" stroke-width="2"/>',
+        ]
+        if a.lost:
+            parts.append(f'<path d="M{x2 - 6},{y2 - 6}l12,12m0,-12l-12,12" stroke="{colour}" '
+                         f'stroke-width="2.5"/>')
+        else:
+            parts.append(f'<polygon points="{head}" fill="{colour}"/>')
+        parts.append(f'<text x="{mx}" y="{my - 6}" text-anchor="middle">'
+                     f'{html.escape(label)}</text>')
+        parts.append(f'<text x="{mx}" y="{my + 14}" text-anchor="middle" font-size="10" '
+                     f'opacity="0.65">{html.escape(detail)}</text>')
+        time_ms = (seg.time_ns - t0) / 1e6
+        parts.append(f'<text x="8" y="{y1 + 4}" font-size="10" opacity="0.6">'
+                     f'{time_ms:.3f} ms</text>')
+        parts.append("</g>")
+        return "".join(parts)
+
+    def describe(self) -> str:
+        """A text alternative: the segments and state changes in words."""
+        parts = []
+        for seg in self.trace.segments:
+            conn = next(c for c in self.trace.connections() if seg in c.segments)
+            parts.append(f"{self.trace.name(seg.src)} to {self.trace.name(seg.dst)}: "
+                         f"{seg.flags_text} seq={conn.relative_seq(seg)}"
+                         + (f" ack={conn.relative_ack(seg)}" if seg.has("ACK") else ""))
+        return "; ".join(parts) + "."
+
+    def _repr_html_(self) -> str:
+        caption = f"<figcaption>{html.escape(self.title)}</figcaption>" if self.title else ""
+        return f'<figure class="netlab-figure">{self.svg()}{caption}</figure>'
+
+    def _repr_svg_(self) -> str:
+        return self.svg()

@@ -1,0 +1,123 @@
+"""A trace as a table: stable text for terminals and doctests, HTML for pages."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+from netlab.decode import Segment, option_text
+
+if TYPE_CHECKING:
+    from netlab.trace import Connection, Trace
+
+__all__ = ["Table", "Grid"]
+
+_RIGHT = {"#", "time (ms)", "seq", "ack", "len", "win", "raw seq", "raw ack"}
+
+
+class Grid:
+    """Rows of text cells with a header row, shown as aligned text or as an HTML table.
+
+    >>> print(Grid([["option", "value"], ["MSS", "1460"], ["WS", "7"]], right={"value"}))
+    option  value
+    MSS      1460
+    WS          7
+    """
+
+    def __init__(self, rows: list[list[str]], *, right: set[str] | frozenset[str] = frozenset()
+                 ) -> None:
+        self.columns, *self._body = rows
+        self.right = right
+
+    @property
+    def rows(self) -> list[list[str]]:
+        return self._body
+
+    def _row_attrs(self, index: int) -> str:
+        return ""
+
+    def __str__(self) -> str:
+        rows = [self.columns, *self.rows]
+        widths = [max(len(r[i]) for r in rows) for i in range(len(self.columns))]
+        lines = []
+        for r in rows:
+            cells = [
+                c.rjust(w) if name in self.right else c.ljust(w)
+                for c, w, name in zip(r, widths, self.columns)
+            ]
+            lines.append("  ".join(cells).rstrip())
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in self.columns)
+        body = []
+        for i, row in enumerate(self.rows):
+            cells = "".join(
+                f'<td class="{"num" if name in self.right else "txt"}">{html.escape(c)}</td>'
+                for c, name in zip(row, self.columns)
+            )
+            body.append(f"<tr{self._row_attrs(i)}>{cells}</tr>")
+        return (
+            '<div class="netlab-table-wrap"><table class="netlab-table">'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        )
+
+
+class Table(Grid):
+    """One row per segment: time, direction, flags, relative seq/ack, length, window, options.
+
+    Args:
+        trace: the segments to show.
+        absolute: add the raw (absolute) sequence and acknowledgment numbers, which are
+            random from run to run (RFC 9293 §3.4.1) and so left out of doctests.
+        options: add the TCP options column.
+    """
+
+    def __init__(self, trace: Trace, *, absolute: bool = True, options: bool = True) -> None:
+        self.trace = trace
+        self.absolute = absolute
+        self.options = options
+        self.right = _RIGHT
+        self.columns = ["#", "time (ms)", "direction", "flags", "seq", "ack", "len", "win"]
+        if absolute:
+            self.columns += ["raw seq", "raw ack"]
+        if options:
+            self.columns.append("options")
+
+    def _connection(self, seg: Segment, conns: tuple[Connection, ...]) -> Connection:
+        return next(c for c in conns if seg in c.segments)
+
+    @property
+    def rows(self) -> list[list[str]]:
+        """The cells of the table, as text."""
+        conns = self.trace.connections()
+        many = len(conns) > 1
+        rows = []
+        for seg in self.trace.segments:
+            conn = self._connection(seg, conns)
+            src, dst = self.trace.name(seg.src), self.trace.name(seg.dst)
+            if many:
+                src, dst = f"{src}:{seg.sport}", f"{dst}:{seg.dport}"
+            rel_ack = conn.relative_ack(seg)
+            row = [
+                str(seg.number),
+                f"{(seg.time_ns - self.trace.start_ns) / 1e6:.3f}",
+                f"{src} → {dst}",
+                seg.flags_text,
+                str(conn.relative_seq(seg)),
+                "-" if rel_ack is None else str(rel_ack),
+                str(seg.length),
+                str(seg.window),
+            ]
+            if self.absolute:
+                row += [str(seg.seq), str(seg.ack) if seg.has("ACK") else "-"]
+            if self.options:
+                row.append(option_text(seg.options))
+            rows.append(row)
+        return rows
+
+    def _row_attrs(self, index: int) -> str:
+        return f' data-segment="{self.trace.segments[index].number}"'
