@@ -19,9 +19,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netlab.errors import CaptureError, PrivilegeError
-from netlab.lab.netns import Namespace
+
+if TYPE_CHECKING:
+    from netlab.lab.netns import Namespace
 
 __all__ = ["Frame", "Capture", "write_pcap", "read_pcap"]
 

@@ -7,6 +7,10 @@ without the right privilege sees one sentence, not a traceback from deep inside.
 
 from __future__ import annotations
 
+import shlex
+import subprocess
+import sys
+
 __all__ = [
     "NetlabError",
     "PrivilegeError",
@@ -14,6 +18,7 @@ __all__ = [
     "ExperimentError",
     "CaptureError",
     "LabError",
+    "userns_available",
 ]
 
 
@@ -25,12 +30,31 @@ class PrivilegeError(NetlabError):
     """The experiment needs a capability the process does not have."""
 
     def __init__(self, what: str) -> None:
+        command = shlex.join(sys.orig_argv) if sys.orig_argv else "python ..."
+        if userns_available():
+            alternative = (f"or, since this system allows unprivileged user namespaces, "
+                           f"inside one: `unshare -rn {command}`")
+        else:
+            alternative = ("(unprivileged user namespaces, `unshare -rn`, are not allowed on "
+                           "this system)")
         super().__init__(
-            f"{what} needs CAP_NET_ADMIN and CAP_NET_RAW (netlab creates its own network "
-            "namespaces and captures packets in them). Run it as root, e.g. "
-            "`sudo python ...`, or, where your distribution allows unprivileged user "
-            "namespaces, inside one: `unshare -rn python ...`."
+            f"{what} needs CAP_NET_ADMIN and CAP_NET_RAW: netlab makes private network "
+            f"namespaces and captures packets in them. Run it as root: `sudo {command}`, "
+            f"{alternative}."
         )
+
+
+def userns_available() -> bool:
+    """True if an unprivileged user may make a user + network namespace (``unshare -rn``).
+
+    Checked in a child process: ``CLONE_NEWUSER`` is refused to a multithreaded process, and
+    the distribution's policy (sysctls, AppArmor) decides the rest.
+    """
+    try:
+        done = subprocess.run(["unshare", "-rn", "true"], capture_output=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
 
 
 class MissingToolError(NetlabError):

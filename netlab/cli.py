@@ -1,0 +1,67 @@
+"""The ``netlab`` command: list the experiments, run one, save its capture.
+
+Exit status: 0 when every fact the experiment checks holds, 1 when one does not (or the
+network misbehaved), 2 for a usage error, 77 when privileges are missing (``EX_NOPERM``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from netlab.errors import NetlabError, PrivilegeError
+
+__all__ = ["main"]
+
+EX_NOPERM = 77
+
+
+def _parser() -> argparse.ArgumentParser:
+    from netlab.experiments import EXPERIMENTS
+
+    parser = argparse.ArgumentParser(
+        prog="netlab",
+        description="Run real TCP/IP experiments in private network namespaces.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("list", help="list the experiments")
+    run = sub.add_parser("run", help="run an experiment and print what it observed")
+    run.add_argument("experiment", choices=sorted(EXPERIMENTS), metavar="EXPERIMENT",
+                     help="one of: " + ", ".join(sorted(EXPERIMENTS)))
+    run.add_argument("--pcap", metavar="FILE",
+                     help="also save the capture (client side) as a pcap file for Wireshark")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``netlab`` console script."""
+    from netlab.experiments import EXPERIMENTS
+
+    args = _parser().parse_args(argv)
+    if args.command == "list":
+        width = max(map(len, EXPERIMENTS))
+        for e in EXPERIMENTS.values():
+            print(f"{e.name.ljust(width)}  {e.summary}")
+        return 0
+    try:
+        result = EXPERIMENTS[args.experiment].run()
+    except PrivilegeError as exc:
+        print(f"netlab: {exc}", file=sys.stderr)
+        return EX_NOPERM
+    except NetlabError as exc:
+        print(f"netlab: {exc}", file=sys.stderr)
+        return 1
+    print(result.report())
+    if args.pcap:
+        try:
+            path = result.trace.write_pcap(args.pcap, host=result.pcap_host)
+        except OSError as exc:
+            print(f"netlab: cannot write {args.pcap}: {exc.strerror}", file=sys.stderr)
+            return 1
+        print(f"\ncapture saved to {path} (open it with Wireshark or tshark -r)")
+    return 0 if all(f.holds for f in result.facts()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
