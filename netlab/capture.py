@@ -54,7 +54,7 @@ class Frame:
 class Capture:
     """Capture every frame on ``ifname`` inside namespace ``ns``.
 
-    Use it as a context manager around the experiment; :attr:`frames` holds the result::
+    Use it as a context manager around the experiment; ``frames`` holds the result::
 
         with Capture(ns, "eth0", host="client") as cap:
             ...  # traffic

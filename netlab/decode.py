@@ -12,6 +12,7 @@ from typing import Any
 from scapy.layers.inet import IP, TCP
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import Ether
+from scapy.packet import Padding
 
 __all__ = ["Segment", "Observation", "dissect", "FLAG_BITS", "option_text"]
 
@@ -168,6 +169,10 @@ def dissect(frame: bytes, *, timestamp_ns: int, outgoing: bool, host: str) -> Ob
         elif kind == "SACK":
             value = tuple(int(v) for v in value)
         options.append((kind, value))
+    payload = bytes(tcp.payload)
+    padding = tcp.getlayer(Padding)  # Ethernet's minimum frame size, beyond the IP length
+    if padding is not None:
+        payload = payload[: len(payload) - len(bytes(padding))]
     return Observation(
         src=str(ip.src),
         sport=int(tcp.sport),
@@ -178,7 +183,7 @@ def dissect(frame: bytes, *, timestamp_ns: int, outgoing: bool, host: str) -> Ob
         ack=int(tcp.ack),
         window=int(tcp.window),
         options=tuple(options),
-        payload=bytes(tcp.payload),
+        payload=payload,
         ip_id=int(ip.id) if isinstance(ip, IP) else int(getattr(ip, "fl", 0)),
         timestamp_ns=timestamp_ns,
         outgoing=outgoing,

@@ -37,7 +37,7 @@ class SocketEntry:
     state: TcpState
     tx_queue: int
     rx_queue: int
-    """For a LISTEN socket: connections waiting in the accept queue."""
+    """Receive queue; for a LISTEN socket, the connections waiting in the accept queue."""
 
 
 def _address(field: str) -> tuple[str, int]:

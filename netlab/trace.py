@@ -18,13 +18,16 @@ from typing import TYPE_CHECKING
 
 from netlab.capture import Frame, write_pcap
 from netlab.decode import Observation, Segment, dissect
+from netlab.i18n import tr
 
 if TYPE_CHECKING:
+    from netlab.views.download import Download
     from netlab.views.ladder import Ladder, StateSample
     from netlab.views.table import Table
 
 __all__ = ["Trace", "Connection", "Endpoint"]
 
+#: One end of a connection, as an (IP address, port) pair.
 Endpoint = tuple[str, int]
 
 
@@ -39,13 +42,21 @@ class Connection:
 
     @cached_property
     def isn(self) -> dict[Endpoint, int]:
-        """Each side's base sequence number: the seq of its SYN, or of its first segment."""
+        """Each side's base sequence number, chosen as Wireshark chooses it.
+
+        The seq of the side's SYN. For a side whose SYN was not captured, one less than the
+        first number seen for it (the seq of its first segment, or the ack of the first
+        segment acknowledging it), so its first byte is numbered 1, as if its SYN had been
+        seen: an RST answering a refused SYN carries seq 0 and is shown as seq 1.
+        """
         bases: dict[Endpoint, int] = {}
         for seg in self.segments:
             if seg.has("SYN"):
                 bases.setdefault((seg.src, seg.sport), seg.seq)
         for seg in self.segments:
-            bases.setdefault((seg.src, seg.sport), seg.seq)
+            bases.setdefault((seg.src, seg.sport), (seg.seq - 1) % 2**32)
+            if seg.has("ACK"):
+                bases.setdefault((seg.dst, seg.dport), (seg.ack - 1) % 2**32)
         return bases
 
     def is_from_client(self, seg: Segment) -> bool:
@@ -205,6 +216,20 @@ class Trace:
         if host is None:
             host = next(iter(self.frames), "")
         return write_pcap(path, list(self.frames.get(host, ())))
+
+    def pcap_download(self, filename: str, *, host: str | None = None) -> Download:
+        """The pcap of ``host``'s capture as a download link for a page."""
+        import tempfile
+
+        from netlab.views.download import Download
+
+        if host is None:
+            host = next(iter(self.frames), "")
+        with tempfile.TemporaryDirectory() as tmp:
+            data = self.write_pcap(Path(tmp) / filename, host=host).read_bytes()
+        frames = len(self.frames.get(host, ()))
+        summary = tr("{frames} frames captured on {host}").format(frames=frames, host=host)
+        return Download(filename, data, "application/vnd.tcpdump.pcap", summary)
 
     def __len__(self) -> int:
         return len(self.segments)

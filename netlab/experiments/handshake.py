@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
+from netlab.i18n import tr
 from netlab.lab import Host, Lab
 from netlab.states import StateSample, socket_state
 from netlab.tcpstates import TcpState
@@ -58,26 +59,27 @@ class Negotiation:
     """What the SYN and the SYN-ACK agree on through their options (RFC 9293 §3.2, RFC 7323)."""
 
     mss: tuple[int | None, int | None]
-    """Each side's maximum segment size: what it is willing to receive."""
+    """Each side's maximum segment size, the largest payload it is willing to receive."""
     window_scale: tuple[int | None, int | None]
     """Each side's window scale shift; used only if both sides send it (RFC 7323 §2.2)."""
     sack: bool
-    """Selective acknowledgments: both sent SACK_PERM (RFC 2018)."""
+    """Selective acknowledgments are on (RFC 2018), both sides sent SACK_PERM."""
     timestamps: bool
     """Both sent the timestamps option (RFC 7323 §3)."""
 
     def grid(self) -> Grid:
         """The negotiation as a table: option, client's value, server's value, in effect."""
         c_ws, s_ws = self.window_scale
+        yes, no = tr("yes"), tr("no")
         scaling = c_ws is not None and s_ws is not None
         return Grid([
-            ["option", "client (SYN)", "server (SYN-ACK)", "in effect"],
-            ["MSS", str(self.mss[0]), str(self.mss[1]), "each side's own value"],
-            ["window scale", str(c_ws), str(s_ws), "yes" if scaling else "no"],
-            ["SACK permitted", *(["yes", "yes"] if self.sack else ["?", "?"]),
-             "yes" if self.sack else "no"],
-            ["timestamps", *(["yes", "yes"] if self.timestamps else ["?", "?"]),
-             "yes" if self.timestamps else "no"],
+            [tr("option"), tr("client (SYN)"), tr("server (SYN-ACK)"), tr("in effect")],
+            ["MSS", str(self.mss[0]), str(self.mss[1]), tr("each side's own value")],
+            [tr("window scale"), str(c_ws), str(s_ws), yes if scaling else no],
+            [tr("SACK permitted"), *([yes, yes] if self.sack else ["?", "?"]),
+             yes if self.sack else no],
+            [tr("timestamps"), *([yes, yes] if self.timestamps else ["?", "?"]),
+             yes if self.timestamps else no],
         ])
 
     def __str__(self) -> str:
@@ -151,7 +153,7 @@ class HandshakeResult:
     def ladder(self) -> Ladder:
         """The handshake as a ladder diagram, with both sides' kernel states."""
         return self.trace.only(self.connection).ladder(
-            self.states(), title="TCP three-way handshake, captured on client and server")
+            self.states(), title=tr("TCP three-way handshake, captured on client and server"))
 
     def negotiation(self) -> Negotiation:
         syn, synack, _ = self.segments
@@ -165,10 +167,10 @@ class HandshakeResult:
 
     def snapshot_table(self) -> Grid:
         """Both kernels' states at each moment, as a table."""
-        rows = [["moment", "client", "server", "accept queue"]]
-        rows += [[s.moment, s.client.name, s.server.name, str(s.accept_queue)]
+        rows = [[tr("moment"), tr("client"), tr("server"), tr("accept queue")]]
+        rows += [[tr(s.moment), s.client.name, s.server.name, str(s.accept_queue)]
                  for s in self.snapshots]
-        return Grid(rows, right={"accept queue"})
+        return Grid(rows, right={tr("accept queue")})
 
     def retransmission_delay(self) -> float:
         """Seconds between the unanswered SYN and its first retransmission."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -57,7 +58,7 @@ class Ladder:
     """The ladder diagram of ``trace``; shows itself inline in Jupyter and on pages.
 
     Args:
-        trace: the segments (use :meth:`Trace.only` to draw one connection).
+        trace: the segments (use :meth:`netlab.trace.Trace.only` to draw one connection).
         states: kernel state samples to draw on the lanes (a label where the state changes).
         title: a caption, also used as the accessible name of the image.
     """
@@ -76,6 +77,16 @@ class Ladder:
         hosts = list(dict.fromkeys(s.host for s in self.states))
         return (hosts + ["", ""])[0], (hosts + ["", ""])[1]
 
+    def _changes(self) -> list[StateSample]:
+        """The samples that show a new state for their host (the others draw nothing)."""
+        last: dict[str, object] = {}
+        out = []
+        for s in sorted(self.states, key=lambda s: s.timestamp_ns):
+            if last.get(s.host) != s.state:
+                last[s.host] = s.state
+                out.append(s)
+        return out
+
     def _layout(self) -> tuple[list[_Arrow], list[tuple[float, StateSample]], float]:
         captured = set(self.trace.frames)
         events: list[tuple[int, int, str, object]] = []
@@ -84,15 +95,18 @@ class Ladder:
                 events.append((seg.sent_ns, 0, "dep", i))
             if seg.received_ns is not None:
                 events.append((seg.received_ns, 0, "arr", i))
-        for s in self.states:
+        for s in self._changes():
             events.append((s.timestamp_ns, 1, "state", s))
         events.sort(key=lambda e: (e[0], e[1]))
         dep: dict[int, float] = {}
         arr: dict[int, float] = {}
         samples: list[tuple[float, StateSample]] = []
         rank = 0.0
-        for _, _, kind, item in events:
-            rank += 1
+        previous: tuple[int, str] | None = None
+        for t, _, kind, item in events:
+            if not (kind == "state" and previous == (t, "state")):
+                rank += 1  # samples read at the same moment share a row
+            previous = (t, kind)
             if kind == "dep":
                 dep[item] = rank  # type: ignore[index]
             elif kind == "arr":
@@ -137,11 +151,7 @@ class Ladder:
         t0 = self.trace.start_ns
         for a in arrows:
             out.append(self._arrow(a, t0))
-        last: dict[str, object] = {}
         for rank, s in samples:
-            if last.get(s.host) == s.state:
-                continue
-            last[s.host] = s.state
             x, y = self._x(s.host), TOP + rank * ROW
             label = s.state.name
             w = 8 * len(label) + 14
@@ -186,10 +196,14 @@ class Ladder:
                          f'stroke-width="2.5"/>')
         else:
             parts.append(f'<polygon points="{head}" fill="{colour}"/>')
-        parts.append(f'<text x="{mx}" y="{my - 6}" text-anchor="middle">'
+        angle = math.degrees(math.atan2(y2 - y1, x2 - x1))
+        if d < 0:
+            angle -= 180  # keep text upright on right-to-left arrows
+        rotate = f' transform="rotate({angle:.2f} {mx:.1f} {my:.1f})"'
+        parts.append(f'<text x="{mx}" y="{my - 6}" text-anchor="middle"{rotate}>'
                      f'{html.escape(label)}</text>')
-        parts.append(f'<text x="{mx}" y="{my + 14}" text-anchor="middle" font-size="10" '
-                     f'opacity="0.65">{html.escape(detail)}</text>')
+        parts.append(f'<text x="{mx}" y="{my + 13}" text-anchor="middle" font-size="10" '
+                     f'opacity="0.65"{rotate}>{html.escape(detail)}</text>')
         time_ms = (seg.time_ns - t0) / 1e6
         parts.append(f'<text x="8" y="{y1 + 4}" font-size="10" opacity="0.6">'
                      f'{time_ms:.3f} ms</text>')
@@ -210,5 +224,3 @@ class Ladder:
         caption = f"<figcaption>{html.escape(self.title)}</figcaption>" if self.title else ""
         return f'<figure class="netlab-figure">{self.svg()}{caption}</figure>'
 
-    def _repr_svg_(self) -> str:
-        return self.svg()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 from typing import TYPE_CHECKING
 
 from netlab.decode import Segment, option_text
+from netlab.i18n import tr
 
 if TYPE_CHECKING:
     from netlab.trace import Connection, Trace
@@ -13,6 +15,11 @@ if TYPE_CHECKING:
 __all__ = ["Table", "Grid"]
 
 _RIGHT = {"#", "time (ms)", "seq", "ack", "len", "win", "raw seq", "raw ack"}
+
+
+def _width(text: str) -> int:
+    """Terminal columns ``text`` takes: Chinese characters are two columns wide."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 class Grid:
@@ -27,7 +34,7 @@ class Grid:
     def __init__(self, rows: list[list[str]], *, right: set[str] | frozenset[str] = frozenset()
                  ) -> None:
         self.columns, *self._body = rows
-        self.right = right
+        self.right = set(right)
 
     @property
     def rows(self) -> list[list[str]]:
@@ -38,11 +45,11 @@ class Grid:
 
     def __str__(self) -> str:
         rows = [self.columns, *self.rows]
-        widths = [max(len(r[i]) for r in rows) for i in range(len(self.columns))]
+        widths = [max(_width(r[i]) for r in rows) for i in range(len(self.columns))]
         lines = []
         for r in rows:
             cells = [
-                c.rjust(w) if name in self.right else c.ljust(w)
+                " " * (w - _width(c)) + c if name in self.right else c + " " * (w - _width(c))
                 for c, w, name in zip(r, widths, self.columns)
             ]
             lines.append("  ".join(cells).rstrip())
@@ -80,12 +87,13 @@ class Table(Grid):
         self.trace = trace
         self.absolute = absolute
         self.options = options
-        self.right = _RIGHT
-        self.columns = ["#", "time (ms)", "direction", "flags", "seq", "ack", "len", "win"]
+        columns = ["#", "time (ms)", "direction", "flags", "seq", "ack", "len", "win"]
         if absolute:
-            self.columns += ["raw seq", "raw ack"]
+            columns += ["raw seq", "raw ack"]
         if options:
-            self.columns.append("options")
+            columns.append("options")
+        self.columns = [tr(c) for c in columns]
+        self.right = {tr(c) for c in _RIGHT}
 
     def _connection(self, seg: Segment, conns: tuple[Connection, ...]) -> Connection:
         return next(c for c in conns if seg in c.segments)

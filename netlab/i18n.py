@@ -1,0 +1,63 @@
+"""The few words netlab's views print, in the language of the page being built.
+
+The docs build exports ``NETLAB_DOCS_LANG`` (``en`` or ``zh_CN``) to the kernels that run the
+pages, so a table on a Chinese page has Chinese column headings. Protocol words (SYN, seq,
+ESTABLISHED) stay in English in both languages, as Chinese engineers write them. Anything
+without an entry here is printed as it is.
+
+>>> tr("direction", "zh_CN"), tr("direction", "en"), tr("SYN", "zh_CN")
+('方向', 'direction', 'SYN')
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["tr", "language"]
+
+ZH_CN = {
+    # packet table
+    "time (ms)": "时间 (ms)",
+    "direction": "方向",
+    "flags": "标志位",
+    "raw seq": "原始 seq",
+    "raw ack": "原始 ack",
+    "options": "选项",
+    # kernel states between segments
+    "moment": "时刻",
+    "client": "客户端",
+    "server": "服务器",
+    "accept queue": "accept 队列",
+    "socket() and bind() done": "socket() 和 bind() 之后",
+    "SYN on the wire": "SYN 在线路上",
+    "SYN-ACK on the wire": "SYN-ACK 在线路上",
+    "ACK on the wire": "ACK 在线路上",
+    "ACK delivered, accept() not yet called": "ACK 已送达，尚未调用 accept()",
+    "accept() returned": "accept() 返回之后",
+    # what the handshake negotiates
+    "option": "选项",
+    "client (SYN)": "客户端 (SYN)",
+    "server (SYN-ACK)": "服务器 (SYN-ACK)",
+    "in effect": "是否生效",
+    "each side's own value": "双方各用各的值",
+    "window scale": "窗口缩放",
+    "SACK permitted": "允许 SACK",
+    "timestamps": "时间戳",
+    "yes": "是",
+    "no": "否",
+    # figures and downloads
+    "TCP three-way handshake, captured on client and server": "TCP 三次握手（在 client 和 server 上同时抓包）",
+    "{frames} frames captured on {host}": "在 {host} 上抓到的 {frames} 帧",
+}
+
+_CATALOGS = {"zh_CN": ZH_CN}
+
+
+def language() -> str:
+    """The page language of this process: ``NETLAB_DOCS_LANG``, English by default."""
+    return os.environ.get("NETLAB_DOCS_LANG", "en").replace("-", "_")
+
+
+def tr(text: str, lang: str | None = None) -> str:
+    """``text`` in ``lang`` (the page language by default), or unchanged."""
+    return _CATALOGS.get(lang or language(), {}).get(text, text)

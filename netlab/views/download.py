@@ -1,0 +1,43 @@
+"""A download link that carries its file inside the page (a ``data:`` URL).
+
+A page embeds the pcap of the capture made while it was built, so the file a reader opens
+in Wireshark is exactly the one the tables and diagrams were drawn from, with no file to
+manage beside the HTML and nothing fetched from elsewhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+
+__all__ = ["Download"]
+
+
+class Download:
+    """A file offered for download.
+
+    >>> d = Download("x.pcap", b"abc", "application/vnd.tcpdump.pcap", "3 frames")
+    >>> d
+    x.pcap (3 bytes): 3 frames
+    >>> 'href="data:application/vnd.tcpdump.pcap;base64,YWJj"' in d._repr_html_()
+    True
+    """
+
+    def __init__(self, filename: str, data: bytes, mime: str, summary: str = "") -> None:
+        self.filename = filename
+        self.data = data
+        self.mime = mime
+        self.summary = summary
+
+    def __repr__(self) -> str:
+        extra = f": {self.summary}" if self.summary else ""
+        return f"{self.filename} ({len(self.data)} bytes){extra}"
+
+    def _repr_html_(self) -> str:
+        url = f"data:{self.mime};base64,{base64.b64encode(self.data).decode()}"
+        extra = f" — {html.escape(self.summary)}" if self.summary else ""
+        return (
+            f'<p class="netlab-download"><a download="{html.escape(self.filename)}" '
+            f'href="{url}">⤓ {html.escape(self.filename)}</a> '
+            f"<span>({len(self.data):,} bytes{extra})</span></p>"
+        )
