@@ -1,0 +1,185 @@
+"""Sphinx configuration for the netlab site (English source, Simplified Chinese via gettext).
+
+Build one language per output directory, as scripts/build-site.sh does::
+
+    sphinx-build -b html -W --keep-going -n docs docs/_build/html/en
+    sphinx-build -b html -W --keep-going -n -D language=zh_CN docs docs/_build/html/zh_CN
+
+Pages run real experiments in Jupyter kernels (jupyter-sphinx). A kernel inherits this process's
+environment, so ``NETLAB_DOCS_LANG`` tells experiment code which language the page is built in.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from jupyter_sphinx.ast import JupyterCellNode
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.transforms import SphinxTransform
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # autodoc imports netlab even when it is not installed
+
+project = "netlab"
+author = "netlab contributors"
+copyright = "netlab contributors"
+
+extensions = [
+    "myst_parser",
+    "jupyter_sphinx",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.doctest",
+    "sphinx.ext.viewcode",
+    "sphinx_copybutton",
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build", "_generated", "_root", "Thumbs.db", ".DS_Store"]
+templates_path = ["_templates"]
+nitpicky = True
+
+# -- Markdown ---------------------------------------------------------------------------------
+myst_enable_extensions = ["colon_fence", "deflist"]
+
+# -- Languages: English is the source, zh_CN comes from docs/locale/zh_CN/LC_MESSAGES/*.po ----
+language = "en"
+locale_dirs = ["locale/"]
+gettext_compact = False  # one catalog per page
+gettext_uuid = False
+
+# -- Python API ---------------------------------------------------------------------------------
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+autodoc_member_order = "bysource"
+# No network at build time, so no intersphinx: the standard library's types stay plain text.
+nitpick_ignore_regex = [
+    ("py:class", r"(collections\.abc|os|pathlib|socket|typing|threading|queue)\.\w+"),
+    ("py:class", r"netlab\.[\w.]+\.T"),  # TypeVars
+]
+
+# -- Executed cells -----------------------------------------------------------------------------
+# A cell that raises fails the build unless the cell declares it with ``:raises:``
+# (jupyter-sphinx raises ExtensionError); output on stderr is a warning, so an error under -W.
+jupyter_execute_default_kernel = "python3"
+jupyter_execute_kwargs = {
+    "allow_errors": True,  # jupyter-sphinx's default: it then checks each error against :raises:
+    "store_widget_state": True,
+    "timeout": 300,  # seconds per cell: a hung experiment fails the build instead of hanging CI
+    # The kernel warns on stderr, once per page, that its loopback TCP is unencrypted.
+    "extra_arguments": ["--IPKernelApp.log_level=ERROR"],
+}
+# ipywidgets support would load require.js and the widget embedder from CDNs: the site is offline.
+jupyter_sphinx_require_url = ""
+
+# -- HTML ---------------------------------------------------------------------------------------
+html_theme = "furo"
+html_title = "netlab"
+html_static_path = ["_static"]
+html_css_files = ["netlab.css"]
+html_sidebars = {
+    "**": [
+        "sidebar/brand.html",
+        "sidebar/search.html",
+        "sidebar/language-switcher.html",
+        "sidebar/scroll-start.html",
+        "sidebar/navigation.html",
+        "sidebar/ethical-ads.html",
+        "sidebar/scroll-end.html",
+        "sidebar/variant-selector.html",
+    ]
+}
+
+# Copy only the commands: drop ">>> ", "... " and "$ " prompts and the output lines after them.
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
+copybutton_remove_prompts = True
+
+
+try:  # jieba segments Chinese words for the zh_CN search index; without it no Chinese is indexed
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # it logs two DEBUG lines on stderr per build
+except ImportError:
+    pass
+
+
+def _export_language(app: Sphinx, config: Config) -> None:
+    """Tell experiment kernels the page language; ``-D language=zh_CN`` is only seen here."""
+    os.environ["NETLAB_DOCS_LANG"] = config.language or "en"
+
+
+def _drop_remote_assets(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Keep pages offline: remove any script or stylesheet an extension points at another host.
+
+    jupyter-sphinx always adds the ipywidgets embedder from a CDN, and references the thebelab
+    helper files, which it only copies when thebelab is configured (it is not).
+    """
+
+    def local(asset: Any) -> bool:
+        name = os.fspath(getattr(asset, "filename", asset))
+        return "://" not in name and not name.startswith("//") and "thebelab" not in name
+
+    for key in ("script_files", "css_files"):
+        if key in context:
+            context[key] = [asset for asset in context[key] if local(asset)]
+
+
+class _SkipCellsForGettext(SphinxTransform):
+    """Drop executable cells before jupyter-sphinx runs them (priority 400) in a gettext build.
+
+    Cell sources and outputs are never translated, so extracting messages needs no kernel: the
+    translation gate then runs in seconds, without root, and without repeating the experiments.
+    """
+
+    default_priority = 390
+
+    def apply(self, **kwargs: Any) -> None:
+        for node in list(self.document.findall(JupyterCellNode)):
+            node.parent.remove(node)
+
+
+def _on_builder_inited(app: Sphinx) -> None:
+    # accessible-pygments (a furo dependency) sets the root logger to INFO when it is imported,
+    # which makes nbclient print two log lines per page; keep its warnings and errors only.
+    logging.getLogger("traitlets").setLevel(logging.WARNING)
+    if app.builder.name == "gettext":
+        app.add_transform(_SkipCellsForGettext)
+
+
+def _resolve_short_names(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any:
+    """Resolve a bare class name in a signature (``Trace``) to the one netlab class of that name.
+
+    With ``from __future__ import annotations``, a name imported only for type checking stays a
+    bare string in the signature; if exactly one documented netlab object has that name, it is
+    the one meant.
+    """
+    target = node.get("reftarget", "")
+    if node.get("refdomain") != "py" or "." in target:
+        return None
+    domain = env.get_domain("py")
+    matches = [name for name in domain.objects if name.startswith("netlab.")
+               and name.rsplit(".", 1)[-1] == target]
+    if len(matches) != 1:
+        return None
+    return domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], matches[0],
+                               node, contnode)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("missing-reference", _resolve_short_names)
+    app.connect("config-inited", _export_language)
+    app.connect("builder-inited", _on_builder_inited)
+    app.connect("html-page-context", _drop_remote_assets)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+os.environ["NETLAB_DOCS_LANG"] = language  # overwritten from the final config by the hook above
