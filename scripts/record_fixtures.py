@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Re-record the small pcap fixtures that the unit tests read, by running netlab itself.
+
+The unit tests (``tests/test_decode.py``, ``tests/test_trace.py``, the views) need no
+privilege: they read pcaps committed under ``tests/fixtures/``. This script makes those
+files from a real run of the handshake experiment:
+
+* ``handshake-client.pcap`` and ``handshake-server.pcap``: what the capture on each host
+  saw (nanosecond pcap, Ethernet);
+* ``handshake.json``: what the pcaps cannot say, the host name of each address, so a test
+  can rebuild the same :class:`netlab.trace.Trace` (and tell sent frames from received).
+
+A run whose facts do not all hold is not recorded. After re-recording, update the exact
+values the unit tests expect (raw sequence numbers, times, the table text): they describe
+the committed files, and ``pytest -m oracle`` checks them against tshark.
+
+Usage (from the repository root; it makes network namespaces, so it needs root)::
+
+    sudo .venv/bin/python scripts/record_fixtures.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+def main() -> int:
+    sys.path.insert(0, str(ROOT))  # run from a checkout, installed or not
+    from netlab.errors import PrivilegeError
+    from netlab.experiments.handshake import handshake
+
+    try:
+        result = handshake()
+    except PrivilegeError as exc:
+        print(exc, file=sys.stderr)
+        return 77
+    failed = [f.text for f in result.facts() if not f.holds]
+    if failed:
+        print("not recorded: these facts did not hold:\n  " + "\n  ".join(failed),
+              file=sys.stderr)
+        return 1
+    FIXTURES.mkdir(parents=True, exist_ok=True)
+    for host in ("client", "server"):
+        path = result.trace.write_pcap(FIXTURES / f"handshake-{host}.pcap", host=host)
+        print(f"{path.relative_to(ROOT)}: {len(result.trace.frames[host])} frames")
+    sidecar = {
+        "experiment": "handshake",
+        "names": dict(sorted(result.trace.names.items())),
+    }
+    meta = FIXTURES / "handshake.json"
+    meta.write_text(json.dumps(sidecar, indent=2) + "\n")
+    print(f"{meta.relative_to(ROOT)}: {sidecar['names']}")
+    print(result.trace.table(absolute=False, options=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

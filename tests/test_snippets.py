@@ -1,0 +1,46 @@
+"""snippets/: every snippet runs as a reader would run it, and keeps the snippet habits."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from support import HANDSHAKE_FACTS, REPO, LiveProcesses, run_python
+
+from netlab.capture import read_pcap
+from netlab.trace import Trace
+
+SNIPPETS = sorted((REPO / "snippets").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", SNIPPETS, ids=lambda p: p.name)
+def test_snippet_shape(path: Path) -> None:
+    """A docstring saying what it shows and how to run it; main() under the __main__ guard."""
+    tree = ast.parse(path.read_text())
+    doc = ast.get_docstring(tree)
+    assert doc and "sudo" in doc and path.name in doc
+    assert any(isinstance(n, ast.FunctionDef) and n.name == "main" for n in tree.body)
+    last = tree.body[-1]
+    assert isinstance(last, ast.If) and ast.unparse(last.test) == "__name__ == '__main__'"
+
+
+@pytest.mark.live
+def test_tcp_handshake_snippet(live_processes: LiveProcesses) -> None:
+    done, pcap = live_processes.snippet(), live_processes.snippet_pcap
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == ""
+    assert done.stdout.count("✓") == HANDSHAKE_FACTS and "✗" not in done.stdout
+    assert "\nFacts\n\n✓ connect() is what starts the handshake\n" in done.stdout
+    assert done.stdout.rstrip().endswith(f"capture saved to {pcap}")
+    trace = Trace.from_frames([read_pcap(pcap)])
+    assert len(trace) == 7
+    assert [c.client[1] for c in trace.connections()] == [40000, 40001, 40002]
+
+
+def test_tcp_handshake_snippet_unprivileged() -> None:
+    done = run_python(str(REPO / "snippets" / "tcp_handshake.py"), demote=True)
+    assert done.returncode == 77, done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) == 1
+    assert "sudo " in done.stderr and "CAP_NET_ADMIN" in done.stderr

@@ -1,0 +1,184 @@
+"""netlab.lab.wire: the userspace wire's three modes, watched from both ends.
+
+Each test checks the wire against witnesses it does not control: the captures on both
+hosts' interfaces and the server kernel's own socket table.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+from support import require_namespaces
+
+from netlab.capture import Capture
+from netlab.decode import dissect
+from netlab.errors import ExperimentError, LabError
+from netlab.lab import Host, Lab, Wire
+from netlab.states import socket_state
+from netlab.tcpstates import TcpState
+from netlab.trace import Trace
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture
+def lab() -> Iterator[Lab]:
+    require_namespaces()
+    with Lab() as lab:
+        yield lab
+
+
+def _listen() -> socket.socket:
+    s = socket.create_server(("192.0.2.2", 8080))
+    s.settimeout(2)
+    return s
+
+
+def _echo_once(listener: socket.socket) -> bytes:
+    conn, _ = listener.accept()
+    with conn:
+        data = conn.recv(1000)
+        conn.sendall(data[::-1])
+        conn.recv(1)  # wait for the client's FIN
+    return data
+
+
+def _client(payload: bytes, timeout: float = 2) -> bytes:
+    with socket.create_connection(("192.0.2.2", 8080), timeout=timeout,
+                                  source_address=("192.0.2.1", 40000)) as s:
+        s.sendall(payload)
+        return s.recv(1000)
+
+
+def _captures(client: Host, server: Host) -> tuple[Capture, Capture]:
+    return (Capture(client.ns, "eth0", host="client"), Capture(server.ns, "eth0", host="server"))
+
+
+def _server_states(server: Host) -> set[TcpState]:
+    return {e.state for e in server.tcp_sockets() if e.local[1] == 8080}
+
+
+def test_pass_forwards_every_frame_unchanged(lab: Lab) -> None:
+    client, server = lab.host("client"), lab.host("server")
+    wire = lab.link(client, server, wire="pass").wire
+    assert isinstance(wire, Wire) and wire.mode == "pass"
+    listener = server.run(_listen)
+    cap_c, cap_s = _captures(client, server)
+    try:
+        echo = server.start(_echo_once, listener)
+        assert client.run(_client, b"through the wire") == b"eriw eht hguorht"
+        assert echo.result() == b"through the wire"
+        deadline = time.monotonic() + 2
+        while not wire.idle() and time.monotonic() < deadline:
+            pass
+    finally:
+        cap_c.stop()
+        cap_s.stop()
+        listener.close()
+    # handshake, data, echo, ACKs and the close: every frame crossed, byte for byte
+    assert len(cap_c.frames) >= 8
+    assert [f.data for f in cap_c.frames] == [f.data for f in cap_s.frames]
+    assert wire.forwarded == len(cap_c.frames)
+    assert (wire.dropped, wire.held()) == (0, 0)
+    trace = Trace.from_frames([cap_c.frames, cap_s.frames], lab.names)
+    assert len(trace) == len(cap_c.frames)
+    assert all(s.sent_ns is not None and s.received_ns is not None and s.sent_ns < s.received_ns
+               for s in trace.segments)
+
+
+def test_drop_counts_drops_and_the_peer_sees_nothing(lab: Lab) -> None:
+    client, server = lab.host("client"), lab.host("server")
+    wire = lab.link(client, server, wire="drop").wire
+    assert wire is not None
+    listener = server.run(_listen)
+    cap_c, cap_s = _captures(client, server)
+    try:
+        with pytest.raises(TimeoutError):
+            client.run(_client, b"lost", 0.3)
+        time.sleep(0.05)
+        assert _server_states(server) == {TcpState.LISTEN}  # no SYN ever reached it
+    finally:
+        cap_c.stop()
+        cap_s.stop()
+        listener.close()
+    assert cap_s.frames == []
+    assert len(cap_c.frames) >= 1
+    assert wire.dropped == len(cap_c.frames)
+    assert (wire.forwarded, wire.held()) == (0, 0)
+    obs = dissect(cap_c.frames[0].data, timestamp_ns=0, outgoing=True, host="client")
+    assert obs is not None and obs.flags == 0x02  # the SYN
+
+
+def test_step_holds_each_frame_until_release(lab: Lab) -> None:
+    client, server = lab.host("client"), lab.host("server")
+    wire = lab.link(client, server, wire="step").wire
+    assert wire is not None
+    listener = server.run(_listen)
+    sock = client.run(socket.socket)
+    cap_c, cap_s = _captures(client, server)
+    try:
+        with pytest.raises(LabError, match="no frame held"):
+            wire.release()
+        with pytest.raises(ExperimentError, match="expected 1 frame"):
+            wire.wait_held(1, timeout=0.05)
+        sock.setblocking(False)
+        assert sock.connect_ex(("192.0.2.2", 8080)) == errno.EINPROGRESS
+        wire.wait_held(1)
+        time.sleep(0.1)  # held, however long we wait
+        assert wire.held() == 1 and wire.forwarded == 0
+        assert _server_states(server) == {TcpState.LISTEN}
+        syn = wire.release()
+        wire.wait_held(1)  # the SYN-ACK
+        assert _server_states(server) == {TcpState.LISTEN, TcpState.SYN_RECV}
+        assert socket_state(sock) is TcpState.SYN_SENT
+        synack = wire.release()
+        wire.wait_held(1)  # the ACK
+        assert socket_state(sock) is TcpState.ESTABLISHED
+        assert TcpState.ESTABLISHED not in _server_states(server)
+        ack = wire.release()
+        deadline = time.monotonic() + 2
+        while TcpState.ESTABLISHED not in _server_states(server):
+            assert time.monotonic() < deadline, "the server never got the ACK"
+            time.sleep(0.005)
+        assert wire.forwarded == 3 and wire.held() == 0
+    finally:
+        cap_c.stop()
+        cap_s.stop()
+        sock.close()
+        listener.close()
+    flags = [dissect(f, timestamp_ns=0, outgoing=False, host="").flags  # type: ignore[union-attr]
+             for f in (syn, synack, ack)]
+    assert flags == [0x02, 0x12, 0x10]
+    # what was released is exactly what the hosts sent and received
+    assert [f.data for f in cap_c.frames] == [f.data for f in cap_s.frames] == [syn, synack, ack]
+    # and each frame arrived only after it was released: later than it left, by the pauses
+    trace = Trace.from_frames([cap_c.frames, cap_s.frames], lab.names)
+    first = trace.segments[0]
+    assert first.received_ns is not None and first.sent_ns is not None
+    assert first.received_ns - first.sent_ns > 100_000_000
+
+
+def test_mode_can_change(lab: Lab) -> None:
+    client, server = lab.host("client"), lab.host("server")
+    wire = lab.link(client, server, wire="drop").wire
+    assert wire is not None
+    listener = server.run(_listen)
+    try:
+        with pytest.raises(TimeoutError):
+            client.run(_client, b"x", 0.3)
+        dropped = wire.dropped
+        assert dropped >= 1
+        wire.mode = "pass"
+        echo = server.start(_echo_once, listener)
+        sock = client.run(socket.create_connection, ("192.0.2.2", 8080), 2)
+        with sock:
+            sock.sendall(b"ok")
+            assert sock.recv(10) == b"ko"
+        assert echo.result() == b"ok"
+        assert wire.forwarded > 0
+    finally:
+        listener.close()
