@@ -35,6 +35,8 @@ SOL_PACKET = 263
 PACKET_STATISTICS = 6
 SO_TIMESTAMPNS = 35
 LINKTYPE_ETHERNET = 1
+# pcap's magic number in both byte orders, microsecond and nanosecond variants.
+_PCAP_MAGIC = {bytes.fromhex(m) for m in ("a1b2c3d4", "d4c3b2a1", "a1b23c4d", "4d3cb2a1")}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,9 +161,17 @@ def write_pcap(path: str | os.PathLike[str], frames: list[Frame]) -> Path:
 
 
 def read_pcap(path: str | os.PathLike[str], *, host: str = "") -> list[Frame]:
-    """Read an Ethernet pcap file back into frames (direction unknown: ``outgoing=False``)."""
+    """Read an Ethernet pcap file back into frames (direction unknown: ``outgoing=False``).
+
+    Raises:
+        CaptureError: if the file is not a pcap file.
+    """
     from scapy.utils import RawPcapReader
 
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic not in _PCAP_MAGIC:
+        raise CaptureError(f"{os.fspath(path)} is not a pcap file (pcapng is not read here)")
     frames = []
     with RawPcapReader(str(path)) as reader:
         for data, meta in reader:

@@ -7,6 +7,7 @@ network misbehaved), 2 for a usage error, 77 when privileges are missing (``EX_N
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -44,6 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for e in EXPERIMENTS.values():
             print(f"{e.name.ljust(width)}  {e.summary}")
         return 0
+    if args.pcap:
+        folder = os.path.dirname(os.path.abspath(args.pcap))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            print(f"netlab: cannot write {args.pcap}: {folder} is not a writable directory",
+                  file=sys.stderr)
+            return 2
     try:
         result = EXPERIMENTS[args.experiment].run()
     except PrivilegeError as exc:

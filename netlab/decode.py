@@ -14,7 +14,7 @@ from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import Ether
 from scapy.packet import Padding
 
-__all__ = ["Segment", "Observation", "dissect", "FLAG_BITS", "option_text"]
+__all__ = ["Segment", "Observation", "dissect", "source_address", "FLAG_BITS", "option_text"]
 
 # TCP header flag bits, RFC 9293 §3.1 (and RFC 3168 for ECE/CWR), lowest bit first: the
 # order in which Wireshark lists them ("SYN, ACK", "FIN, ACK").
@@ -66,7 +66,7 @@ class Observation:
     def key(self) -> tuple[object, ...]:
         """What identifies the same segment seen at two places on its path."""
         return (self.src, self.sport, self.dst, self.dport, self.flags, self.seq, self.ack,
-                self.window, self.ip_id, self.payload)
+                self.window, self.options, self.ip_id, self.payload)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,6 +150,13 @@ def option_text(options: tuple[Option, ...]) -> str:
         else:
             parts.append(f"{kind}={value}")
     return " ".join(parts)
+
+
+def source_address(frame: bytes) -> str | None:
+    """The IPv4 or IPv6 source address of an Ethernet frame, or None if it carries no IP."""
+    pkt = Ether(frame)
+    ip = pkt.getlayer(IP) or pkt.getlayer(IPv6)
+    return None if ip is None else str(ip.src)
 
 
 def dissect(frame: bytes, *, timestamp_ns: int, outgoing: bool, host: str) -> Observation | None:

@@ -22,6 +22,7 @@ ZH_CN = {
     "flags": "标志位",
     "raw seq": "原始 seq",
     "raw ack": "原始 ack",
+    "raw win": "原始 win",
     "options": "选项",
     # kernel states between segments
     "moment": "时刻",

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from netlab.capture import Frame, write_pcap
-from netlab.decode import Observation, Segment, dissect
+from netlab.capture import Frame, read_pcap, write_pcap
+from netlab.decode import Observation, Segment, dissect, source_address
 from netlab.i18n import tr
 
 if TYPE_CHECKING:
@@ -58,6 +58,30 @@ class Connection:
             if seg.has("ACK"):
                 bases.setdefault((seg.dst, seg.dport), (seg.ack - 1) % 2**32)
         return bases
+
+    @cached_property
+    def window_shift(self) -> dict[Endpoint, int]:
+        """Each side's window scale shift, if the SYN and SYN-ACK both carried the option.
+
+        RFC 7323 §2.2: "Window scaling is enabled only if both sides sent a Window Scale
+        option in their SYN segments"; without the handshake in the trace it is unknown and
+        the mapping is empty.
+        """
+        shifts = {(s.src, s.sport): s.option("WS") for s in self.segments if s.has("SYN")}
+        if len(shifts) == 2 and None not in shifts.values():
+            return {side: int(shift) for side, shift in shifts.items()}
+        return {}
+
+    def window(self, seg: Segment) -> int:
+        """The receive window the segment offers, in bytes, as Wireshark computes it.
+
+        RFC 7323 §2.2: "The window field in a segment where the SYN bit is set (i.e., a
+        <SYN> or <SYN,ACK>) MUST NOT be scaled"; every later window field is shifted left by
+        the sender's announced shift count.
+        """
+        if seg.has("SYN"):
+            return seg.window
+        return seg.window << self.window_shift.get((seg.src, seg.sport), 0)
 
     def is_from_client(self, seg: Segment) -> bool:
         return (seg.src, seg.sport) == self.client
@@ -128,6 +152,8 @@ class Trace:
         for capture in captures:
             capture = tuple(capture)
             if capture:
+                if capture[0].host in frames:
+                    raise ValueError(f"two captures from host {capture[0].host!r}")
                 frames[capture[0].host] = capture
             for f in capture:
                 obs = dissect(f.data, timestamp_ns=f.timestamp_ns, outgoing=f.outgoing, host=f.host)
@@ -164,6 +190,21 @@ class Trace:
                 received_ns=m["received"], frame=o.frame,  # type: ignore[arg-type]
             ))
         return cls(tuple(segments), dict(names or {}), frames)
+
+    @classmethod
+    def from_pcaps(cls, pcaps: Mapping[str, str | os.PathLike[str]],
+                   names: Mapping[str, str]) -> Trace:
+        """Build a trace from pcap files, one per host (``{"client": "client.pcap", ...}``).
+
+        A pcap file does not record whether a frame was sent or received, so a frame counts
+        as sent when its source address belongs to the host that captured it (``names``
+        maps addresses to host names).
+        """
+        captures = []
+        for host, path in pcaps.items():
+            captures.append([replace(f, outgoing=names.get(source_address(f.data) or "") == host)
+                             for f in read_pcap(path, host=host)])
+        return cls.from_frames(captures, names)
 
     @property
     def start_ns(self) -> int:

@@ -32,7 +32,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 def main() -> int:
     sys.path.insert(0, str(ROOT))  # run from a checkout, installed or not
     from netlab.errors import PrivilegeError
-    from netlab.experiments.handshake import handshake
+    from netlab.experiments.tcp_handshake import handshake
 
     try:
         result = handshake()

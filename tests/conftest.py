@@ -26,7 +26,7 @@ from support import (
 
 import netlab.lab.lab
 from netlab.capture import write_pcap
-from netlab.experiments.handshake import handshake
+from netlab.experiments.tcp_handshake import handshake
 from netlab.lab.lab import Host, Lab, LabCapture
 from netlab.trace import Trace
 

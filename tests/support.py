@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from netlab.capture import Frame, read_pcap
-from netlab.experiments.handshake import HandshakeResult
+from netlab.experiments.tcp_handshake import HandshakeResult
 from netlab.lab.netns import Namespace
 from netlab.trace import Trace
 
@@ -171,8 +171,8 @@ def fixture_frames(host: str) -> list[Frame]:
 
 def fixture_trace(*hosts: str) -> Trace:
     """The handshake trace rebuilt from the committed pcaps of ``hosts`` (both by default)."""
-    return Trace.from_frames([fixture_frames(h) for h in hosts or ("client", "server")],
-                             fixture_names())
+    return Trace.from_pcaps({h: fixture_pcap(h) for h in hosts or ("client", "server")},
+                            fixture_names())
 
 
 # ---------------------------------------------------------------------------------------
@@ -386,7 +386,7 @@ def crafted_frames() -> list[Frame]:
 
 @dataclass(frozen=True)
 class LiveRun:
-    """One run of :func:`netlab.experiments.handshake` and what was seen around it."""
+    """One run of :func:`netlab.experiments.tcp_handshake` and what was seen around it."""
 
     result: HandshakeResult
     pcaps: dict[str, Path]

@@ -24,6 +24,7 @@ from support import (
 )
 
 from netlab.capture import Capture, Frame, read_pcap, write_pcap
+from netlab.errors import CaptureError
 from netlab.lab.netns import Namespace
 from netlab.trace import Trace
 
@@ -169,3 +170,10 @@ def test_capture_writes_its_own_pcap(tmp_path: Path) -> None:
     back = read_pcap(cap.write_pcap(tmp_path / "lo.pcap"))
     assert [(f.data, f.timestamp_ns) for f in back] == [
         (f.data, f.timestamp_ns) for f in cap.frames]
+
+
+def test_read_pcap_refuses_a_file_that_is_not_pcap(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("GET / HTTP/1.1\r\n")
+    with pytest.raises(CaptureError, match="is not a pcap file"):
+        read_pcap(bogus)

@@ -19,7 +19,7 @@ from netlab.capture import read_pcap
 from netlab.cli import EX_NOPERM, main
 from netlab.errors import ExperimentError, PrivilegeError
 from netlab.experiments import EXPERIMENTS, Experiment
-from netlab.experiments.handshake import Fact
+from netlab.experiments.tcp_handshake import Fact
 from netlab.trace import Trace
 
 
@@ -89,11 +89,14 @@ def test_run_writes_the_pcap(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
 def test_pcap_in_a_missing_directory_is_one_clear_line(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
-    _stand_in(monkeypatch, lambda: _Result(fixture_trace()))
+    ran = []
+    _stand_in(monkeypatch, lambda: ran.append(1) or _Result(fixture_trace()))
     target = tmp_path / "no" / "such" / "dir" / "h.pcap"
-    assert main(["run", "handshake", "--pcap", str(target)]) == 1
-    err = capsys.readouterr().err
-    assert err == f"netlab: cannot write {target}: No such file or directory\n"
+    assert main(["run", "handshake", "--pcap", str(target)]) == 2
+    out, err = capsys.readouterr()
+    assert err == (f"netlab: cannot write {target}: {target.parent} is not a writable "
+                   "directory\n")
+    assert not ran and out == ""  # checked before the experiment runs, not after
     assert not target.parent.exists()
 
 
@@ -122,7 +125,7 @@ def test_errors_are_one_line(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_experiments_registry() -> None:
-    assert EXPERIMENTS["handshake"].run is netlab.experiments.handshake
+    assert EXPERIMENTS["handshake"].run is netlab.experiments.tcp_handshake.handshake
     assert all(name == e.name for name, e in EXPERIMENTS.items())
 
 

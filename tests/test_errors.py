@@ -26,7 +26,7 @@ def test_privilege_error_says_run_with_sudo(monkeypatch: pytest.MonkeyPatch,
                                            "h.pcap"])
     monkeypatch.setattr(netlab.errors, "userns_available", lambda: userns)
     message = str(PrivilegeError("Packet capture"))
-    assert message.startswith("Packet capture needs CAP_NET_ADMIN and CAP_NET_RAW")
+    assert message.startswith("Packet capture needs CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_NET_RAW")
     # the exact command to re-run, quoted for a shell
     assert "`sudo python 'snippets/tcp handshake.py' --pcap h.pcap`" in message
     if userns:

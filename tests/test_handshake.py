@@ -1,4 +1,4 @@
-"""netlab.experiments.handshake, run live once per session (see conftest.handshake_run)."""
+"""netlab.experiments.tcp_handshake, run live once per session (see conftest.handshake_run)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from support import HANDSHAKE_FACTS, LiveRun, tshark_rows
 from test_table import ALL_CONNECTIONS
 
-from netlab.experiments.handshake import Negotiation
+from netlab.experiments.tcp_handshake import Negotiation
 from netlab.tcpstates import TcpState
 
 CLOSED, SYN_SENT, SYN_RECV = TcpState.CLOSED, TcpState.SYN_SENT, TcpState.SYN_RECV

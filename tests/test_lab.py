@@ -7,7 +7,6 @@ after an experiment, including one that fails half-way through.
 
 from __future__ import annotations
 
-import importlib
 import os
 import socket
 import subprocess
@@ -25,17 +24,14 @@ from support import (
     settled_host_state,
 )
 
+import netlab.experiments.tcp_handshake as handshake_module
 import netlab.lab.lab
 from netlab.errors import LabError
-from netlab.experiments.handshake import handshake
+from netlab.experiments.tcp_handshake import handshake
 from netlab.lab import Host, Lab
 from netlab.trace import Trace
 
 pytestmark = pytest.mark.live
-
-# Not `import netlab.experiments.handshake as ...`: the package re-exports the function
-# under the module's name, so that import yields the function.
-handshake_module = importlib.import_module("netlab.experiments.handshake")
 
 
 @pytest.fixture

@@ -15,19 +15,20 @@ ALL_CONNECTIONS = """\
 #  time (ms)  direction                   flags     seq  ack  len    win
 1      0.000  client:40000 → server:8080  SYN         0    -    0  64240
 2      9.452  server:8080 → client:40000  SYN, ACK    0    1    0  65160
-3     18.204  client:40000 → server:8080  ACK         1    1    0     63
+3     18.204  client:40000 → server:8080  ACK         1    1    0  64512
 4     95.090  client:40001 → server:8081  SYN         0    -    0  64240
 5     95.242  server:8081 → client:40001  RST, ACK    1    1    0      0
 6     95.610  client:40002 → server:8080  SYN         0    -    0  64240
 7   1109.503  client:40002 → server:8080  SYN         0    -    0  64240"""
 
 HANDSHAKE = """\
-#  time (ms)  direction        flags     seq  ack  len    win     raw seq     raw ack  options
-1      0.000  client → server  SYN         0    -    0  64240  2792422941           -  \
+#  time (ms)  direction        flags     seq  ack  len    win     raw seq     raw ack  raw win  \
+options
+1      0.000  client → server  SYN         0    -    0  64240  2792422941           -    64240  \
 MSS=1460 SACK_PERM TS=1363890214/0 WS=10
-2      9.452  server → client  SYN, ACK    0    1    0  65160  1800405286  2792422942  \
+2      9.452  server → client  SYN, ACK    0    1    0  65160  1800405286  2792422942    65160  \
 MSS=1460 SACK_PERM TS=809438224/1363890214 WS=10
-3     18.204  client → server  ACK         1    1    0     63  2792422942  1800405287  \
+3     18.204  client → server  ACK         1    1    0  64512  2792422942  1800405287       63  \
 TS=1363890232/809438224"""
 
 
@@ -43,7 +44,7 @@ def test_text_table_one_connection_with_raw_numbers_and_options() -> None:
 def test_table_columns() -> None:
     trace = fixture_trace()
     assert trace.table().columns == ["#", "time (ms)", "direction", "flags", "seq", "ack",
-                                     "len", "win", "raw seq", "raw ack", "options"]
+                                     "len", "win", "raw seq", "raw ack", "raw win", "options"]
     assert trace.table(absolute=False).columns[-1] == "options"
     assert "raw seq" not in trace.table(absolute=False).columns
     assert len(trace.table().rows) == len(trace)

@@ -272,3 +272,18 @@ def test_merged_times_match_tshark(tshark: str) -> None:
         assert seg.sent_ns == seen[names[seg.src]][key]
         assert seg.received_ns == seen[names[seg.dst]].get(key)
 
+
+
+def test_from_pcaps_restores_direction_from_addresses() -> None:
+    trace = fixture_trace()
+    syn = trace.connection(port=40000).syn()
+    # seen leaving the client and arriving at the server: both times known, in that order
+    assert syn.sent_ns is not None and syn.received_ns is not None
+    assert syn.sent_ns < syn.received_ns
+    assert len(trace) == 7  # each segment once, though both pcaps hold most of them
+
+
+def test_two_captures_of_one_host_are_refused() -> None:
+    frames = fixture_frames("client")
+    with pytest.raises(ValueError, match="two captures from host 'client'"):
+        Trace.from_frames([frames, frames], fixture_names())

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from netlab.experiments.handshake import HandshakeResult, handshake
+from netlab.experiments.tcp_handshake import HandshakeResult, handshake
 
 __all__ = ["EXPERIMENTS", "Experiment", "handshake", "HandshakeResult"]
 

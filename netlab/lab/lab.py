@@ -91,8 +91,15 @@ class LabCapture:
         self.trace: Trace | None = None
 
     def stop(self) -> Trace:
+        """Stop every capture (all of them, even if one fails) and merge their frames."""
+        errors = []
         for c in self._captures:
-            c.stop()
+            try:
+                c.stop()
+            except Exception as exc:  # stop the others first, then report
+                errors.append(exc)
+        if errors:
+            raise errors[0]
         self.trace = Trace.from_frames([c.frames for c in self._captures], self._lab.names)
         return self.trace
 
@@ -169,12 +176,14 @@ class Lab:
 
     def close(self) -> None:
         """Stop the wires and drop the namespaces (their interfaces go with them)."""
-        for w in self._wires:
-            w.close()
-        for ns in self._namespaces:
-            ns.close()
-        self._wires.clear()
-        self._namespaces.clear()
+        try:
+            for w in self._wires:
+                w.close()
+        finally:
+            for ns in self._namespaces:
+                ns.close()
+            self._wires.clear()
+            self._namespaces.clear()
 
     def __enter__(self) -> Lab:
         return self

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Table", "Grid"]
 
-_RIGHT = {"#", "time (ms)", "seq", "ack", "len", "win", "raw seq", "raw ack"}
+_RIGHT = {"#", "time (ms)", "seq", "ack", "len", "win", "raw seq", "raw ack", "raw win"}
 
 
 def _width(text: str) -> int:
@@ -76,10 +76,14 @@ class Grid:
 class Table(Grid):
     """One row per segment: time, direction, flags, relative seq/ack, length, window, options.
 
+    The window is the one the segment offers, in bytes, after window scaling (what
+    Wireshark calls the calculated window size).
+
     Args:
         trace: the segments to show.
-        absolute: add the raw (absolute) sequence and acknowledgment numbers, which are
-            random from run to run (RFC 9293 §3.4.1) and so left out of doctests.
+        absolute: add the raw header fields: the sequence and acknowledgment numbers, which
+            are random from run to run (RFC 9293 §3.4.1) and so left out of doctests, and
+            the 16-bit window field before scaling.
         options: add the TCP options column.
     """
 
@@ -89,7 +93,7 @@ class Table(Grid):
         self.options = options
         columns = ["#", "time (ms)", "direction", "flags", "seq", "ack", "len", "win"]
         if absolute:
-            columns += ["raw seq", "raw ack"]
+            columns += ["raw seq", "raw ack", "raw win"]
         if options:
             columns.append("options")
         self.columns = [tr(c) for c in columns]
@@ -118,10 +122,10 @@ class Table(Grid):
                 str(conn.relative_seq(seg)),
                 "-" if rel_ack is None else str(rel_ack),
                 str(seg.length),
-                str(seg.window),
+                str(conn.window(seg)),
             ]
             if self.absolute:
-                row += [str(seg.seq), str(seg.ack) if seg.has("ACK") else "-"]
+                row += [str(seg.seq), str(seg.ack) if seg.has("ACK") else "-", str(seg.window)]
             if self.options:
                 row.append(option_text(seg.options))
             rows.append(row)
