@@ -191,6 +191,7 @@ TSHARK_FIELDS = (
     "tcp.ack_raw",
     "tcp.len",
     "tcp.window_size_value",
+    "tcp.window_size",
     "tcp.options.mss_val",
     "tcp.options.wscale.shift",
     "tcp.options.sack_perm",

@@ -219,7 +219,7 @@ def test_str_is_the_table() -> None:
 
 
 def assert_relative_numbers_match_tshark(tshark: str, pcap: Path) -> int:
-    """Compare relative seq/ack and connection grouping with tshark's; return the count."""
+    """Compare relative seq/ack, scaled windows and connection grouping with tshark's."""
     rows = [r for r in tshark_rows(tshark, pcap) if r["tcp.flags"] != ""]
     trace = Trace.from_frames([read_pcap(pcap)])
     assert len(trace.segments) == len(rows)
@@ -236,6 +236,11 @@ def assert_relative_numbers_match_tshark(tshark: str, pcap: Path) -> int:
             assert rel_ack == int(row["tcp.ack"]), where
         else:
             assert rel_ack is None, where
+        # The window after scaling (RFC 7323 §2.2), tshark's "calculated window size". When
+        # only one SYN was captured, tshark applies its shift anyway while RFC 7323 says
+        # scaling is on only if both SYNs carried the option: netlab keeps the raw value.
+        if conns[conn].window_shift or seg.has("SYN"):
+            assert conns[conn].window(seg) == int(row["tcp.window_size"]), where
     assert len(streams) == len(conns)
     return len(rows)
 
