@@ -49,6 +49,7 @@ ZH_CN = {
     # figures and downloads
     "TCP three-way handshake, captured on client and server": "TCP 三次握手（在 client 和 server 上同时抓包）",
     "{frames} frames captured on {host}": "在 {host} 上抓到的 {frames} 帧",
+    "{n} bytes": "{n} 字节",
 }
 
 _CATALOGS = {"zh_CN": ZH_CN}

@@ -2,7 +2,8 @@
 
 Linux numbers its TCP states in ``include/net/tcp_states.h``; the same numbers appear in
 ``/proc/net/tcp`` (hexadecimal) and in ``tcpi_state`` of ``TCP_INFO``. RFC 9293 §3.3.2 names
-the states of the protocol. The table below pairs the two. We print the names the way
+the states of the protocol. The enum below pairs the two: its value is the kernel's number,
+``rfc_name`` the RFC's name. We print the names the way
 ``netstat`` and most textbooks do (``SYN_SENT``, ``FIN_WAIT_1``), which are the RFC names
 with underscores.
 

@@ -19,7 +19,7 @@ import argparse
 import sys
 
 from netlab.errors import PrivilegeError
-from netlab.experiments.handshake import handshake
+from netlab.experiments.tcp_handshake import handshake
 
 
 def main() -> int:

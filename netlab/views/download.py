@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import html
 
+from netlab.i18n import tr
+
 __all__ = ["Download"]
 
 
@@ -39,5 +41,5 @@ class Download:
         return (
             f'<p class="netlab-download"><a download="{html.escape(self.filename)}" '
             f'href="{url}">⤓ {html.escape(self.filename)}</a> '
-            f"<span>({len(self.data):,} bytes{extra})</span></p>"
+            f"<span>({tr('{n} bytes').format(n=f'{len(self.data):,}')}{extra})</span></p>"
         )
