@@ -72,8 +72,9 @@ def experiment_times() -> dict[str, float]:
 
 
 def pages_with_cells() -> list[Path]:
+    cell = re.compile(r"^```\{jupyter-execute\}", re.M)
     return [p for p in DOCS.glob("**/*.md")
-            if "_build" not in p.parts and re.search(r"^```\{jupyter-execute\}", p.read_text(), re.M)]
+            if "_build" not in p.parts and cell.search(p.read_text())]
 
 
 def main() -> int:

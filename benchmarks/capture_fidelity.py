@@ -17,12 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from support import Tcpdump  # noqa: E402
+from support import Tcpdump
 
-import netlab.lab.lab  # noqa: E402
-from netlab.experiments.tcp_handshake import handshake  # noqa: E402
-from netlab.lab.lab import Host, Lab, LabCapture  # noqa: E402
-from netlab.trace import Trace  # noqa: E402
+import netlab.lab.lab
+from netlab.experiments.tcp_handshake import handshake
+from netlab.lab.lab import Host, Lab, LabCapture
+from netlab.trace import Trace
 
 
 def witnessed_run(directory: Path) -> tuple[Trace, dict[str, Tcpdump]]:

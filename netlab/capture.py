@@ -97,8 +97,8 @@ class Capture:
 
     def _loop(self) -> None:
         while True:
-            ready, _, _ = select.select([self._sock, self._wake_r], [], [])
-            if self._sock in ready:
+            ready, _, _ = select.select([self._sock.fileno(), self._wake_r], [], [])
+            if self._sock.fileno() in ready:
                 self._take()
             elif self._wake_r in ready:
                 while self._take(socket.MSG_DONTWAIT):  # drain what is queued

@@ -133,6 +133,7 @@ class Segment:
 def option_text(options: tuple[Option, ...]) -> str:
     """Options as Wireshark summarises them, padding (NOP, EOL) left out.
 
+    >>> from netlab.decode import option_text
     >>> option_text((("MSS", 1460), ("SACK_PERM", None), ("TS", (7, 0)), ("NOP", None),
     ...              ("WS", 7)))
     'MSS=1460 SACK_PERM TS=7/0 WS=7'
@@ -146,7 +147,8 @@ def option_text(options: tuple[Option, ...]) -> str:
         elif kind == "TS":
             parts.append(f"TS={value[0]}/{value[1]}")
         elif kind == "SACK":
-            parts.append("SACK=" + ",".join(f"{a}-{b}" for a, b in zip(value[::2], value[1::2])))
+            edges = zip(value[::2], value[1::2], strict=True)  # (left, right) pairs
+            parts.append("SACK=" + ",".join(f"{a}-{b}" for a, b in edges))
         else:
             parts.append(f"{kind}={value}")
     return " ".join(parts)

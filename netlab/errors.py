@@ -38,8 +38,8 @@ class PrivilegeError(NetlabError):
             alternative = ("(unprivileged user namespaces, `unshare -rn`, are not allowed on "
                            "this system)")
         super().__init__(
-            f"{what} needs CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_NET_RAW: netlab makes private network "
-            f"namespaces and captures packets in them. Run it as root: `sudo {command}`, "
+            f"{what} needs CAP_SYS_ADMIN, CAP_NET_ADMIN and CAP_NET_RAW: netlab makes private "
+            f"network namespaces and captures packets in them. Run it as root: `sudo {command}`, "
             f"{alternative}."
         )
 

@@ -5,6 +5,7 @@ pages, so a table on a Chinese page has Chinese column headings. Protocol words 
 ESTABLISHED) stay in English in both languages, as Chinese engineers write them. Anything
 without an entry here is printed as it is.
 
+>>> from netlab.i18n import tr
 >>> tr("direction", "zh_CN"), tr("direction", "en"), tr("SYN", "zh_CN")
 ('方向', 'direction', 'SYN')
 """
@@ -47,7 +48,8 @@ ZH_CN = {
     "yes": "是",
     "no": "否",
     # figures and downloads
-    "TCP three-way handshake, captured on client and server": "TCP 三次握手（在 client 和 server 上同时抓包）",
+    "TCP three-way handshake, captured on client and server":
+        "TCP 三次握手（在 client 和 server 上同时抓包）",
     "{frames} frames captured on {host}": "在 {host} 上抓到的 {frames} 帧",
     "{n} bytes": "{n} 字节",
 }

@@ -52,6 +52,7 @@ def _address(field: str) -> tuple[str, int]:
 def parse_proc_net_tcp(text: str) -> list[SocketEntry]:
     """Parse the text of ``/proc/net/tcp`` or ``/proc/net/tcp6``.
 
+    >>> from netlab.states import parse_proc_net_tcp
     >>> line = ("   0: 020200C0:1F90 00000000:0000 0A 00000000:00000001 00:00000000 "
     ...         "00000000     0        0 4617 1 0000000000000000 100 0 0 10 0")
     >>> [entry] = parse_proc_net_tcp("header\\n" + line)

@@ -7,6 +7,7 @@ the states of the protocol. The enum below pairs the two: its value is the kerne
 ``netstat`` and most textbooks do (``SYN_SENT``, ``FIN_WAIT_1``), which are the RFC names
 with underscores.
 
+>>> from netlab.tcpstates import TcpState
 >>> TcpState.from_kernel(2).name
 'SYN_SENT'
 >>> TcpState.from_kernel(0x0A)

@@ -219,7 +219,8 @@ class Trace:
         """Connections in the order their first segment appears."""
         groups: dict[frozenset[Endpoint], list[Segment]] = {}
         for seg in self.segments:
-            groups.setdefault(frozenset({(seg.src, seg.sport), (seg.dst, seg.dport)}), []).append(seg)
+            ends = frozenset({(seg.src, seg.sport), (seg.dst, seg.dport)})
+            groups.setdefault(ends, []).append(seg)
         result = []
         for segs in groups.values():
             first = next((s for s in segs if s.has("SYN") and not s.has("ACK")), segs[0])

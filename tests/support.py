@@ -236,7 +236,7 @@ def _tshark_rows(tshark: str, pcap: Path) -> list[dict[str, str]]:
     for line in done.stdout.splitlines():
         values = line.split("\t")
         assert len(values) == len(TSHARK_FIELDS), line
-        rows.append(dict(zip(TSHARK_FIELDS, values)))
+        rows.append(dict(zip(TSHARK_FIELDS, values, strict=True)))
     return rows
 
 

@@ -43,7 +43,7 @@ def test_fixture_fields_match_what_tshark_said_when_recorded() -> None:
     frames = fixture_frames("client")
     assert len(frames) == len(CLIENT_PCAP)
     for f, (sport, flags, seq, ack, length, window, mss, ws, sack, ts) in zip(
-            frames, CLIENT_PCAP):
+            frames, CLIENT_PCAP, strict=True):
         seg = _segment(_dissect(f))
         assert (seg.sport, seg.flags, seg.seq, seg.ack, seg.length, seg.window) == (
             sport, flags, seq, ack, length, window)
@@ -167,7 +167,7 @@ def assert_decoding_matches_tshark(tshark: str, pcap: Path) -> int:
     frames = read_pcap(pcap)
     assert len(rows) == len(frames)
     compared = 0
-    for row, frame in zip(rows, frames):
+    for row, frame in zip(rows, frames, strict=True):
         obs = dissect(frame.data, timestamp_ns=frame.timestamp_ns, outgoing=False, host="")
         if row["tcp.flags"] == "":
             assert obs is None, f"frame {row['frame.number']} is not TCP for tshark"

@@ -49,7 +49,7 @@ def test_states_were_read_while_the_wire_held_each_segment(handshake_run: LiveRu
     result = handshake_run.result
     moments = {s.moment: s.timestamp_ns for s in result.snapshots}
     for seg, moment in zip(result.segments, ("SYN on the wire", "SYN-ACK on the wire",
-                                              "ACK on the wire")):
+                                              "ACK on the wire"), strict=True):
         assert seg.sent_ns is not None and seg.received_ns is not None
         assert seg.sent_ns < moments[moment] < seg.received_ns, moment
     assert moments["socket() and bind() done"] < result.segments[0].sent_ns  # type: ignore[operator]
@@ -147,7 +147,7 @@ def test_report(handshake_run: LiveRun) -> None:
 def test_snapshot_table(handshake_run: LiveRun) -> None:
     lines = str(handshake_run.result.snapshot_table()).splitlines()
     assert lines[0].split() == ["moment", "client", "server", "accept", "queue"]
-    for line, (moment, client, server, queue) in zip(lines[1:], SNAPSHOTS):
+    for line, (moment, client, server, queue) in zip(lines[1:], SNAPSHOTS, strict=True):
         assert line.startswith(moment)
         assert line.split()[-3:] == [client.name, server.name, str(queue)]
 

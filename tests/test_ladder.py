@@ -28,7 +28,7 @@ def test_one_group_per_segment_with_title_and_desc() -> None:
     root = _parse(trace.ladder(title="All <three> connections").svg())
     groups = _segments(root)
     assert [g.get("data-segment") for g in groups] == [str(s.number) for s in trace.segments]
-    for g, seg in zip(groups, trace.segments):
+    for g, seg in zip(groups, trace.segments, strict=True):
         tip = g.find(f"{SVG}title")
         assert tip is not None and tip.text is not None
         assert tip.text.startswith(f"#{seg.number} ")
@@ -53,7 +53,7 @@ def test_description_in_words() -> None:
 def test_arrows_go_from_sender_to_receiver_and_down() -> None:
     trace = fixture_trace()
     root = _parse(trace.ladder().svg())
-    for g, seg in zip(_segments(root), trace.segments):
+    for g, seg in zip(_segments(root), trace.segments, strict=True):
         line = g.find(f"{SVG}line")
         assert line is not None
         x1, y1, x2, y2 = (float(line.get(k, "nan")) for k in ("x1", "y1", "x2", "y2"))
@@ -94,7 +94,7 @@ def test_state_labels_sit_between_the_segments() -> None:
     # a label only where a host's state changes (the repeated SYN_RECV is not drawn again)
     assert [t for _, t in texts] == ["CLOSED", "LISTEN", "SYN_SENT", "SYN_RECV", "ESTABLISHED"]
     assert texts[3][0] == "server: SYN_RECV"
-    rects = {t: g.find(f"{SVG}rect") for (_, t), g in zip(texts, labels)}
+    rects = {t: g.find(f"{SVG}rect") for (_, t), g in zip(texts, labels, strict=True)}
     lines = [g.find(f"{SVG}line") for g in _segments(root)]
     y_syn_start = float(lines[0].get("y1", "nan"))  # type: ignore[union-attr]
     y_closed = float(rects["CLOSED"].get("y", "nan")) + 11  # type: ignore[union-attr]

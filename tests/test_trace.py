@@ -225,7 +225,7 @@ def assert_relative_numbers_match_tshark(tshark: str, pcap: Path) -> int:
     assert len(trace.segments) == len(rows)
     conns = trace.connections()
     streams: dict[str, int] = {}
-    for row, seg in zip(rows, trace.segments):
+    for row, seg in zip(rows, trace.segments, strict=True):
         where = f"frame {row['frame.number']} of {pcap.name}"
         conn = next(i for i, c in enumerate(conns) if seg in c.segments)
         assert streams.setdefault(row["tcp.stream"], conn) == conn, where

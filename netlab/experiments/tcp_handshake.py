@@ -17,6 +17,7 @@ Three connections are made, each from its own client port:
 
 Everything but the times and the raw numbers is the same on every run (needs root):
 
+>>> from netlab.experiments import handshake
 >>> result = handshake()
 >>> print(result.table(absolute=False, options=False))  # doctest: +ELLIPSIS
 #  time (ms)  direction        flags     seq  ack  len    win
@@ -327,7 +328,8 @@ def handshake() -> HandshakeResult:
                 sock.setblocking(False)
                 code = sock.connect_ex((server.address, SERVER_PORT))
                 if code != errno.EINPROGRESS:
-                    raise ExperimentError(f"non-blocking connect() returned {errno.errorcode[code]}")
+                    raise ExperimentError(
+                        f"non-blocking connect() returned {errno.errorcode[code]}")
                 wire.wait_held(1, TIMEOUT)
                 snap("SYN on the wire")
                 for moment in ("SYN-ACK on the wire", "ACK on the wire"):
@@ -336,7 +338,8 @@ def handshake() -> HandshakeResult:
                     snap(moment)
                 wire.release()
                 deadline = time.monotonic() + TIMEOUT
-                while snap("ACK delivered, accept() not yet called").server is not TcpState.ESTABLISHED:
+                waiting = "ACK delivered, accept() not yet called"
+                while snap(waiting).server is not TcpState.ESTABLISHED:
                     if time.monotonic() > deadline:
                         raise ExperimentError("the server never reached ESTABLISHED")
                     snapshots.pop()

@@ -32,7 +32,8 @@ class Interface:
     mac: str
 
 
-def create_veth(a: Namespace, a_name: str, b: Namespace, b_name: str) -> tuple[Interface, Interface]:
+def create_veth(a: Namespace, a_name: str, b: Namespace, b_name: str
+                ) -> tuple[Interface, Interface]:
     """Create a veth pair with one end in ``a`` and the other in ``b``; bring both up."""
 
     def add() -> None:

@@ -70,23 +70,25 @@ class Wire:
 
     def _loop(self) -> None:
         sa, sb = self._socks
+        sock = {sa.fileno(): sa, sb.fileno(): sb}
         peer = {sa.fileno(): sb, sb.fileno(): sa}
         while True:
-            ready, _, _ = select.select([sa, sb, self._wake_r], [], [])
+            ready, _, _ = select.select([*sock, self._wake_r], [], [])
             if self._wake_r in ready:
                 return
-            for s in ready:
+            for fd in ready:
+                s = sock[fd]
                 data, addr = s.recvfrom(65536)
                 if addr[2] == PACKET_OUTGOING:  # our own transmission, seen by our socket
                     continue
                 with self._cond:
                     if self._mode == "pass":
-                        peer[s.fileno()].send(data)
+                        peer[fd].send(data)
                         self.forwarded += 1
                     elif self._mode == "drop":
                         self.dropped += 1
                     else:
-                        self._held.append(_Held(data, peer[s.fileno()]))
+                        self._held.append(_Held(data, peer[fd]))
                     self._cond.notify_all()
 
     def held(self) -> int:

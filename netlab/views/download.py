@@ -18,6 +18,7 @@ __all__ = ["Download"]
 class Download:
     """A file offered for download.
 
+    >>> from netlab.views.download import Download
     >>> d = Download("x.pcap", b"abc", "application/vnd.tcpdump.pcap", "3 frames")
     >>> d
     x.pcap (3 bytes): 3 frames

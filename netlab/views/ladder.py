@@ -63,7 +63,8 @@ class Ladder:
         title: a caption, also used as the accessible name of the image.
     """
 
-    def __init__(self, trace: Trace, *, states: Sequence[StateSample] = (), title: str = "") -> None:
+    def __init__(self, trace: Trace, *, states: Sequence[StateSample] = (),
+                 title: str = "") -> None:
         self.trace = trace
         self.states = tuple(states)
         self.title = title
@@ -140,7 +141,7 @@ class Ladder:
             f'<desc id="ladder{uid}-desc">{html.escape(self.describe())}</desc>',
         ]
         names = self.trace.names
-        for host, x in zip(self.lanes, LANE_X):
+        for host, x in zip(self.lanes, LANE_X, strict=True):
             addr = next((a for a, n in names.items() if n == host), "")
             out.append(f'<text x="{x}" y="22" text-anchor="middle" font-weight="bold" '
                        f'font-size="14">{html.escape(host)}</text>')
@@ -167,7 +168,8 @@ class Ladder:
 
     def _arrow(self, a: _Arrow, t0: int) -> str:
         seg = a.seg
-        x1, x2 = self._x(self.trace.name(seg.src)), self._x(self.trace.name(seg.dst))
+        x1: float = self._x(self.trace.name(seg.src))
+        x2: float = self._x(self.trace.name(seg.dst))
         y1, y2 = TOP + a.start * ROW, TOP + a.end * ROW
         if a.lost:
             x2, y2 = x1 + (x2 - x1) * 0.6, y1 + (y2 - y1) * 0.6

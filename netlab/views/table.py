@@ -25,6 +25,7 @@ def _width(text: str) -> int:
 class Grid:
     """Rows of text cells with a header row, shown as aligned text or as an HTML table.
 
+    >>> from netlab.views.table import Grid
     >>> print(Grid([["option", "value"], ["MSS", "1460"], ["WS", "7"]], right={"value"}))
     option  value
     MSS      1460
@@ -50,7 +51,7 @@ class Grid:
         for r in rows:
             cells = [
                 " " * (w - _width(c)) + c if name in self.right else c + " " * (w - _width(c))
-                for c, w, name in zip(r, widths, self.columns)
+                for c, w, name in zip(r, widths, self.columns, strict=True)
             ]
             lines.append("  ".join(cells).rstrip())
         return "\n".join(lines)
@@ -64,7 +65,7 @@ class Grid:
         for i, row in enumerate(self.rows):
             cells = "".join(
                 f'<td class="{"num" if name in self.right else "txt"}">{html.escape(c)}</td>'
-                for c, name in zip(row, self.columns)
+                for c, name in zip(row, self.columns, strict=True)
             )
             body.append(f"<tr{self._row_attrs(i)}>{cells}</tr>")
         return (
