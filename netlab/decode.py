@@ -96,6 +96,10 @@ class Segment:
     """When the receiver's interface saw it arrive (None if not captured or lost)."""
     frame: bytes
     """The whole Ethernet frame, as first captured."""
+    sent_by: str | None = None
+    """The capture that saw it leave (a host name, or ``host:ethN``), if any."""
+    received_by: str | None = None
+    """The capture that saw it arrive, if any."""
 
     @property
     def time_ns(self) -> int:

@@ -166,12 +166,15 @@ class Trace:
         for obs in observations:
             key = obs.key()
             if obs.outgoing:
-                merged.append({"obs": obs, "sent": obs.timestamp_ns, "received": None})
+                merged.append({"obs": obs, "sent": obs.timestamp_ns, "received": None,
+                               "sent_by": obs.host, "received_by": None})
                 pending.setdefault(key, []).append(len(merged) - 1)
             elif pending.get(key):
-                merged[pending[key].pop()]["received"] = obs.timestamp_ns
+                m = merged[pending[key].pop()]
+                m["received"], m["received_by"] = obs.timestamp_ns, obs.host
             else:
-                merged.append({"obs": obs, "sent": None, "received": obs.timestamp_ns})
+                merged.append({"obs": obs, "sent": None, "received": obs.timestamp_ns,
+                               "sent_by": None, "received_by": obs.host})
 
         def first_seen(m: dict[str, object]) -> int:
             t = m["sent"] if m["sent"] is not None else m["received"]
@@ -188,6 +191,7 @@ class Trace:
                 flags=o.flags, seq=o.seq, ack=o.ack, window=o.window, options=o.options,
                 payload=o.payload, sent_ns=m["sent"],  # type: ignore[arg-type]
                 received_ns=m["received"], frame=o.frame,  # type: ignore[arg-type]
+                sent_by=m["sent_by"], received_by=m["received_by"],  # type: ignore[arg-type]
             ))
         return cls(tuple(segments), dict(names or {}), frames)
 
@@ -214,6 +218,15 @@ class Trace:
     def name(self, address: str) -> str:
         """The host name for an address, or the address itself."""
         return self.names.get(address, address)
+
+    def hop(self, seg: Segment) -> tuple[str, str]:
+        """Where the segment was seen leaving and arriving, by capture (host or host:ethN).
+
+        Without a capture on that side, the host that owns the address stands in, so a
+        segment between two captured end hosts reads ``client → server``, and one forwarded
+        by a firewall captured on its outside interface reads ``firewall:eth1 → server``.
+        """
+        return seg.sent_by or self.name(seg.src), seg.received_by or self.name(seg.dst)
 
     def connections(self) -> tuple[Connection, ...]:
         """Connections in the order their first segment appears."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 from support import fixture_frames, fixture_trace
 
@@ -59,7 +60,8 @@ def test_time_column_is_relative_to_the_first_segment() -> None:
 
 def test_html_table_is_well_formed_and_escaped() -> None:
     names = {"192.0.2.1": "<client & co>", "192.0.2.2": "server"}
-    trace = Trace.from_frames([fixture_frames("client")], names)
+    frames = [replace(f, host="<client & co>") for f in fixture_frames("client")]
+    trace = Trace.from_frames([frames], names)
     root = ET.fromstring(trace.table()._repr_html_())
     table = root.find("table")
     assert table is not None

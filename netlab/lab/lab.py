@@ -1,11 +1,15 @@
 """The lab: hosts in network namespaces, joined by links, captured anywhere.
 
->>> from netlab.lab import Lab                                  # doctest: +SKIP
->>> with Lab() as lab:                                          # doctest: +SKIP
-...     client, server = lab.host("client"), lab.host("server")
-...     lab.link(client, server)
-...     with lab.capture(client) as cap:
-...         ...
+::
+
+    from netlab.lab import Lab
+
+    with Lab() as lab:
+        client, server = lab.host("client"), lab.host("server")
+        lab.link(client, server)
+        with lab.capture(client) as cap:
+            ...  # traffic, e.g. client.run(some_function)
+        print(cap.trace.table())
 
 Addresses come from the documentation ranges of RFC 5737 and are fixed by the order of
 the calls, so pages and doctests can show them: the first link is 192.0.2.0/24, its first
@@ -14,15 +18,25 @@ host 192.0.2.1 and its second host 192.0.2.2.
 
 from __future__ import annotations
 
+import ctypes
 import ipaddress
+import os
+import signal
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
+
+from pyroute2 import IPRoute
 
 from netlab.capture import Capture
 from netlab.errors import LabError
+from netlab.lab.firewall import Firewall
 from netlab.lab.link import Interface, checksum_offload_off, configure, create_veth
-from netlab.lab.netns import Namespace, Task
+from netlab.lab.netns import CLONE_NEWNET, Namespace, Task
+from netlab.lab.units import duration
+from netlab.lab.units import rate as _rate
 from netlab.lab.wire import Wire, WireMode
 from netlab.states import SocketEntry, tcp_sockets
 from netlab.trace import Trace
@@ -31,6 +45,9 @@ __all__ = ["Lab", "Host", "Link", "LabCapture"]
 
 T = TypeVar("T")
 
+PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
+
 #: RFC 5737 §3: TEST-NET-1, TEST-NET-2 and TEST-NET-3, "for use in documentation".
 DOC_NETWORKS = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
 
@@ -38,11 +55,14 @@ DOC_NETWORKS = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
 class Host:
     """A host of the lab: a network namespace with a name and interfaces."""
 
-    def __init__(self, name: str, ns: Namespace) -> None:
+    def __init__(self, name: str, ns: Namespace, lab: Lab) -> None:
         self.name = name
         self.ns = ns
+        self.lab = lab
         self.interfaces: list[Interface] = []
         self.addresses: list[str] = []
+        self.gateway: str | None = None
+        self.firewall_: Firewall | None = None
 
     @property
     def address(self) -> str:
@@ -58,6 +78,78 @@ class Host:
     def start(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Task:
         """Start ``fn`` in the background inside this host's namespace."""
         return self.ns.start(fn, *args, **kwargs)
+
+    def popen(self, args: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
+        """Start a program inside this host's namespace, as a child process.
+
+        The child enters the namespace itself before it runs the program, and the kernel
+        kills it if the thread that started it dies (``PR_SET_PDEATHSIG``), so it cannot
+        outlive the lab. The lab also kills it when it closes.
+        """
+        fd = self.ns.fd
+
+        def enter() -> None:
+            _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            if _libc.setns(fd, CLONE_NEWNET) != 0:
+                os._exit(126)
+
+        proc = subprocess.Popen(args, preexec_fn=enter, pass_fds=(fd,), **kwargs)
+        self.lab._processes.append(proc)
+        return proc
+
+    def route_via(self, gateway: str) -> None:
+        """Send everything that is not on a directly connected network to ``gateway``."""
+
+        def body() -> None:
+            with IPRoute() as ipr:
+                ipr.route("add", dst="0.0.0.0/0", gateway=gateway)
+
+        self.run(body)
+        self.gateway = gateway
+
+    def router(self) -> None:
+        """Forward packets between this host's interfaces, and route its neighbours via it.
+
+        Each host on the other end of one of this host's links, if it has a single link and
+        no gateway yet, gets a default route through this host.
+        """
+
+        def forward() -> None:
+            Path("/proc/sys/net/ipv4/ip_forward").write_text("1")
+
+        self.run(forward)
+        for link in self.lab.links:
+            for mine, theirs in ((link.a, link.b), (link.b, link.a)):
+                if mine.ns is self.ns:
+                    peer = self.lab.host_of(theirs)
+                    if peer.gateway is None and len(peer.interfaces) == 1:
+                        peer.route_via(self.address_on(mine))
+
+    def firewall(self, *, idle_timeout: str | float = "300s", inside: Host | None = None
+                 ) -> Firewall:
+        """Make this host a stateful firewall between its links (see :mod:`netlab.lab.firewall`).
+
+        Args:
+            idle_timeout: how long connection tracking remembers an idle connection.
+            inside: the host on the trusted side, from which new connections may be opened
+                (by default the host of this host's first link).
+        """
+        self.router()
+        inside_iface = self.interfaces[0]
+        if inside is not None:
+            inside_iface = next(
+                (mine for link in self.lab.links for mine, theirs in
+                 ((link.a, link.b), (link.b, link.a))
+                 if mine.ns is self.ns and theirs.ns is inside.ns), None)  # type: ignore[assignment]
+            if inside_iface is None:
+                raise LabError(f"{inside.name!r} is not linked to {self.name!r}")
+        self.firewall_ = Firewall(self, inside=inside_iface.name,
+                                  idle_timeout=duration(idle_timeout))
+        return self.firewall_
+
+    def address_on(self, iface: Interface) -> str:
+        """This host's address on one of its interfaces."""
+        return self.addresses[self.interfaces.index(iface)]
 
     def tcp_sockets(self) -> list[SocketEntry]:
         """Every TCP socket of this host, as its kernel lists them in /proc/net/tcp."""
@@ -75,16 +167,26 @@ class Link:
     b: Interface
     wire: Wire | None
 
+    def describe(self) -> str:
+        """How the link is made: a plain veth pair, or which wire delays it."""
+        return "veth pair" if self.wire is None else f"veth pairs + {self.wire.describe()}"
+
 
 class LabCapture:
     """Captures on several hosts at once, merged into one :class:`Trace` on exit."""
 
-    def __init__(self, lab: Lab, hosts: tuple[Host, ...]) -> None:
+    def __init__(self, lab: Lab, targets: tuple[Host | Interface, ...]) -> None:
         self._lab = lab
         self._captures: list[Capture] = []
         try:
-            for h in hosts:
-                self._captures.append(Capture(h.ns, h.interfaces[0].name, host=h.name))
+            for t in targets:
+                if isinstance(t, Host):
+                    host, iface = t, t.interfaces[0]
+                    label = t.name
+                else:
+                    host, iface = lab.host_of(t), t
+                    label = host.name if iface is host.interfaces[0] else f"{host.name}:{t.name}"
+                self._captures.append(Capture(host.ns, iface.name, host=label))
         except BaseException:
             self.stop()
             raise
@@ -118,6 +220,7 @@ class Lab:
         self.links: list[Link] = []
         self._namespaces: list[Namespace] = []
         self._wires: list[Wire] = []
+        self._processes: list[subprocess.Popen[Any]] = []
 
     def _namespace(self, name: str) -> Namespace:
         ns = Namespace(name)
@@ -133,17 +236,39 @@ class Lab:
         """Add a host (a fresh network namespace) called ``name``."""
         if name in self.hosts:
             raise LabError(f"there is already a host called {name!r}")
-        host = Host(name, self._namespace(name))
+        host = Host(name, self._namespace(name), self)
         self.hosts[name] = host
         return host
 
-    def link(self, a: Host, b: Host, *, wire: WireMode | None = None) -> Link:
+    def host_of(self, iface: Interface) -> Host:
+        """The host an interface belongs to."""
+        for h in self.hosts.values():
+            if iface in h.interfaces:
+                return h
+        raise LabError(f"interface {iface.name} belongs to no host of this lab")
+
+    def link(self, a: Host, b: Host, *, wire: WireMode | None = None,
+             delay: str | float = 0, loss: float = 0.0, rate: str | float | None = None
+             ) -> Link:
         """Join ``a`` and ``b`` by an Ethernet link on the next documentation network.
 
         Args:
             wire: put a userspace :class:`~netlab.lab.wire.Wire` in the middle, in this
-                mode (``"pass"``, ``"step"`` or ``"drop"``); None for a plain veth pair.
+                mode (``"pass"``, ``"step"`` or ``"drop"``); None for a plain veth pair,
+                unless the link has a delay, loss or rate, which need the wire.
+            delay: one-way delay, each direction (``"25ms"``): the round-trip time across
+                this link is twice the delay.
+            loss: the fraction of frames lost at random.
+            rate: the link's bit rate (``"100Mbit"``).
+
+        The kernel's netem queueing discipline, where it exists, could delay a link too;
+        netlab does not rely on it (the kernels it was built on lack it) and always uses the
+        wire, which :meth:`Link.describe` names.
         """
+        one_way = duration(delay)
+        bits = None if rate is None else _rate(rate)
+        if wire is None and (one_way or loss or bits):
+            wire = "pass"
         if len(self.links) >= len(DOC_NETWORKS):
             raise LabError(f"at most {len(DOC_NETWORKS)} links: one per RFC 5737 network")
         net = ipaddress.ip_network(DOC_NETWORKS[len(self.links)])
@@ -157,7 +282,7 @@ class Lab:
             ib, wb = create_veth(b.ns, b_if, mid, "wb")
             for end in (ia, ib):
                 checksum_offload_off(end)
-            the_wire = Wire(wa, wb, mode=wire)
+            the_wire = Wire(wa, wb, mode=wire, delay=one_way, loss=loss, rate=bits)
             self._wires.append(the_wire)
         addr_a, addr_b = str(net[1]), str(net[2])
         configure(ia, addr_a, net.prefixlen, {addr_b: ib.mac})
@@ -170,13 +295,20 @@ class Lab:
         self.links.append(link)
         return link
 
-    def capture(self, *hosts: Host) -> LabCapture:
-        """Capture on the first interface of each host; the trace merges them."""
-        return LabCapture(self, hosts)
+    def capture(self, *targets: Host | Interface) -> LabCapture:
+        """Capture on each host's first interface (or on the interfaces given); merged.
+
+        A host's other interfaces are named ``host:ethN`` in the trace.
+        """
+        return LabCapture(self, targets)
 
     def close(self) -> None:
         """Stop the wires and drop the namespaces (their interfaces go with them)."""
         try:
+            for p in self._processes:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait(5)
             for w in self._wires:
                 w.close()
         finally:
@@ -184,6 +316,7 @@ class Lab:
                 ns.close()
             self._wires.clear()
             self._namespaces.clear()
+            self._processes.clear()
 
     def __enter__(self) -> Lab:
         return self

@@ -39,6 +39,17 @@ _DATA = "#2f9e44"
 _PLAIN = "#868e96"
 
 
+def _same(a: Segment, b: Segment) -> bool:
+    """The same segment seen at two places (a router changes the TTL, not these)."""
+    return (a.src, a.sport, a.dst, a.dport, a.flags, a.seq, a.ack, a.payload) == (
+        b.src, b.sport, b.dst, b.dport, b.flags, b.seq, b.ack, b.payload)
+
+
+def _host(label: str) -> str:
+    """The host of a capture label (``firewall:eth1`` → ``firewall``)."""
+    return label.split(":", 1)[0]
+
+
 def _colour(seg: Segment) -> str:
     for flag, colour in _COLOURS:
         if seg.has(flag):
@@ -52,6 +63,7 @@ class _Arrow:
     start: float  # rank of departure
     end: float  # rank of arrival
     lost: bool
+    to: str  # the lane it arrives at
 
 
 class Ladder:
@@ -70,13 +82,17 @@ class Ladder:
         self.title = title
         self.lanes = self._lanes()
 
-    def _lanes(self) -> tuple[str, str]:
+    def _lanes(self) -> tuple[str, ...]:
+        """Hosts from left to right: the first connection's client, then the hosts in
+        between (captured on the path), then its server."""
         conns = self.trace.connections()
-        if conns:
-            c = conns[0]
-            return self.trace.name(c.client[0]), self.trace.name(c.server[0])
-        hosts = list(dict.fromkeys(s.host for s in self.states))
-        return (hosts + ["", ""])[0], (hosts + ["", ""])[1]
+        ends = ([self.trace.name(conns[0].client[0]), self.trace.name(conns[0].server[0])]
+                if conns else [])
+        seen = [_host(h) for seg in self.trace.segments for h in self.trace.hop(seg)]
+        seen += [s.host for s in self.states]
+        middle = [h for h in dict.fromkeys(seen) if h not in ends]
+        lanes = ends[:1] + middle + ends[1:]
+        return tuple(lanes) if len(lanes) >= 2 else tuple(lanes + ["", ""])[:2]
 
     def _changes(self) -> list[StateSample]:
         """The samples that show a new state for their host (the others draw nothing)."""
@@ -115,16 +131,28 @@ class Ladder:
             else:
                 samples.append((rank, item))  # type: ignore[arg-type]
         arrows = []
-        for i, seg in enumerate(self.trace.segments):
-            receiver = self.trace.name(seg.dst)
-            lost = i not in arr and receiver in captured
+        segs = self.trace.segments
+        captured_hosts = {_host(c) for c in captured}
+        for i, seg in enumerate(segs):
             start = dep.get(i, arr.get(i, 0.0) - 0.8)
-            end = arr.get(i, start + 0.8)
-            arrows.append(_Arrow(seg, start, end, lost))
+            end, to, lost = arr.get(i, start + 0.8), self.trace.hop(seg)[1], False
+            if i not in arr:
+                # Seen leaving, never arriving: forwarded by a host captured further on
+                # (it arrives where that host sends it again), or lost, or not watched.
+                again = next((j for j in range(i + 1, len(segs)) if j in dep
+                              and _same(segs[j], seg) and segs[j].sent_by != seg.sent_by), None)
+                if again is not None:
+                    to, end = str(segs[again].sent_by), dep[again] - 0.3
+                else:
+                    lost = self.trace.name(seg.dst) in captured_hosts
+            arrows.append(_Arrow(seg, start, end, lost, to))
         return arrows, samples, rank
 
-    def _x(self, host: str) -> int:
-        return LANE_X[0] if host == self.lanes[0] else LANE_X[1]
+    def _x(self, host: str) -> float:
+        """The x of a host's lane; lanes are spread evenly between the outer two."""
+        left, right = LANE_X
+        i = self.lanes.index(_host(host))
+        return left + (right - left) * i / (len(self.lanes) - 1)
 
     def svg(self) -> str:
         """The diagram as a standalone ``<svg>`` element."""
@@ -141,8 +169,10 @@ class Ladder:
             f'<desc id="ladder{uid}-desc">{html.escape(self.describe())}</desc>',
         ]
         names = self.trace.names
-        for host, x in zip(self.lanes, LANE_X, strict=True):
-            addr = next((a for a, n in names.items() if n == host), "")
+        for host in self.lanes:
+            x = self._x(host)
+            addrs = [a for a, n in names.items() if n == host]
+            addr = addrs[0] if len(addrs) == 1 else ""
             out.append(f'<text x="{x}" y="22" text-anchor="middle" font-weight="bold" '
                        f'font-size="14">{html.escape(host)}</text>')
             out.append(f'<text x="{x}" y="40" text-anchor="middle" opacity="0.7">'
@@ -168,11 +198,11 @@ class Ladder:
 
     def _arrow(self, a: _Arrow, t0: int) -> str:
         seg = a.seg
-        x1: float = self._x(self.trace.name(seg.src))
-        x2: float = self._x(self.trace.name(seg.dst))
+        x1, x2 = self._x(self.trace.hop(seg)[0]), self._x(a.to)
         y1, y2 = TOP + a.start * ROW, TOP + a.end * ROW
-        if a.lost:
-            x2, y2 = x1 + (x2 - x1) * 0.6, y1 + (y2 - y1) * 0.6
+        if a.lost:  # it did not reach the next lane on its way: stop short of it
+            step = (self._x(self.lanes[1]) - self._x(self.lanes[0])) * (1 if x2 > x1 else -1)
+            x2, y2 = x1 + step * 0.7, y1 + (y2 - y1) * 0.7
         colour = _colour(seg)
         conn = next(c for c in self.trace.connections() if seg in c.segments)
         rel_ack = conn.relative_ack(seg)

@@ -111,9 +111,12 @@ class Table(Grid):
         rows = []
         for seg in self.trace.segments:
             conn = self._connection(seg, conns)
-            src, dst = self.trace.name(seg.src), self.trace.name(seg.dst)
-            if many:
-                src, dst = f"{src}:{seg.sport}", f"{dst}:{seg.dport}"
+            src, dst = self.trace.hop(seg)
+            if many:  # ports tell the connections apart (a capture label has none)
+                if src == self.trace.name(seg.src):
+                    src = f"{src}:{seg.sport}"
+                if dst == self.trace.name(seg.dst):
+                    dst = f"{dst}:{seg.dport}"
             rel_ack = conn.relative_ack(seg)
             row = [
                 str(seg.number),
