@@ -59,7 +59,7 @@ napoleon_numpy_docstring = False
 autodoc_member_order = "bysource"
 # No network at build time, so no intersphinx: the standard library's types stay plain text.
 nitpick_ignore_regex = [
-    ("py:class", r"(collections\.abc|os|pathlib|socket|typing|threading|queue)\.\w+"),
+    ("py:class", r"(collections\.abc|os|pathlib|socket|subprocess|typing|threading|queue)\.\w+"),
     ("py:class", r"netlab\.[\w.]+\.T"),  # TypeVars
 ]
 

@@ -52,6 +52,40 @@ ZH_CN = {
         "TCP 三次握手（在 client 和 server 上同时抓包）",
     "{frames} frames captured on {host}": "在 {host} 上抓到的 {frames} 帧",
     "{n} bytes": "{n} 字节",
+    # the lab's diagram (netlab.views.topology)
+    "Lab topology": "实验环境拓扑",
+    "veth pair": "veth 对",
+    "userspace wire": "用户态线路",
+    "namespace": "命名空间",
+    "one-way delay {ms} ms": "单向时延 {ms} ms",
+    "loss {percent}%": "丢包率 {percent}%",
+    "rate {mbit} Mbit/s": "速率 {mbit} Mbit/s",
+    "holds each frame until released (step)": "逐帧扣住，等待放行 (step)",
+    "drops every frame (drop)": "丢弃所有帧 (drop)",
+    "forwards every frame at once": "立即转发每一帧",
+    "firewall (nftables)": "防火墙 (nftables)",
+    "idle timeout {s} s": "空闲超时 {s} 秒",
+    "inside": "内侧",
+    "outside": "外侧",
+    "no address": "无地址",
+    ", ": "，",
+    "{host}: a network namespace; {addresses}.": "{host}：一个网络命名空间；{addresses}。",
+    "{a} and {b} are joined by a veth pair on {network}.":
+        "{a} 与 {b} 之间由一对 veth 直接相连，网段为 {network}。",
+    "{a} and {b} are joined on {network} through a userspace wire in a namespace of its own "
+    "({namespace}): {effects}.":
+        "{a} 与 {b} 之间经由一条用户态线路相连，网段为 {network}；线路位于独立的命名空间"
+        "（{namespace}）中：{effects}。",
+    "{host} is a stateful firewall: new connections only from its inside interface {iface} "
+    "(towards {inside}); connection tracking forgets a connection idle for {s} s.":
+        "{host} 是一台有状态防火墙：只允许从内侧接口 {iface}（朝向 {inside}）发起新连接；"
+        "连接跟踪 (conntrack) 会忘掉空闲超过 {s} 秒的连接。",
+    # the lab's measured round trips (netlab.experiments.lab_tour)
+    "configured RTT (ms)": "配置的 RTT (ms)",
+    "connect() (ms)": "connect() 耗时 (ms)",
+    "echo (ms)": "回显 (ms)",
+    "connect / RTT": "connect / RTT 之比",
+    "echo / RTT": "回显 / RTT 之比",
 }
 
 _CATALOGS = {"zh_CN": ZH_CN}

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from netlab.errors import ExperimentError
+from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.trace import Trace
 from netlab.views.table import Grid
@@ -35,7 +36,7 @@ class RttSample:
     echo: tuple[float, ...]
     """Round trips of a one-byte echo on an open connection, in seconds."""
     mechanism: str
-    """How the delay was made (which :class:`~netlab.lab.Link` describes)."""
+    """How the delay was made (as :meth:`netlab.lab.lab.Link.describe` says)."""
 
     @property
     def connect_ratio(self) -> float:
@@ -55,8 +56,8 @@ class DelayFidelity:
     samples: tuple[RttSample, ...]
 
     def grid(self) -> Grid:
-        rows = [["configured RTT (ms)", "connect() (ms)", "echo (ms)", "connect / RTT",
-                 "echo / RTT"]]
+        rows = [[tr("configured RTT (ms)"), tr("connect() (ms)"), tr("echo (ms)"),
+                 tr("connect / RTT"), tr("echo / RTT")]]
         for s in self.samples:
             rows.append([f"{s.configured * 1e3:.0f}", f"{statistics.median(s.connect) * 1e3:.2f}",
                          f"{statistics.median(s.echo) * 1e3:.2f}", f"{s.connect_ratio:.3f}",
@@ -127,7 +128,7 @@ class FirewallCheck:
     inside_out: bool
     """The client (inside) could connect to the server (outside)."""
     outside_in: OSError | None
-    """What the server's attempt to connect to the client raised (None: it got through)."""
+    """What the server's attempt to connect to the client raised, or None if it got through."""
     drops: int
     """Packets the firewall's drop counter counted."""
     trace: Trace

@@ -26,7 +26,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyroute2 import IPRoute
 
@@ -40,6 +40,9 @@ from netlab.lab.units import rate as _rate
 from netlab.lab.wire import Wire, WireMode
 from netlab.states import SocketEntry, tcp_sockets
 from netlab.trace import Trace
+
+if TYPE_CHECKING:
+    from netlab.views.topology import Topology
 
 __all__ = ["Lab", "Host", "Link", "LabCapture"]
 
@@ -84,7 +87,9 @@ class Host:
 
         The child enters the namespace itself before it runs the program, and the kernel
         kills it if the thread that started it dies (``PR_SET_PDEATHSIG``), so it cannot
-        outlive the lab. The lab also kills it when it closes.
+        outlive the lab. The lab also kills it when it closes. Because the signal follows
+        the starting *thread*, call this from a thread that outlives the program (such as
+        the one that made the lab), not from inside :meth:`run` or :meth:`start`.
         """
         fd = self.ns.fd
 
@@ -267,6 +272,12 @@ class Lab:
         """
         one_way = duration(delay)
         bits = None if rate is None else _rate(rate)
+        # Checked before anything is created: a link that fails half-way would leave its
+        # interfaces in the hosts, and the next link() would collide with them.
+        if not 0 <= loss <= 1:
+            raise LabError(f"a link's loss is a fraction from 0 to 1, not {loss!r}")
+        if bits is not None and bits <= 0:
+            raise LabError(f"a link's rate must be more than 0, not {rate!r}")
         if wire is None and (one_way or loss or bits):
             wire = "pass"
         if len(self.links) >= len(DOC_NETWORKS):
@@ -294,6 +305,12 @@ class Lab:
         link = Link(ia, ib, the_wire)
         self.links.append(link)
         return link
+
+    def diagram(self, *, title: str = "") -> Topology:
+        """A diagram of the lab as it is now: hosts, links, wires and firewall (SVG on pages)."""
+        from netlab.views.topology import Topology
+
+        return Topology.from_lab(self, title=title)
 
     def capture(self, *targets: Host | Interface) -> LabCapture:
         """Capture on each host's first interface (or on the interfaces given); merged.

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 __all__ = ["duration", "rate"]
@@ -18,16 +19,18 @@ _RATE = {"": 1.0, "bit": 1.0, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9}
 
 
 def _parse(value: str | float, units: dict[str, float], what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"not a {what}: {value!r}")
     if isinstance(value, int | float):
         number, unit = float(value), ""
     else:
-        m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zµ]*)\s*", value, re.IGNORECASE)
+        m = re.fullmatch(r"\s*(-?[0-9]*\.?[0-9]+)\s*([a-zµ]*)\s*", value, re.IGNORECASE)
         if m is None or m.group(2).lower() not in units:
             known = ", ".join(u for u in units if u)
             raise ValueError(f"not a {what}: {value!r} (a number with one of: {known})")
         number, unit = float(m.group(1)), m.group(2).lower()
-    if number < 0:
-        raise ValueError(f"a {what} cannot be negative: {value!r}")
+    if not 0 <= number < math.inf:  # also refuses NaN
+        raise ValueError(f"a {what} must be a finite number, not negative: {value!r}")
     return number * units[unit]
 
 
