@@ -4,7 +4,8 @@ Prints, for this machine:
 
 * the clean build of each language (``sphinx-build -E``, every experiment executed), and both;
 * how much of that is Jupyter kernel start-up (one kernel per page with executed cells);
-* how much is the experiments themselves (each experiment function timed on its own);
+* how much is the pages' cells themselves, the experiments (each page's notebook, as
+  jupyter-sphinx saved it, executed again and timed, kernel start-up excluded);
 * and the rest, Sphinx itself (reading, rendering, writing, search index).
 
 Run it as root from the repository (the experiments need it)::
@@ -60,14 +61,30 @@ def kernel_startup() -> float:
         manager.shutdown_kernel(now=True)
 
 
-def experiment_times() -> dict[str, float]:
-    from netlab.experiments import EXPERIMENTS
+def cell_times() -> dict[str, float]:
+    """Seconds each page's cells take to run (the notebooks the build saved), no start-up."""
+    import nbformat
+    from jupyter_client.manager import start_new_kernel
+    from nbclient import NotebookClient
 
     times = {}
-    for name, experiment in EXPERIMENTS.items():
-        start = time.perf_counter()
-        experiment.run()
-        times[name] = time.perf_counter() - start
+    # jupyter-sphinx saves them beside the output folder, one set for all languages
+    folder = ROOT / "docs" / "_build" / "bench" / "jupyter_execute"
+    for path in sorted(folder.glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        manager, kernel = start_new_kernel(kernel_name="python3",
+                                           extra_arguments=["--IPKernelApp.log_level=ERROR"])
+        try:
+            client = NotebookClient(notebook, km=manager, timeout=300)
+            client.kc = kernel
+            start = time.perf_counter()
+            for index, cell in enumerate(notebook.cells):
+                if cell.cell_type == "code":
+                    client.execute_cell(cell, index)
+            times[path.stem] = time.perf_counter() - start
+        finally:
+            kernel.stop_channels()
+            manager.shutdown_kernel(now=True)
     return times
 
 
@@ -89,18 +106,19 @@ def main() -> int:
     total = sum(walls.values())
     pages = pages_with_cells()
     kernel = statistics.median(kernel_startup() for _ in range(3))
-    experiments = experiment_times()
-    # Each page runs its experiment once per language; the handshake page runs handshake().
+    os.environ["NETLAB_DOCS_LANG"] = "en"
+    cells = cell_times()
+    # Each page starts one kernel and runs its cells once per language.
     kernels_share = kernel * len(pages) * 2
-    experiments_share = sum(experiments.values()) * 2
+    experiments_share = sum(cells.values()) * 2
     print(f"machine: {os.cpu_count()} cores, sphinx -j {JOBS}")
     for lang, wall in walls.items():
         print(f"clean build {lang:6s} {wall:6.1f} s")
     print(f"clean build both   {total:6.1f} s")
     print(f"  kernel start-up  {kernels_share:6.1f} s  ({len(pages)} page(s) × 2 languages × "
           f"{kernel:.2f} s)")
-    print(f"  experiments      {experiments_share:6.1f} s  (2 languages × "
-          + ", ".join(f"{n} {t:.2f} s" for n, t in experiments.items()) + ")")
+    print(f"  experiments      {experiments_share:6.1f} s  (2 languages × cells of "
+          + ", ".join(f"{n} {t:.2f} s" for n, t in cells.items()) + ")")
     print(f"  Sphinx itself    {total - kernels_share - experiments_share:6.1f} s  (the rest)")
     return 0
 
