@@ -145,7 +145,7 @@ class Rule:
 
     @property
     def label(self) -> str:
-        """The arrow's label as the diagram writes it: ``rcv FIN / snd ACK``."""
+        """The arrow's label as the diagram writes it, such as ``rcv FIN / snd ACK``."""
         return f"{self.event.value} / {self.action}" if self.action else self.event.value
 
 

@@ -53,8 +53,10 @@ def _stand_in(monkeypatch: pytest.MonkeyPatch, run: object) -> None:
 def test_list(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines() == [f"{e.name}  {e.summary}" for e in EXPERIMENTS.values()]
-    assert out.startswith("handshake  TCP three-way handshake")
+    width = max(map(len, EXPERIMENTS))
+    assert out.splitlines() == [f"{e.name.ljust(width)}  {e.summary}"
+                                for e in EXPERIMENTS.values()]
+    assert f"\n{'handshake'.ljust(width)}  TCP three-way handshake" in f"\n{out}"
 
 
 def test_unknown_experiment_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,8 +65,9 @@ def test_unknown_experiment_is_a_usage_error(capsys: pytest.CaptureFixture[str])
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("usage: netlab run")
+    choices = ", ".join(f"'?{name}'?" for name in sorted(EXPERIMENTS))
     assert re.search(r"argument EXPERIMENT: invalid choice: 'nosuch' \(choose from "
-                     r"'?handshake'?\)", err)
+                     + choices + r"\)", err)
 
 
 def test_no_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -136,7 +139,7 @@ def test_experiments_registry() -> None:
 def test_list_as_a_process() -> None:
     done = netlab_process("list")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("handshake  ")
+    assert "\nhandshake " in f"\n{done.stdout}"
     assert done.stderr == ""
 
 

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from netlab.experiments.tcp_handshake import HandshakeResult, handshake
+from netlab.experiments.tcp_teardown import TeardownResult, teardown
 
-__all__ = ["EXPERIMENTS", "Experiment", "handshake", "HandshakeResult"]
+__all__ = ["EXPERIMENTS", "Experiment", "handshake", "HandshakeResult", "teardown",
+           "TeardownResult"]
 
 
 @dataclass(frozen=True)
@@ -25,5 +27,7 @@ EXPERIMENTS = {
     for e in [
         Experiment("handshake", "TCP three-way handshake, states between segments, RST, "
                    "unanswered SYN", handshake),
+        Experiment("teardown", "closing TCP connections: four-way teardown, half-close, "
+                   "TIME_WAIT, CLOSE_WAIT, RST, states checked against RFC 9293", teardown),
     ]
 }
