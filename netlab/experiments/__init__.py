@@ -6,11 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from netlab.experiments.socket_api import SocketsResult, sockets
 from netlab.experiments.tcp_handshake import HandshakeResult, handshake
 from netlab.experiments.tcp_teardown import TeardownResult, teardown
 
 __all__ = ["EXPERIMENTS", "Experiment", "handshake", "HandshakeResult", "teardown",
-           "TeardownResult"]
+           "TeardownResult", "sockets", "SocketsResult"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Experiment:
 EXPERIMENTS = {
     e.name: e
     for e in [
+        Experiment("sockets", "what a socket is: system calls, file descriptors, TCP byte "
+                   "streams, UDP datagrams, ICMP port unreachable, Unix domain sockets", sockets),
         Experiment("handshake", "TCP three-way handshake, states between segments, RST, "
                    "unanswered SYN", handshake),
         Experiment("teardown", "closing TCP connections: four-way teardown, half-close, "
