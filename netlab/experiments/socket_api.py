@@ -575,7 +575,7 @@ def _udp(client: Host, server: Host, wire: Wire) -> tuple[list[Call], OSError]:
             lambda: cli.bind((client.address, CLIENT_PORT)))
         for m in MESSAGES:
             rec("client", f"sendto({m!r}, {server.address}:{UDP_PORT})", cli,
-                partial(cli.sendto, m, dst), shows=str)
+                partial(cli.sendto, m, dst), shows=str, expect=1)
         peer: list[tuple[str, int]] = []
 
         def recvfrom() -> bytes:
@@ -586,7 +586,7 @@ def _udp(client: Host, server: Host, wire: Wire) -> tuple[list[Call], OSError]:
         for _ in MESSAGES:
             rec("server", "recvfrom(1024)", srv, recvfrom, shows=repr)
         rec("server", f"sendto(b'ok', {peer[0][0]}:{peer[0][1]})", srv,
-            lambda: srv.sendto(b"ok", peer[0]), shows=str)
+            lambda: srv.sendto(b"ok", peer[0]), shows=str, expect=1)
         rec("client", "recvfrom(1024)", cli, lambda: cli.recvfrom(1024)[0], shows=repr)
         rec("client", "close()", cli, cli.close)
         rec("server", "close()", srv, srv.close)
