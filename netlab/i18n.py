@@ -13,8 +13,9 @@ without an entry here is printed as it is.
 from __future__ import annotations
 
 import os
+import re
 
-__all__ = ["tr", "language"]
+__all__ = ["tr", "tr_moment", "language"]
 
 ZH_CN = {
     # packet table
@@ -86,6 +87,45 @@ ZH_CN = {
     "echo (ms)": "回显 (ms)",
     "connect / RTT": "connect / RTT 之比",
     "echo / RTT": "回显 / RTT 之比",
+    # closing a connection (netlab.experiments.tcp_teardown, netlab.timeline)
+    "request and response exchanged": "交换了一次请求和响应",
+    "connection established": "连接已建立",
+    "server reads EOF, then sends 3 chunks; client reads them":
+        "服务器读到 EOF，随后又发送 3 段数据；客户端把它们都读走",
+    "the wire loses the client's ACK": "线路把客户端的 ACK 丢掉了",
+    "client sets SO_LINGER to {on, 0 s}": "客户端把 SO_LINGER 设为 {开启, 0 秒}",
+    "server sends data; client never reads it": "服务器发来数据，客户端始终不读",
+    "old listener had SO_REUSEADDR": "旧的监听套接字设了 SO_REUSEADDR",
+    "new listener sets SO_REUSEADDR": "新的监听套接字设了 SO_REUSEADDR",
+    "bind() of the restarted server": "重启后服务器的 bind()",
+    "old connection": "旧连接",
+    "succeeds": "成功",
+    "event": "事件",
+    "RFC 9293 rule": "RFC 9293 规则",
+    "state": "状态",
+    "event / action": "事件 / 动作",
+    "next state": "下一状态",
+    "where": "出处",
+    "seen here": "本页观察到",
+    "local": "本端",
+    "remote": "对端",
+    "timer": "定时器",
+    "left (s)": "剩余 (秒)",
+    "off": "无",
+    "before the first segment": "第一个报文段之前",
+    "Orderly close: the passive side closes later (four segments)":
+        "正常关闭：被动关闭方稍后才关闭（四个报文段）",
+    "Half-close: data still flows after the client's FIN":
+        "半关闭：客户端发出 FIN 之后，数据仍在流动",
+    "The server closes on EOF: its FIN rides on the ACK (three segments)":
+        "服务器一读到 EOF 就关闭：FIN 搭上了 ACK 的便车（三个报文段）",
+    "Simultaneous close: both sides pass through CLOSING":
+        "同时关闭：双方都经过 CLOSING 状态",
+    "The last ACK is lost: TIME_WAIT answers the repeated FIN":
+        "最后一个 ACK 丢失：处于 TIME_WAIT 的一方应答重发的 FIN",
+    "A server that never closes: CLOSE_WAIT": "从不调用 close() 的服务器：CLOSE_WAIT",
+    "Abortive close: SO_LINGER 0 sends RST": "异常关闭：SO_LINGER 为 0 时发送 RST",
+    "close() with unread data sends RST": "带着未读数据调用 close()，发出的是 RST",
 }
 
 _CATALOGS = {"zh_CN": ZH_CN}
@@ -99,3 +139,37 @@ def language() -> str:
 def tr(text: str, lang: str | None = None) -> str:
     """``text`` in ``lang`` (the page language by default), or unchanged."""
     return _CATALOGS.get(lang or language(), {}).get(text, text)
+
+
+def tr_moment(text: str, lang: str | None = None) -> str:
+    """A snapshot's moment in ``lang`` (the page language by default): what had happened.
+
+    A moment lists what happened since the last snapshot, ``"; "`` between the items, and
+    some items are made from a pattern (``client calls close()``, ``FIN, ACK arrived at
+    server``), so :func:`tr` cannot look the whole text up. Each item is translated on its
+    own: an entry of the catalog, else one of the patterns, else the item as it is.
+
+    >>> from netlab.i18n import tr_moment
+    >>> tr_moment("client calls close(); FIN, ACK arrived at server again", "zh_CN")
+    '客户端调用 close()；FIN, ACK 再次到达服务器'
+    >>> tr_moment("server reads EOF, then sends 3 chunks; client reads them", "zh_CN")
+    '服务器读到 EOF，随后又发送 3 段数据；客户端把它们都读走'
+    """
+    lang = lang or language()
+    if lang != "zh_CN":
+        return text
+    if text in ZH_CN:  # a moment translated whole (it may contain "; " itself)
+        return ZH_CN[text]
+    return "；".join(_zh_cn_item(item) for item in text.split("; "))
+
+
+def _zh_cn_item(text: str) -> str:
+    if text in ZH_CN:
+        return ZH_CN[text]
+    m = re.fullmatch(r"(client|server) calls (.+)", text)
+    if m:
+        return f"{ZH_CN[m[1]]}调用 {m[2]}"
+    m = re.fullmatch(r"(.+) arrived at (client|server)( again)?", text)
+    if m:
+        return f"{m[1]} {'再次' if m[3] else ''}到达{ZH_CN[m[2]]}"
+    return text

@@ -1,4 +1,5 @@
-"""netlab.states: TCP_INFO and /proc/net/tcp, checked on literal lines and against ss(8)."""
+"""netlab.states: TCP_INFO and /proc/net/tcp (states and timers), checked on literal lines and
+against ss(8)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,15 @@ import pytest
 from support import require_namespaces, require_program
 
 from netlab.lab.netns import Namespace
-from netlab.states import SocketEntry, StateSample, parse_proc_net_tcp, socket_state, tcp_sockets
+from netlab.states import (
+    SocketEntry,
+    StateSample,
+    parse_proc_net_tcp,
+    parse_timers,
+    socket_state,
+    tcp_sockets,
+    tcp_timers,
+)
 from netlab.tcpstates import TcpState
 
 little_endian_only = pytest.mark.skipif(
@@ -56,6 +65,21 @@ def test_parse_ipv6() -> None:
     # an IPv4 connection on an IPv6 socket: an IPv4-mapped address (RFC 4291 §2.5.5.2)
     assert time_wait.local == ("::ffff:192.0.2.2", 8080)
     assert time_wait.state is TcpState.TIME_WAIT
+
+
+@little_endian_only
+def test_parse_timers() -> None:
+    text = ("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt\n"
+            "   0: 020200C0:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0 "
+            "       0 128959 1 0000000009c14216 100 0 0 10 0\n"
+            "   1: 010200C0:9C40 020200C0:1F90 04 00000001:00000000 01:00000013 00000000     0 "
+            "       0 0 2 00000000573bdd20 20 0 0 10 -1\n"
+            "   2: 010200C0:9C40 020200C0:1F90 05 00000000:00000000 03:0000176E 00000000     0 "
+            "       0 0 3 00000000568873ac\n")
+    rows = [(e.state, t.name, t.ticks) for e, t in parse_timers(text)]
+    assert rows == [(TcpState.LISTEN, "off", 0), (TcpState.FIN_WAIT_1, "on", 0x13),
+                    (TcpState.FIN_WAIT_2, "timewait", 5998)]
+    assert [e for e, _ in parse_timers(text)] == parse_proc_net_tcp(text)
 
 
 def test_parse_skips_header_and_blank_lines() -> None:
@@ -138,6 +162,7 @@ def test_proc_net_tcp_agrees_with_ss() -> None:
         sockets = ns.run(_make_sockets)
         try:
             ours = ns.run(tcp_sockets)
+            timed = ns.run(tcp_timers)
             done = ns.run(subprocess.run, [ss, "-Htan"], capture_output=True, text=True,
                           check=True)
         finally:
@@ -158,3 +183,4 @@ def test_proc_net_tcp_agrees_with_ss() -> None:
                     and e.state is TcpState.LISTEN)
     assert listener.rx_queue == 2  # two connections never accepted
     assert any(e.local == ("::1", 40002) for e in ours)
+    assert [e for e, _ in timed] == ours  # the same lines, each with its timer

@@ -11,7 +11,6 @@ import errno
 import os
 import re
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,11 +34,10 @@ from netlab.experiments.tcp_teardown import (
     CLOSE_WAIT_PORTS,
     Close,
     TeardownResult,
-    parse_timers,
-    rules_grid,
     teardown,
 )
 from netlab.tcpstates import RULES, Event, TcpState, UnexpectedTransition
+from netlab.timeline import rules_grid
 from netlab.trace import Trace
 
 TEARDOWN_FACTS = 12
@@ -301,21 +299,6 @@ def test_time_wait_timer_matches_ss(run: Run) -> None:
                      r"timer:\(timewait,(\d+)sec,0\)", line)
     assert m, line
     assert abs(int(m[1]) - run.result.orderly.time_wait.seconds) <= 1
-
-
-@pytest.mark.skipif(sys.byteorder != "little", reason="literal /proc lines of a little-endian "
-                    "kernel")
-def test_parse_timers() -> None:
-    text = ("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt\n"
-            "   0: 020200C0:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0 "
-            "       0 128959 1 0000000009c14216 100 0 0 10 0\n"
-            "   1: 010200C0:9C40 020200C0:1F90 04 00000001:00000000 01:00000013 00000000     0 "
-            "       0 0 2 00000000573bdd20 20 0 0 10 -1\n"
-            "   2: 010200C0:9C40 020200C0:1F90 05 00000000:00000000 03:0000176E 00000000     0 "
-            "       0 0 3 00000000568873ac\n")
-    rows = [(e.state, t.name, t.ticks) for e, t in parse_timers(text)]
-    assert rows == [(S.LISTEN, "off", 0), (S.FIN_WAIT_1, "on", 0x13),
-                    (S.FIN_WAIT_2, "timewait", 5998)]
 
 
 # ---------------------------------------------------------------------------------------

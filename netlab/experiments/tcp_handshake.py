@@ -46,7 +46,8 @@ from dataclasses import dataclass, field
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
 from netlab.i18n import tr
-from netlab.lab import Host, Lab
+from netlab.lab import Lab
+from netlab.sockdiag import SockDiag
 from netlab.states import StateSample, socket_state
 from netlab.tcpstates import TcpState
 from netlab.trace import Connection, Trace
@@ -288,16 +289,19 @@ def _client_socket(address: str, port: int) -> socket.socket:
     return s
 
 
-def _server_side(server: Host, client_end: tuple[str, int], listener: socket.socket
+def _server_side(diag: SockDiag, server_end: tuple[str, int], client_end: tuple[str, int]
                  ) -> tuple[TcpState, int]:
-    """The server's state for the connection from ``client_end``, and its accept queue."""
-    state, queue = TcpState.LISTEN, 0
-    for entry in server.tcp_sockets():
-        if entry.local == listener.getsockname() and entry.state is TcpState.LISTEN:
-            queue = entry.rx_queue
-        elif entry.remote == client_end:
-            state = entry.state
-    return state, queue
+    """The server's state for the connection from ``client_end``, and its accept queue.
+
+    LISTEN while the server's kernel has no socket for the connection: the listener is the
+    socket that answers its segments. The state is read before the queue: the kernel puts
+    a connection in the accept queue before it makes it ESTABLISHED (``tcp_check_req()``
+    queues the new socket, then ``tcp_child_process()`` moves it on from SYN_RECV).
+    """
+    entry = diag.lookup(server_end, client_end)
+    listener = diag.listener(server_end)
+    return (TcpState.LISTEN if entry is None else entry.state,
+            0 if listener is None else listener.rx_queue)
 
 
 def handshake() -> HandshakeResult:
@@ -311,13 +315,13 @@ def handshake() -> HandshakeResult:
         sockets = [listener]
         snapshots: list[Snapshot] = []
         try:
-            with lab.capture(client, server) as cap:
+            with server.run(SockDiag) as diag, lab.capture(client, server) as cap:
                 sock = client.run(_client_socket, client.address, CLIENT_PORT)
                 sockets.append(sock)
                 end = (client.address, CLIENT_PORT)
 
                 def snap(moment: str) -> Snapshot:
-                    state, queue = _server_side(server, end, listener)
+                    state, queue = _server_side(diag, listener.getsockname(), end)
                     s = Snapshot(moment=moment, client=socket_state(sock), server=state,
                                  accept_queue=queue, timestamp_ns=time.time_ns())
                     snapshots.append(s)

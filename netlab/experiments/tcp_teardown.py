@@ -23,13 +23,14 @@ port   name               what happens
 
 and, without captures, a server that closes first and restarts on ports 8081 and 8082, with
 and without ``SO_REUSEADDR``. Every state change of every connection is checked against
-RFC 9293's state diagram (:data:`netlab.tcpstates.RULES`) by :class:`Timeline`.
+RFC 9293's state diagram (:data:`netlab.tcpstates.RULES`) by
+:class:`~netlab.timeline.Timeline`.
 
 States are read from the kernel's table of TCP sockets in each host's namespace, one socket
-at a time (``sock_diag``, which ``ss`` uses too): the only view that still shows a socket
-after its program has closed it, as a closed socket has no descriptor left for ``TCP_INFO``.
-A connection missing from the table is CLOSED: the kernel has forgotten it. Timers are read
-from ``/proc/net/tcp`` (:func:`parse_timers`).
+at a time (``sock_diag``, which ``ss`` uses too; :mod:`netlab.sockdiag`): the only view that
+still shows a socket after its program has closed it, as a closed socket has no descriptor
+left for ``TCP_INFO``. A connection missing from the table is CLOSED: the kernel has
+forgotten it. Timers are read from ``/proc/net/tcp`` (:func:`netlab.states.tcp_timers`).
 
 Apart from times and raw numbers, every run prints the same (needs root):
 
@@ -60,8 +61,6 @@ True
 from __future__ import annotations
 
 import errno
-import os
-import re
 import shutil
 import socket
 import struct
@@ -71,7 +70,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import chain, pairwise
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +78,12 @@ from netlab.capture import write_pcap
 from netlab.decode import FLAG_BITS, Segment, dissect
 from netlab.errors import ExperimentError
 from netlab.experiments.tcp_handshake import Fact
-from netlab.i18n import language, tr
+from netlab.i18n import tr, tr_moment
 from netlab.lab import Host, Lab
-from netlab.states import SocketEntry, StateSample, parse_proc_net_tcp, socket_state
-from netlab.tcpstates import RULES, Event, Rule, TcpState, UnexpectedTransition, rule, segment_event
+from netlab.sockdiag import SockDiag
+from netlab.states import SocketEntry, StateSample, Timer, socket_state, tcp_timers
+from netlab.tcpstates import Event, Rule, TcpState, UnexpectedTransition
+from netlab.timeline import Call, Snapshot, Timeline, fin_seq, rules_grid
 from netlab.trace import Connection, Endpoint, Trace
 from netlab.views import Ladder, Table
 from netlab.views.download import Download
@@ -90,8 +91,7 @@ from netlab.views.table import Grid
 
 __all__ = [
     "teardown", "TeardownResult", "Close", "Orderly", "HalfClose", "LostAck", "CloseWait",
-    "Abort", "Restart", "Snapshot", "Call", "Timer", "Timeline", "Transition", "parse_timers",
-    "rules_grid",
+    "Abort", "Restart",
 ]
 
 SERVER_PORT = 8080  # unprivileged; always free, since the server's namespace is new
@@ -108,132 +108,13 @@ TIMEOUT = 2.0  # seconds: the longest wait for any segment or state
 CHUNKS = (b"first line after your FIN\n", b"second line\n", b"last line, then my FIN\n")
 """What the server sends after the client's half-close."""
 
-#: What the ``tr`` column of /proc/net/tcp says is pending; the names ``ss -o`` prints.
-TIMER_NAMES = {0: "off", 1: "on", 2: "keepalive", 3: "timewait", 4: "persist"}
-
-
-# ---------------------------------------------------------------------------------------
-# Words on the Chinese pages (kept here until netlab.i18n takes them over)
-
-_ZH_CN = {
-    "request and response exchanged": "交换了一次请求和响应",
-    "connection established": "连接已建立",
-    "server reads EOF, then sends 3 chunks; client reads them":
-        "服务器读到 EOF，随后又发送 3 段数据；客户端把它们都读走",
-    "the wire loses the client's ACK": "线路把客户端的 ACK 丢掉了",
-    "client sets SO_LINGER to {on, 0 s}": "客户端把 SO_LINGER 设为 {开启, 0 秒}",
-    "server sends data; client never reads it": "服务器发来数据，客户端始终不读",
-    "old listener had SO_REUSEADDR": "旧的监听套接字设了 SO_REUSEADDR",
-    "new listener sets SO_REUSEADDR": "新的监听套接字设了 SO_REUSEADDR",
-    "bind() of the restarted server": "重启后服务器的 bind()",
-    "old connection": "旧连接",
-    "succeeds": "成功",
-    "time (ms)": "时间 (ms)",
-    "event": "事件",
-    "RFC 9293 rule": "RFC 9293 规则",
-    "state": "状态",
-    "event / action": "事件 / 动作",
-    "next state": "下一状态",
-    "where": "出处",
-    "seen here": "本页观察到",
-    "local": "本端",
-    "remote": "对端",
-    "timer": "定时器",
-    "left (s)": "剩余 (秒)",
-    "off": "无",
-    "before the first segment": "第一个报文段之前",
-    "Orderly close: the passive side closes later (four segments)":
-        "正常关闭：被动关闭方稍后才关闭（四个报文段）",
-    "Half-close: data still flows after the client's FIN":
-        "半关闭：客户端发出 FIN 之后，数据仍在流动",
-    "The server closes on EOF: its FIN rides on the ACK (three segments)":
-        "服务器一读到 EOF 就关闭：FIN 搭上了 ACK 的便车（三个报文段）",
-    "Simultaneous close: both sides pass through CLOSING":
-        "同时关闭：双方都经过 CLOSING 状态",
-    "The last ACK is lost: TIME_WAIT answers the repeated FIN":
-        "最后一个 ACK 丢失：处于 TIME_WAIT 的一方应答重发的 FIN",
-    "A server that never closes: CLOSE_WAIT": "从不调用 close() 的服务器：CLOSE_WAIT",
-    "Abortive close: SO_LINGER 0 sends RST": "异常关闭：SO_LINGER 为 0 时发送 RST",
-    "close() with unread data sends RST": "带着未读数据调用 close()，发出的是 RST",
-}
-
-
-def _t(text: str) -> str:
-    """``text`` in the page language: this module's phrases, then :func:`netlab.i18n.tr`."""
-    if language() != "zh_CN":
-        return text
-    return "；".join(_t_part(part) for part in text.split("; "))
-
-
-def _t_part(text: str) -> str:
-    if text in _ZH_CN:
-        return _ZH_CN[text]
-    m = re.fullmatch(r"(client|server) calls (.+)", text)
-    if m:
-        return f"{tr(m[1], 'zh_CN')}调用 {m[2]}"
-    m = re.fullmatch(r"(.+) arrived at (client|server)( again)?", text)
-    if m:
-        return f"{m[1]} {'再次' if m[3] else ''}到达{tr(m[2], 'zh_CN')}"
-    return tr(text)
-
 
 # ---------------------------------------------------------------------------------------
 # Timers, as /proc/net/tcp shows them
 
 
-@dataclass(frozen=True, kw_only=True)
-class Timer:
-    """A socket's pending timer: the ``tr`` and ``tm->when`` columns of ``/proc/net/tcp``.
-
-    The kernel's documentation calls ``tm->when`` "jiffies until timer expires", but the
-    kernel prints it through ``jiffies_delta_to_clock_t()``: in clock ticks of ``USER_HZ``,
-    which user space reads as ``sysconf(_SC_CLK_TCK)`` (100 on Linux, whatever ``HZ`` the
-    kernel was built with). So 5998 means 59.98 s; ``ss -o`` shows the same timer in seconds.
-    """
-
-    kind: int
-    """0 none, 1 retransmission, 2 keepalive (or another socket timer), 3 TIME_WAIT, 4 zero
-    window probe; Linux keeps an orphaned FIN_WAIT_2 socket as a TIME_WAIT mini-socket, so
-    its timer is kind 3 too."""
-    ticks: int
-    """Clock ticks until the timer fires."""
-
-    @property
-    def name(self) -> str:
-        """The timer's name as ``ss -o`` prints it (``timewait``), ``off`` if none."""
-        return TIMER_NAMES.get(self.kind, "unknown")
-
-    @property
-    def seconds(self) -> float:
-        """Seconds until the timer fires."""
-        return self.ticks / os.sysconf("SC_CLK_TCK")
-
-
-def parse_timers(text: str) -> list[tuple[SocketEntry, Timer]]:
-    """Every line of ``/proc/net/tcp``, with its timer.
-
-    >>> from netlab.experiments.tcp_teardown import parse_timers
-    >>> line = ("   0: 010200C0:9C40 020200C0:1F90 06 00000000:00000000 03:0000176E "
-    ...         "00000000     0        0 0 3 00000000568873ac")
-    >>> [(entry, timer)] = parse_timers("header\\n" + line)
-    >>> entry.state.name, timer.name, timer.ticks, timer.seconds
-    ('TIME_WAIT', 'timewait', 5998, 59.98)
-    """
-    entries = parse_proc_net_tcp(text)
-    lines = [line.split() for line in text.splitlines()[1:] if len(line.split()) >= 5]
-    timers = []
-    for entry, fields in zip(entries, lines, strict=True):
-        kind, when = fields[5].split(":")
-        timers.append((entry, Timer(kind=int(kind, 16), ticks=int(when, 16))))
-    return timers
-
-
-def _read_proc_net_tcp() -> str:
-    return Path("/proc/thread-self/net/tcp").read_text()
-
-
 def _timers(host: Host) -> list[tuple[SocketEntry, Timer]]:
-    return parse_timers(host.run(_read_proc_net_tcp))
+    return host.run(tcp_timers)
 
 
 def _find(entries: Iterable[tuple[SocketEntry, Timer]], local: Endpoint, remote: Endpoint
@@ -242,239 +123,7 @@ def _find(entries: Iterable[tuple[SocketEntry, Timer]], local: Endpoint, remote:
 
 
 # ---------------------------------------------------------------------------------------
-# One socket, looked up by its addresses: sock_diag (linux/inet_diag.h)
-
-NETLINK_SOCK_DIAG = 4
-SOCK_DIAG_BY_FAMILY = 20
-NLM_F_REQUEST = 0x1
-NLMSG_ERROR = 0x2
-INET_DIAG_NOCOOKIE = 0xFFFFFFFF
-_NLMSGHDR = struct.Struct("=IHHII")  # len, type, flags, seq, pid
-_REQ = struct.Struct("=BBBxI")  # family, protocol, ext, pad, states
-_SOCKID = struct.Struct("!HH16s16s")  # sport, dport, src, dst (network order)
-_SOCKID_TAIL = struct.Struct("=III")  # interface, cookie[2]
-_MSG_HEAD = struct.Struct("=BBBB")  # family, state, timer, retrans
-_MSG_TAIL = struct.Struct("=IIIII")  # expires (ms), rqueue, wqueue, uid, inode
-
-
-@dataclass(frozen=True, kw_only=True)
-class _Diag:
-    state: TcpState
-    listener: bool
-    """The lookup fell back to the listening socket: no socket for this connection."""
-    wqueue: int
-    """Bytes sent and not yet acknowledged (``tx_queue`` of /proc/net/tcp)."""
-
-
-class _DiagSocket:
-    """Exact lookups of one TCP socket by its four-tuple, inside one host's namespace.
-
-    ``/proc/net/tcp`` (and ``ss``, which dumps) walk the kernel's whole established-socket
-    hash table, which is shared by all namespaces and sized for the machine: 4 ms a read
-    here, long enough for a FIN held on the wire to be retransmitted while experiments poll.
-    A ``SOCK_DIAG_BY_FAMILY`` request without ``NLM_F_DUMP`` asks for one socket, which the
-    kernel finds with a hash lookup, TIME_WAIT and SYN_RECV mini-sockets included; if no
-    socket has the four-tuple, the lookup falls back to a listener on the local port, as an
-    arriving segment's would.
-    """
-
-    def __init__(self, host: Host) -> None:
-        self.sock = host.run(socket.socket, socket.AF_NETLINK, socket.SOCK_RAW,
-                             NETLINK_SOCK_DIAG)
-        self.seq = 0
-
-    def lookup(self, local: Endpoint, remote: Endpoint) -> _Diag | None:
-        self.seq += 1
-        sockid = _SOCKID.pack(local[1], remote[1], socket.inet_aton(local[0]).ljust(16, b"\0"),
-                              socket.inet_aton(remote[0]).ljust(16, b"\0"))
-        body = (_REQ.pack(socket.AF_INET, socket.IPPROTO_TCP, 0, 0xFFFFFFFF) + sockid
-                + _SOCKID_TAIL.pack(0, INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE))
-        self.sock.send(_NLMSGHDR.pack(_NLMSGHDR.size + len(body), SOCK_DIAG_BY_FAMILY,
-                                      NLM_F_REQUEST, self.seq, 0) + body)
-        data = self.sock.recv(65536)
-        _, kind, _, _, _ = _NLMSGHDR.unpack_from(data)
-        if kind == NLMSG_ERROR:
-            code = -struct.unpack_from("=i", data, _NLMSGHDR.size)[0]
-            if code == errno.ENOENT:
-                return None
-            raise ExperimentError(f"sock_diag lookup failed: {os.strerror(code)}")
-        at = _NLMSGHDR.size
-        _, state, _, _ = _MSG_HEAD.unpack_from(data, at)
-        _, dport, _, _ = _SOCKID.unpack_from(data, at + _MSG_HEAD.size)
-        at += _MSG_HEAD.size + _SOCKID.size + _SOCKID_TAIL.size
-        _, _, wqueue, _, _ = _MSG_TAIL.unpack_from(data, at)
-        return _Diag(state=TcpState.from_kernel(state), listener=dport == 0, wqueue=wqueue)
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-# ---------------------------------------------------------------------------------------
 # What was observed
-
-
-@dataclass(frozen=True, kw_only=True)
-class Snapshot:
-    """Both kernels' states once the effects of one step had settled."""
-
-    moment: str
-    """What had just happened (in English; ``"; "`` between several things)."""
-    client: TcpState
-    server: TcpState
-    timestamp_ns: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class Call:
-    """A socket call that is an event of the state diagram (``close()`` is a CLOSE)."""
-
-    host: str
-    call: str
-    event: Event
-    timestamp_ns: int
-    """Just before the call."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Transition:
-    """One state change of one side, with what caused it and the rule that allows it."""
-
-    host: str
-    rule: Rule
-    timestamp_ns: int
-    call: Call | None = None
-    segment: Segment | None = None
-    client: TcpState
-    """The client's state after this transition."""
-    server: TcpState
-
-    @property
-    def cause(self) -> str:
-        """``client: close()``, or ``#5 FIN, ACK → server`` for a segment."""
-        host = tr(self.host)
-        if self.call is not None:
-            return f"{host}: {self.call.call}"
-        assert self.segment is not None
-        return f"#{self.segment.number} {self.segment.flags_text} → {host}"
-
-
-def _fin_seq(seg: Segment) -> int:
-    """The sequence number a FIN occupies: after the segment's data (RFC 9293 §3.4)."""
-    return (seg.seq + seg.length) % 2**32
-
-
-class Timeline:
-    """Both sides' state changes over one connection's life, each beside its cause.
-
-    Built from the snapshots of a :class:`Close` and the segments of its trace: between two
-    snapshots, each side's events are the calls it made and the segments that arrived at it
-    (:func:`netlab.tcpstates.segment_event`), in time order. Each event must be an arrow of
-    RFC 9293's state diagram from the side's current state (:func:`netlab.tcpstates.rule`),
-    and the arrows must lead to the state observed at the next snapshot.
-
-    Raises:
-        UnexpectedTransition: if an event has no arrow from the current state, or if the
-            arrows do not lead where the kernel was found (the message says which and where).
-    """
-
-    def __init__(self, close: Close) -> None:
-        self.close = close
-        conn = close.connection
-        ends = {"client": conn.client, "server": conn.server}
-        first = close.snapshots[0]
-        self.start = {"client": first.client, "server": first.server}
-        current = dict(self.start)
-        transitions: list[Transition] = []
-        for before, after in pairwise(close.snapshots):
-            found: list[tuple[int, str, Call | Segment]] = []
-            for c in close.calls:
-                if before.timestamp_ns < c.timestamp_ns <= after.timestamp_ns:
-                    found.append((c.timestamp_ns, c.host, c))
-            for s in conn.segments:
-                t = s.received_ns
-                if t is not None and s.received_by in ends and \
-                        before.timestamp_ns < t <= after.timestamp_ns:
-                    found.append((t, s.received_by, s))
-            for host in ("client", "server"):
-                current[host] = getattr(before, host)
-            for t, host, item in sorted(found, key=lambda f: f[0]):
-                if isinstance(item, Call):
-                    event: Event | None = item.event
-                else:
-                    event = self._event(conn, item, ends[host])
-                if event is None:
-                    continue
-                try:
-                    r = rule(current[host], event)
-                except UnexpectedTransition as exc:
-                    raise UnexpectedTransition(f"{close.name}, {host}: {exc} "
-                                               f"(before: {after.moment!r})") from None
-                current[host] = r.next
-                transitions.append(Transition(
-                    host=host, rule=r, timestamp_ns=t,
-                    call=item if isinstance(item, Call) else None,
-                    segment=item if isinstance(item, Segment) else None,
-                    client=current["client"], server=current["server"]))
-            for host in ("client", "server"):
-                seen = getattr(after, host)
-                if current[host] is not seen:
-                    raise UnexpectedTransition(
-                        f"{close.name}, {host}: the kernel went from "
-                        f"{getattr(before, host).name} to {seen.name} by {after.moment!r}, but "
-                        f"RFC 9293's diagram leads to {current[host].name}")
-        self.transitions = tuple(transitions)
-
-    @staticmethod
-    def _event(conn: Connection, seg: Segment, receiver: Endpoint) -> Event | None:
-        """What ``seg`` means to the state machine of ``receiver``, which it arrived at."""
-        earlier = [s for s in conn.segments if s.received_ns is not None
-                   and s.received_by == seg.received_by and s.number != seg.number
-                   and s.received_ns < (seg.received_ns or 0)]
-        own = [s for s in conn.segments if (s.src, s.sport) == receiver]
-        flags = set(seg.flag_names)
-        for flag in ("SYN", "FIN"):  # a repeated SYN or FIN moves no state forward
-            if flag in flags and any(s.has(flag) and s.seq == seg.seq for s in earlier):
-                flags.discard(flag)
-
-        def newly_acks(position: int | None) -> bool:
-            if position is None or not seg.has("ACK"):
-                return False
-            wanted = (position + 1) % 2**32
-            return seg.ack == wanted and not any(s.has("ACK") and s.ack == wanted
-                                                 for s in earlier)
-
-        syn = next((s.seq for s in own if s.has("SYN")), None)
-        fin = next((_fin_seq(s) for s in own if s.has("FIN")), None)
-        return segment_event(flags, acks_syn=newly_acks(syn), acks_fin=newly_acks(fin))
-
-    @property
-    def rules(self) -> frozenset[Rule]:
-        """The arrows of the diagram this connection followed."""
-        return frozenset(t.rule for t in self.transitions)
-
-    def path(self, host: str) -> list[TcpState]:
-        """The states one side passed through, in order."""
-        states = [self.start[host]]
-        states += [t.rule.next for t in self.transitions if t.host == host]
-        return states
-
-    def grid(self) -> Grid:
-        """One row per state change: when, what caused it, both states after it, the rule."""
-        t0 = min([t.timestamp_ns for t in self.transitions]
-                 + [s.time_ns for s in self.close.connection.segments])
-        rows = [[_t("time (ms)"), _t("event"), tr("client"), tr("server"), _t("RFC 9293 rule")],
-                ["", _t("before the first segment"), self.start["client"].name,
-                 self.start["server"].name, ""]]
-        for t in self.transitions:
-            rows.append([f"{(t.timestamp_ns - t0) / 1e6:.3f}", t.cause, t.client.name,
-                         t.server.name, f"{tr(t.host)}: {t.rule.label}"])
-        return Grid(rows, right={_t("time (ms)")})
-
-    def __str__(self) -> str:
-        return str(self.grid())
-
-    def _repr_html_(self) -> str:
-        return self.grid()._repr_html_()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -521,12 +170,12 @@ class Close:
 
     def ladder(self) -> Ladder:
         """The connection as a ladder diagram, with both sides' kernel states."""
-        return self.trace.only(self.connection).ladder(self.states(), title=_t(self.title))
+        return self.trace.only(self.connection).ladder(self.states(), title=tr(self.title))
 
     def snapshot_table(self) -> Grid:
         """Both kernels' states after each step, as a table."""
         rows = [[tr("moment"), tr("client"), tr("server")]]
-        rows += [[_t(s.moment), s.client.name, s.server.name] for s in self.snapshots]
+        rows += [[tr_moment(s.moment), s.client.name, s.server.name] for s in self.snapshots]
         return Grid(rows)
 
     def path(self, host: str) -> list[TcpState]:
@@ -611,13 +260,13 @@ class CloseWait(Close):
 
     def sockets_grid(self) -> Grid:
         """Both hosts' sockets and their timers, as ``ss -tano`` would list them."""
-        rows = [["", _t("local"), _t("remote"), _t("state"), _t("timer"), _t("left (s)")]]
+        rows = [["", tr("local"), tr("remote"), tr("state"), tr("timer"), tr("left (s)")]]
         for host, sockets in (("server", self.server_sockets), ("client", self.client_sockets)):
             for entry, timer in sockets:
                 rows.append([tr(host), _endpoint(entry.local), _endpoint(entry.remote),
-                             entry.state.name, _t(timer.name),
+                             entry.state.name, tr(timer.name),
                              f"{timer.seconds:.1f}" if timer.kind else "-"])
-        return Grid(rows, right={_t("left (s)")})
+        return Grid(rows, right={tr("left (s)")})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -653,24 +302,6 @@ def _distinct(states: Iterable[TcpState]) -> list[TcpState]:
         if not out or out[-1] is not s:
             out.append(s)
     return out
-
-
-# ---------------------------------------------------------------------------------------
-# The RFC's diagram, as a table for the page
-
-
-def rules_grid(seen: Iterable[Rule] = ()) -> Grid:
-    """The arrows of RFC 9293's Figure 5 (with note 2), and any other rule in ``seen``.
-
-    The last column marks the rules in ``seen``: the transitions an experiment observed.
-    """
-    seen = set(seen)
-    yes = "✓"
-    rows = [[_t("state"), _t("event / action"), _t("next state"), _t("where"), _t("seen here")]]
-    for r in RULES:
-        if r.source.startswith("§3.3.2") or r in seen:
-            rows.append([r.state.name, r.label, r.next.name, r.source, yes if r in seen else ""])
-    return Grid(rows)
 
 
 # ---------------------------------------------------------------------------------------
@@ -739,7 +370,7 @@ class _Bench:
         assert wire is not None
         self.wire = wire
         self.sockets: list[socket.socket] = []
-        self.diag = {h.name: _DiagSocket(h) for h in (self.client, self.server)}
+        self.diag = {h.name: h.run(SockDiag) for h in (self.client, self.server)}
         self.listener = self.keep(self.server.run(_listen, self.server.address, SERVER_PORT))
 
     def keep(self, sock: socket.socket) -> socket.socket:
@@ -752,10 +383,9 @@ class _Bench:
         for d in self.diag.values():
             d.close()
 
-    def entry(self, host: Host, local: Endpoint, remote: Endpoint) -> _Diag | None:
+    def entry(self, host: Host, local: Endpoint, remote: Endpoint) -> SocketEntry | None:
         """The kernel's socket for this connection on ``host``, None if there is none."""
-        found = self.diag[host.name].lookup(local, remote)
-        return None if found is None or found.listener else found
+        return self.diag[host.name].lookup(local, remote)
 
     def open(self, port: int, *, stepped: bool = False) -> _Conn:
         """Connect from ``port`` and accept; step through the handshake if ``stepped``."""
@@ -787,13 +417,13 @@ class _Bench:
         while True:
             ends = [self.entry(self.client, conn.client_end, conn.server_end),
                     self.entry(self.server, conn.server_end, conn.client_end)]
-            if (self.wire.held() == 0 and all(e is None or e.wqueue == 0 for e in ends)
+            if (self.wire.held() == 0 and all(e is None or e.tx_queue == 0 for e in ends)
                     and self.wire.idle(0.002)):
                 return
             if time.monotonic() > deadline:
                 raise ExperimentError(
                     f"connection from port {conn.port} never went quiet: {self.wire.held()} "
-                    f"frames held, queues {[e and (e.state.name, e.wqueue) for e in ends]}")
+                    f"frames held, queues {[e and (e.state.name, e.tx_queue) for e in ends]}")
             time.sleep(0.001)
 
     def exchange(self, conn: _Conn) -> None:
@@ -1188,10 +818,10 @@ class TeardownResult:
     def restart_grid(self) -> Grid:
         """Can a restarted server bind its port while its old connection is in TIME_WAIT?"""
         yes, no = tr("yes"), tr("no")
-        rows = [[_t("old listener had SO_REUSEADDR"), _t("new listener sets SO_REUSEADDR"),
-                 _t("old connection"), _t("bind() of the restarted server")]]
+        rows = [[tr("old listener had SO_REUSEADDR"), tr("new listener sets SO_REUSEADDR"),
+                 tr("old connection"), tr("bind() of the restarted server")]]
         rows += [[yes if r.old_reuseaddr else no, yes if r.new_reuseaddr else no,
-                  r.old_state.name, r.error or _t("succeeds")] for r in self.restarts]
+                  r.old_state.name, r.error or tr("succeeds")] for r in self.restarts]
         return Grid(rows)
 
     def rules_seen(self) -> frozenset[Rule]:
@@ -1214,8 +844,8 @@ class TeardownResult:
         o = self.orderly
         c = o.closing
         hops = [(s.sent_by, s.flags_text) for s in c]
-        acks = (len(c) == 4 and c[1].ack == (_fin_seq(c[0]) + 1) % 2**32
-                and c[3].ack == (_fin_seq(c[2]) + 1) % 2**32)
+        acks = (len(c) == 4 and c[1].ack == (fin_seq(c[0]) + 1) % 2**32
+                and c[3].ack == (fin_seq(c[2]) + 1) % 2**32)
         return Fact(text="when the passive side closes later, closing takes four segments: "
                          "FIN → ACK, then FIN → ACK",
                     holds=hops == [("client", "FIN, ACK"), ("server", "ACK"),
@@ -1256,7 +886,7 @@ class TeardownResult:
         return Fact(text="a server that closes as soon as it reads EOF puts its FIN on the ACK: "
                          "three segments, and the client skips FIN_WAIT_2",
                     holds=[s.flags_text for s in segs] == ["FIN, ACK", "FIN, ACK", "ACK"]
-                    and segs[1].ack == (_fin_seq(fin) + 1) % 2**32
+                    and segs[1].ack == (fin_seq(fin) + 1) % 2**32
                     and c.path("client")[-3:] == [TcpState.ESTABLISHED, TcpState.FIN_WAIT_1,
                                                   TcpState.TIME_WAIT],
                     evidence=f"{' / '.join(s.flags_text for s in segs)}; client "
