@@ -31,9 +31,9 @@ from netlab.errors import NetlabError
 __all__ = ["FramingError", "encode", "Decoder", "split_lines", "HEADER", "MAX_MESSAGE"]
 
 HEADER = struct.Struct("!I")
-"""The length prefix: an unsigned 32-bit integer in network byte order."""
+"""The length prefix, an unsigned 32-bit integer in network byte order."""
 MAX_MESSAGE = 1 << 20
-"""The largest message accepted (1 MiB): a peer cannot make us buffer 4 GiB by lying."""
+"""The largest message accepted, 1 MiB, so that a peer cannot make us buffer 4 GiB by lying."""
 
 
 class FramingError(NetlabError):

@@ -5,6 +5,10 @@ pages, so a table on a Chinese page has Chinese column headings. Protocol words 
 ESTABLISHED) stay in English in both languages, as Chinese engineers write them. Anything
 without an entry here is printed as it is.
 
+A heading that reads differently in one table has an entry keyed ``(context, text)``: the
+"len" of a UDP packet table is 长度, while a TCP segment table keeps len beside seq, ack and
+win (:func:`tr` with ``context=``).
+
 >>> from netlab.i18n import tr
 >>> tr("direction", "zh_CN"), tr("direction", "en"), tr("SYN", "zh_CN")
 ('方向', 'direction', 'SYN')
@@ -17,7 +21,7 @@ import re
 
 __all__ = ["tr", "tr_moment", "language"]
 
-ZH_CN = {
+ZH_CN: dict[str | tuple[str, str], str] = {
     # packet table
     "time (ms)": "时间 (ms)",
     "direction": "方向",
@@ -126,6 +130,23 @@ ZH_CN = {
     "A server that never closes: CLOSE_WAIT": "从不调用 close() 的服务器：CLOSE_WAIT",
     "Abortive close: SO_LINGER 0 sends RST": "异常关闭：SO_LINGER 为 0 时发送 RST",
     "close() with unread data sends RST": "带着未读数据调用 close()，发出的是 RST",
+    # packets of any protocol (netlab.udp)
+    "protocol": "协议",
+    ("packet table", "len"): "长度",
+    "info": "说明",
+    "port unreachable": "端口不可达",
+    # what a socket is (netlab.experiments.socket_api)
+    "side": "端",
+    "system call": "系统调用",
+    "listening": "监听套接字",
+    "connected": "已连接套接字",
+    "segments": "报文段",
+    "packets": "数据包",
+    "family": "地址族",
+    "type": "类型",
+    "address": "地址",
+    "what each recv() returned": "每次 recv() 的返回值",
+    "packets captured": "抓到的数据包",
 }
 
 _CATALOGS = {"zh_CN": ZH_CN}
@@ -136,9 +157,20 @@ def language() -> str:
     return os.environ.get("NETLAB_DOCS_LANG", "en").replace("-", "_")
 
 
-def tr(text: str, lang: str | None = None) -> str:
-    """``text`` in ``lang`` (the page language by default), or unchanged."""
-    return _CATALOGS.get(lang or language(), {}).get(text, text)
+def tr(text: str, lang: str | None = None, *, context: str | None = None) -> str:
+    """``text`` in ``lang`` (the page language by default), or unchanged.
+
+    Args:
+        context: where the text is shown (``"packet table"``); an entry for
+            ``(context, text)`` wins over one for ``text`` alone.
+
+    >>> tr("len", "zh_CN"), tr("len", "zh_CN", context="packet table")
+    ('len', '长度')
+    """
+    catalog = _CATALOGS.get(lang or language(), {})
+    if context is not None and (context, text) in catalog:
+        return catalog[(context, text)]
+    return catalog.get(text, text)
 
 
 def tr_moment(text: str, lang: str | None = None) -> str:

@@ -21,13 +21,13 @@ from scapy.packet import Packet as ScapyPacket
 from scapy.packet import Padding
 
 from netlab.capture import Frame
-from netlab.i18n import language
+from netlab.i18n import tr
 from netlab.views.table import Grid
 
 __all__ = ["Packet", "decode", "packets", "packet_table", "PORT_UNREACHABLE"]
 
-#: (type, code) of "destination unreachable: port unreachable" in ICMP (RFC 792) and in
-#: ICMPv6 (RFC 4443 §3.1).
+#: The (type, code) of "port unreachable", a kind of "destination unreachable", in ICMP
+#: (RFC 792) and in ICMPv6 (RFC 4443 §3.1).
 PORT_UNREACHABLE = {"ICMP": (3, 3), "ICMPv6": (1, 4)}
 
 #: Endpoint (address, port) of the datagram an ICMP error quotes, source then destination.
@@ -52,11 +52,11 @@ class Packet:
     payload: bytes = b""
     """The UDP or TCP payload."""
     tcp_flags: str = ""
-    """For TCP: the flags as scapy spells them (``"S"``, ``"SA"``, ``"PA"``, ``"FA"``)."""
+    """The TCP flags as scapy spells them (``"S"``, ``"SA"``, ``"PA"``, ``"FA"``), for TCP only."""
     icmp_type: int | None = None
     icmp_code: int | None = None
     quoted: Quoted | None = None
-    """For an ICMP error about a UDP datagram: that datagram's source and destination."""
+    """The source and destination of the UDP datagram an ICMP error is about."""
     frame: bytes = b""
 
     @property
@@ -71,7 +71,7 @@ class Packet:
     def info(self) -> str:
         """A one-line summary, like Wireshark's Info column."""
         if self.port_unreachable:
-            text = _tr("port unreachable")
+            text = tr("port unreachable")
             if self.quoted:
                 (qs, qsp), (qd, qdp) = self.quoted
                 text += f" (UDP {qs}:{qsp} → {qd}:{qdp})"
@@ -136,29 +136,15 @@ def packets(frames: Iterable[Frame]) -> tuple[Packet, ...]:
     return tuple(out)
 
 
-_ZH_CN = {
-    "time (ms)": "时间 (ms)",
-    "direction": "方向",
-    "protocol": "协议",
-    "len": "长度",
-    "info": "说明",
-    "port unreachable": "端口不可达",
-}
-
-
-def _tr(text: str) -> str:
-    return _ZH_CN.get(text, text) if language() == "zh_CN" else text
-
-
 def packet_table(pkts: Iterable[Packet], names: dict[str, str] | None = None) -> Grid:
     """Packets as a table: number, time from the first, direction, protocol, length, info."""
     pkts = tuple(pkts)
     names = names or {}
     t0 = pkts[0].time_ns if pkts else 0
-    rows = [["#", _tr("time (ms)"), _tr("direction"), _tr("protocol"), _tr("len"),
-             _tr("info")]]
+    length = tr("len", context="packet table")
+    rows = [["#", tr("time (ms)"), tr("direction"), tr("protocol"), length, tr("info")]]
     for p in pkts:
         src, dst = names.get(p.src, p.src), names.get(p.dst, p.dst)
         rows.append([str(p.number), f"{(p.time_ns - t0) / 1e6:.3f}", f"{src} → {dst}",
                      p.protocol, str(p.length), p.info()])
-    return Grid(rows, right={"#", _tr("time (ms)"), _tr("len")})
+    return Grid(rows, right={"#", tr("time (ms)"), length})

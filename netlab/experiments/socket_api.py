@@ -73,7 +73,7 @@ from typing import Any
 from netlab.capture import Capture, Frame
 from netlab.errors import ExperimentError
 from netlab.framing import Decoder, encode
-from netlab.i18n import language
+from netlab.i18n import tr
 from netlab.lab import Host, Lab, Namespace, Wire
 from netlab.states import socket_state
 from netlab.tcpstates import TcpState
@@ -89,28 +89,9 @@ CLIENT_PORT = 40000  # pinned (instead of an ephemeral port) so every run prints
 UDP_PORT = 9000  # the UDP server's port
 CLOSED_PORT = 9001  # nobody listens here
 MESSAGES = (b"one", b"two", b"three")
+"""The three messages every part of the experiment sends, in this order."""
 QUIET = 0.02  # seconds without a frame on the wire: the call has caused all it will
 TIMEOUT = 2.0  # seconds: the longest wait for any reply
-
-_ZH_CN = {
-    "side": "端",
-    "system call": "系统调用",
-    "client": "客户端",
-    "server": "服务器",
-    "listening": "监听套接字",
-    "connected": "已连接套接字",
-    "segments": "报文段",
-    "packets": "数据包",
-    "family": "地址族",
-    "type": "类型",
-    "address": "地址",
-    "what each recv() returned": "每次 recv() 的返回值",
-    "packets captured": "抓到的数据包",
-}
-
-
-def _tr(text: str) -> str:
-    return _ZH_CN.get(text, text) if language() == "zh_CN" else text
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,12 +101,13 @@ class Call:
     side: str
     """``"client"`` or ``"server"``."""
     text: str
-    """The call, as strace might print it, without the file descriptor: ``connect(…)``."""
+    """The call as strace might print it, without the file descriptor (``connect(…)``)."""
     fd: int
-    """The file descriptor the call acted on (for ``socket()`` and ``accept()``: returned)."""
+    """The file descriptor the call acted on (for ``socket()`` and ``accept()``, the one
+    returned)."""
     states: tuple[str, ...]
-    """TCP states after the call: client, server's listening socket, server's connection
-    (``"-"`` where there is no socket); empty for UDP, which has no states."""
+    """The TCP states after the call, of the client, the server's listening socket and the
+    server's connection (``"-"`` where there is no socket); empty for UDP, which has none."""
     frames: int
     """Frames the wire forwarded between the call's start and the quiet after it."""
     start_ns: int
@@ -143,7 +125,7 @@ class Call:
         return f"{name}({self.fd}{sep}{rest}"
 
     listener_fd: int = -1
-    """For ``accept()``: the listening socket's descriptor."""
+    """The listening socket's descriptor, for ``accept()`` only."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -243,20 +225,20 @@ class SocketsResult:
             fds: show the file descriptors (they differ from process to process).
             segments: show the segments each call caused.
         """
-        rows = [["#", _tr("side"), _tr("system call"), _tr("client"), _tr("listening"),
-                 _tr("connected"), _tr("segments")][: 7 if segments else 6]]
+        rows = [["#", tr("side"), tr("system call"), tr("client"), tr("listening"),
+                 tr("connected"), tr("segments")][: 7 if segments else 6]]
         for i, c in enumerate(self.life, start=1):
             text = c.strace() if fds else c.text
-            row = [str(i), _tr(c.side), text, *c.states, self.segments_text(c)]
+            row = [str(i), tr(c.side), text, *c.states, self.segments_text(c)]
             rows.append(row[: 7 if segments else 6])
         return Grid(rows, right={"#"})
 
     def udp_table(self, *, fds: bool = True) -> Grid:
         """The UDP exchange, one system call a row, with the packets each one caused."""
-        rows = [["#", _tr("side"), _tr("system call"), _tr("packets")]]
+        rows = [["#", tr("side"), tr("system call"), tr("packets")]]
         for i, c in enumerate(self.udp, start=1):
             text = c.strace() if fds else c.text
-            rows.append([str(i), _tr(c.side), text, self._packets_text(c)])
+            rows.append([str(i), tr(c.side), text, self._packets_text(c)])
         return Grid(rows, right={"#"})
 
     def udp_packet_table(self) -> Grid:
@@ -274,8 +256,8 @@ class SocketsResult:
 
     def transport_table(self) -> Grid:
         """One socket API, many transports: what the receiver got, and what was captured."""
-        rows = [[_tr("family"), _tr("type"), _tr("address"), _tr("what each recv() returned"),
-                 _tr("packets captured")]]
+        rows = [[tr("family"), tr("type"), tr("address"), tr("what each recv() returned"),
+                 tr("packets captured")]]
         for t in self.transports:
             protos = ", ".join(sorted(t.protocols))
             rows.append([t.family, t.kind, t.address, " ".join(repr(m) for m in t.received),
