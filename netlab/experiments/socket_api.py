@@ -72,6 +72,7 @@ from typing import Any
 
 from netlab.capture import Capture, Frame
 from netlab.errors import ExperimentError
+from netlab.experiments.facts import Fact
 from netlab.framing import Decoder, encode
 from netlab.i18n import tr
 from netlab.lab import Host, Lab, Namespace, Wire
@@ -156,15 +157,6 @@ class Transport:
     @property
     def protocols(self) -> set[str]:
         return {p.protocol for p in self.packets}
-
-
-@dataclass(frozen=True, kw_only=True)
-class Fact:
-    """A claim the chapter makes, and whether this run's data bear it out."""
-
-    text: str
-    holds: bool
-    evidence: str
 
 
 @dataclass(frozen=True, kw_only=True)

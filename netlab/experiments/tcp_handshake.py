@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
+from netlab.experiments.facts import Fact
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.sockdiag import SockDiag
@@ -108,15 +109,6 @@ class Negotiation:
 
     def _repr_html_(self) -> str:
         return self.grid()._repr_html_()
-
-
-@dataclass(frozen=True, kw_only=True)
-class Fact:
-    """A claim the chapter makes, and whether this run's data bear it out."""
-
-    text: str
-    holds: bool
-    evidence: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 from netlab.capture import write_pcap
 from netlab.decode import Segment
 from netlab.experiments._teardown_bench import CHUNKS, CLOSE_WAIT_PORTS, SERVER_PORT, _endpoint
-from netlab.experiments.tcp_handshake import Fact
+from netlab.experiments.facts import Fact
 from netlab.i18n import tr, tr_moment
 from netlab.states import SocketEntry, StateSample, Timer
 from netlab.tcpstates import Rule, TcpState, UnexpectedTransition
