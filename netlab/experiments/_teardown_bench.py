@@ -22,6 +22,7 @@ from typing import Any
 
 from netlab.decode import FLAG_BITS, dissect
 from netlab.errors import ExperimentError
+from netlab.experiments._tcp import client_socket, listening_socket
 from netlab.lab import Host, Lab
 from netlab.sockdiag import SockDiag
 from netlab.states import SocketEntry, Timer, tcp_timers
@@ -66,19 +67,7 @@ def _endpoint(end: Endpoint) -> str:
 
 
 def _listen(address: str, port: int, reuse: bool = False) -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if reuse:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((address, port))
-    s.listen(16)
-    s.settimeout(TIMEOUT)
-    return s
-
-
-def _client_socket(address: str, port: int) -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind((address, port))
-    return s
+    return listening_socket(address, port, backlog=16, reuse=reuse, timeout=TIMEOUT)
 
 
 def _try_bind(address: str, port: int, reuse: bool) -> str | None:
@@ -211,7 +200,7 @@ class _Conn:
         self.port = port
         self.client_end = (bench.client.address, port)
         self.server_end = (bench.server.address, SERVER_PORT)
-        self.sock = bench.keep(bench.client.run(_client_socket, bench.client.address, port))
+        self.sock = bench.keep(bench.client.run(client_socket, bench.client.address, port))
         self.peer: socket.socket | None = None
         self.snapshots: list[Snapshot] = []
         self.calls: list[Call] = []

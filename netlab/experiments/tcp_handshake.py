@@ -39,12 +39,12 @@ True
 from __future__ import annotations
 
 import errno
-import socket
 import time
 from dataclasses import dataclass, field
 
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
+from netlab.experiments._tcp import client_socket, listening_socket
 from netlab.experiments.facts import Fact
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -267,20 +267,6 @@ def _distinct(states: object) -> list[TcpState]:
     return out
 
 
-def _listen(address: str, port: int) -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind((address, port))
-    s.listen(8)
-    s.settimeout(TIMEOUT)
-    return s
-
-
-def _client_socket(address: str, port: int) -> socket.socket:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind((address, port))
-    return s
-
-
 def _server_side(diag: SockDiag, server_end: tuple[str, int], client_end: tuple[str, int]
                  ) -> tuple[TcpState, int]:
     """The server's state for the connection from ``client_end``, and its accept queue.
@@ -303,12 +289,12 @@ def handshake() -> HandshakeResult:
         link = lab.link(client, server, wire="step")
         wire = link.wire
         assert wire is not None
-        listener = server.run(_listen, server.address, SERVER_PORT)
+        listener = server.run(listening_socket, server.address, SERVER_PORT, timeout=TIMEOUT)
         sockets = [listener]
         snapshots: list[Snapshot] = []
         try:
             with server.run(SockDiag) as diag, lab.capture(client, server) as cap:
-                sock = client.run(_client_socket, client.address, CLIENT_PORT)
+                sock = client.run(client_socket, client.address, CLIENT_PORT)
                 sockets.append(sock)
                 end = (client.address, CLIENT_PORT)
 
@@ -348,7 +334,7 @@ def handshake() -> HandshakeResult:
                 during_accept = wire.forwarded - before_accept
                 snap("accept() returned")
 
-                refused_sock = client.run(_client_socket, client.address, CLIENT_PORT + 1)
+                refused_sock = client.run(client_socket, client.address, CLIENT_PORT + 1)
                 sockets.append(refused_sock)
                 refused_sock.settimeout(TIMEOUT)
                 try:
@@ -358,7 +344,7 @@ def handshake() -> HandshakeResult:
                     refused: OSError = exc
 
                 wire.mode = "drop"
-                lone = client.run(_client_socket, client.address, CLIENT_PORT + 2)
+                lone = client.run(client_socket, client.address, CLIENT_PORT + 2)
                 sockets.append(lone)
                 lone.settimeout(UNANSWERED_WAIT)
                 task = client.start(lone.connect, (server.address, SERVER_PORT))

@@ -66,6 +66,7 @@ import struct
 import time
 
 from netlab.errors import ExperimentError
+from netlab.experiments._tcp import client_socket
 from netlab.experiments._teardown_bench import (
     ABORT_PORT,
     CHUNKS,
@@ -79,7 +80,6 @@ from netlab.experiments._teardown_bench import (
     TIMEOUT,
     UNREAD_PORT,
     _Bench,
-    _client_socket,
     _find,
     _listen,
     _read_fin_timeout,
@@ -301,7 +301,7 @@ def _restarts(bench: _Bench) -> tuple[Restart, ...]:
     server, client = bench.server, bench.client
     for (port, client_port), old in zip(RESTART_PORTS, (False, True), strict=True):
         listener = bench.keep(server.run(_listen, server.address, port, old))
-        sock = bench.keep(client.run(_client_socket, client.address, client_port))
+        sock = bench.keep(client.run(client_socket, client.address, client_port))
         sock.settimeout(TIMEOUT)
         sock.connect((server.address, port))
         peer = bench.keep(listener.accept()[0])
