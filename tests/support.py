@@ -17,9 +17,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -397,3 +399,49 @@ class LiveRun:
     tcpdump_drops: dict[str, int]
     before: HostState
     after: HostState
+
+
+# ---------------------------------------------------------------------------------------
+# Labs side by side
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def server_socket() -> socket.socket:
+    """The server's listening socket of the two-host tests: 192.0.2.2:8080, 2 s timeout.
+
+    Call it inside the server host (``server.run(server_socket)``).
+    """
+    s = socket.create_server(("192.0.2.2", 8080))
+    s.settimeout(2)
+    return s
+
+
+def side_by_side(work: Callable[[K, threading.Barrier], V], keys: Sequence[K],
+                 timeout: float = 30) -> dict[K, V]:
+    """Run ``work(key, barrier)`` for every key at once, one thread each; return the results.
+
+    The barrier lets the workers meet (all labs up, all done) before any closes. If one
+    worker fails, the barrier is broken so the others stop waiting, and the first error is
+    raised here.
+    """
+    ready = threading.Barrier(len(keys))
+    results: dict[K, V] = {}
+    errors: list[BaseException] = []
+
+    def body(key: K) -> None:
+        try:
+            results[key] = work(key, ready)
+        except BaseException as exc:
+            ready.abort()
+            errors.append(exc)
+
+    threads = [threading.Thread(target=body, args=(k,)) for k in keys]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    if errors:
+        raise errors[0]
+    return results

@@ -21,7 +21,9 @@ from support import (
     host_state,
     require_namespaces,
     require_program,
+    server_socket,
     settled_host_state,
+    side_by_side,
 )
 
 import netlab.experiments.tcp_handshake as handshake_module
@@ -151,12 +153,6 @@ def test_cleanup_after_an_experiment_that_fails(monkeypatch: pytest.MonkeyPatch,
 # Two labs at once
 
 
-def _listen() -> socket.socket:
-    s = socket.create_server(("192.0.2.2", 8080))
-    s.settimeout(2)
-    return s
-
-
 def _echo_once(listener: socket.socket) -> bytes:
     conn, _ = listener.accept()
     with conn:
@@ -172,11 +168,12 @@ def _client(payload: bytes) -> bytes:
         return s.recv(1000)
 
 
-def _one_lab(payload: bytes, ready: threading.Barrier) -> tuple[bytes, Trace, int]:
+def _one_lab(i: int, ready: threading.Barrier) -> tuple[bytes, Trace, int]:
+    payload = f"lab number {i}".encode()
     with Lab() as lab:
         client, server = lab.host("client"), lab.host("server")
         lab.link(client, server, wire="pass")
-        listener = server.run(_listen)
+        listener = server.run(server_socket)
         ready.wait(10)  # both labs exist now, with the same addresses and ports
         try:
             with lab.capture(client, server) as cap:
@@ -192,24 +189,7 @@ def _one_lab(payload: bytes, ready: threading.Barrier) -> tuple[bytes, Trace, in
 
 def test_two_labs_at_once_do_not_collide() -> None:
     require_namespaces()
-    ready = threading.Barrier(2)
-    results: dict[int, tuple[bytes, Trace, int]] = {}
-    errors: list[BaseException] = []
-
-    def body(i: int) -> None:
-        try:
-            results[i] = _one_lab(f"lab number {i}".encode(), ready)
-        except BaseException as exc:
-            ready.abort()
-            errors.append(exc)
-
-    threads = [threading.Thread(target=body, args=(i,)) for i in (1, 2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    if errors:
-        raise errors[0]
+    results = side_by_side(_one_lab, (1, 2))
     assert set(results) == {1, 2}
     (reply1, trace1, ns1), (reply2, trace2, ns2) = results[1], results[2]
     assert (reply1, reply2) == (b"LAB NUMBER 1", b"LAB NUMBER 2")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import REPO, Tcpdump, require_namespaces, require_program
+from support import REPO, Tcpdump, require_namespaces, require_program, side_by_side
 
 from netlab.capture import Frame
 from netlab.errors import LabError, MissingToolError
@@ -752,24 +752,7 @@ def _threaded_lab(one_way: float, ready: threading.Barrier) -> list[float]:
 
 def test_two_labs_in_two_threads_each_measure_their_own_rtt() -> None:
     require_namespaces()
-    ready = threading.Barrier(2)
-    results: dict[float, list[float]] = {}
-    errors: list[BaseException] = []
-
-    def body(one_way: float) -> None:
-        try:
-            results[one_way] = _threaded_lab(one_way, ready)
-        except BaseException as exc:
-            ready.abort()
-            errors.append(exc)
-
-    threads = [threading.Thread(target=body, args=(d,)) for d in (0.010, 0.040)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    if errors:
-        raise errors[0]
+    results = side_by_side(_threaded_lab, (0.010, 0.040))
     assert set(results) == {0.010, 0.040}
     for one_way, times in results.items():
         assert _own_rtt(times, 2 * one_way), (one_way, times)

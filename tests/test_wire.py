@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from support import require_namespaces
+from support import require_namespaces, server_socket
 
 from netlab.capture import Capture
 from netlab.decode import dissect
@@ -30,12 +30,6 @@ def lab() -> Iterator[Lab]:
     require_namespaces()
     with Lab() as lab:
         yield lab
-
-
-def _listen() -> socket.socket:
-    s = socket.create_server(("192.0.2.2", 8080))
-    s.settimeout(2)
-    return s
 
 
 def _echo_once(listener: socket.socket) -> bytes:
@@ -66,7 +60,7 @@ def test_pass_forwards_every_frame_unchanged(lab: Lab) -> None:
     client, server = lab.host("client"), lab.host("server")
     wire = lab.link(client, server, wire="pass").wire
     assert isinstance(wire, Wire) and wire.mode == "pass"
-    listener = server.run(_listen)
+    listener = server.run(server_socket)
     cap_c, cap_s = _captures(client, server)
     try:
         echo = server.start(_echo_once, listener)
@@ -94,7 +88,7 @@ def test_drop_counts_drops_and_the_peer_sees_nothing(lab: Lab) -> None:
     client, server = lab.host("client"), lab.host("server")
     wire = lab.link(client, server, wire="drop").wire
     assert wire is not None
-    listener = server.run(_listen)
+    listener = server.run(server_socket)
     cap_c, cap_s = _captures(client, server)
     try:
         with pytest.raises(TimeoutError):
@@ -117,7 +111,7 @@ def test_step_holds_each_frame_until_release(lab: Lab) -> None:
     client, server = lab.host("client"), lab.host("server")
     wire = lab.link(client, server, wire="step").wire
     assert wire is not None
-    listener = server.run(_listen)
+    listener = server.run(server_socket)
     sock = client.run(socket.socket)
     cap_c, cap_s = _captures(client, server)
     try:
@@ -166,7 +160,7 @@ def test_mode_can_change(lab: Lab) -> None:
     client, server = lab.host("client"), lab.host("server")
     wire = lab.link(client, server, wire="drop").wire
     assert wire is not None
-    listener = server.run(_listen)
+    listener = server.run(server_socket)
     try:
         with pytest.raises(TimeoutError):
             client.run(_client, b"x", 0.3)
