@@ -230,6 +230,18 @@ class Trace:
 
     def connections(self) -> tuple[Connection, ...]:
         """Connections in the order their first segment appears."""
+        return self._connections
+
+    def connection_of(self, seg: Segment) -> Connection:
+        """The connection a segment of this trace belongs to."""
+        return self._connection_by_number[seg.number]
+
+    @cached_property
+    def _connection_by_number(self) -> dict[int, Connection]:
+        return {s.number: c for c in self._connections for s in c.segments}
+
+    @cached_property
+    def _connections(self) -> tuple[Connection, ...]:
         groups: dict[frozenset[Endpoint], list[Segment]] = {}
         for seg in self.segments:
             ends = frozenset({(seg.src, seg.sport), (seg.dst, seg.dport)})

@@ -204,7 +204,7 @@ class Ladder:
             step = (self._x(self.lanes[1]) - self._x(self.lanes[0])) * (1 if x2 > x1 else -1)
             x2, y2 = x1 + step * 0.7, y1 + (y2 - y1) * 0.7
         colour = _colour(seg)
-        conn = next(c for c in self.trace.connections() if seg in c.segments)
+        conn = self.trace.connection_of(seg)
         rel_ack = conn.relative_ack(seg)
         label = f"{seg.flags_text}  seq={conn.relative_seq(seg)}"
         if rel_ack is not None:
@@ -246,7 +246,7 @@ class Ladder:
         """A text alternative: the segments and state changes in words."""
         parts = []
         for seg in self.trace.segments:
-            conn = next(c for c in self.trace.connections() if seg in c.segments)
+            conn = self.trace.connection_of(seg)
             parts.append(f"{self.trace.name(seg.src)} to {self.trace.name(seg.dst)}: "
                          f"{seg.flags_text} seq={conn.relative_seq(seg)}"
                          + (f" ack={conn.relative_ack(seg)}" if seg.has("ACK") else ""))

@@ -6,11 +6,11 @@ import html
 import unicodedata
 from typing import TYPE_CHECKING
 
-from netlab.decode import Segment, option_text
+from netlab.decode import option_text
 from netlab.i18n import tr
 
 if TYPE_CHECKING:
-    from netlab.trace import Connection, Trace
+    from netlab.trace import Trace
 
 __all__ = ["Table", "Grid"]
 
@@ -100,17 +100,13 @@ class Table(Grid):
         self.columns = [tr(c) for c in columns]
         self.right = {tr(c) for c in _RIGHT}
 
-    def _connection(self, seg: Segment, conns: tuple[Connection, ...]) -> Connection:
-        return next(c for c in conns if seg in c.segments)
-
     @property
     def rows(self) -> list[list[str]]:
         """The cells of the table, as text."""
-        conns = self.trace.connections()
-        many = len(conns) > 1
+        many = len(self.trace.connections()) > 1
         rows = []
         for seg in self.trace.segments:
-            conn = self._connection(seg, conns)
+            conn = self.trace.connection_of(seg)
             src, dst = self.trace.hop(seg)
             if many:  # ports tell the connections apart (a capture label has none)
                 if src == self.trace.name(seg.src):
