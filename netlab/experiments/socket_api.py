@@ -395,6 +395,10 @@ class _Recorder:
         self.wire = wire
         self.states = states
         self.calls: list[Call] = []
+        # Start on a quiet wire: the segments that end the part before (a FIN, its ACK)
+        # may still be crossing, and must not be counted as this part's first call.
+        while not wire.idle(QUIET):
+            pass
 
     def __call__(self, side: str, text: str, sock: socket.socket, fn: Callable[[], Any],
                  *, shows: Callable[[Any], str] | None = None, expect: int = 0,
