@@ -57,6 +57,7 @@ ZH_CN: dict[str | tuple[str, str], str] = {
         "TCP 三次握手（在 client 和 server 上同时抓包）",
     "{frames} frames captured on {host}": "在 {host} 上抓到的 {frames} 帧",
     "{n} bytes": "{n} 字节",
+    "Answer": "答案",  # netlab.views.exercise
     # the lab's diagram (netlab.views.topology)
     "Lab topology": "实验环境拓扑",
     "veth pair": "veth 对",
