@@ -1,0 +1,1 @@
+"""Protocols on top of TCP that the chapters run: HTTP, heartbeats, WebSocket."""
