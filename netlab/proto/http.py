@@ -61,7 +61,7 @@ if TYPE_CHECKING:
     from netlab.lab.lab import Host
 
 __all__ = ["Header", "decode_headers", "Request", "Response", "Limits", "LogEntry", "HttpServer",
-           "HttpClient", "serving", "Wrap"]
+           "HttpClient", "Event", "serving", "Wrap"]
 
 Header = tuple[str, str]
 Wrap = Callable[[socket.socket], socket.socket]
