@@ -1,1 +1,1 @@
-"""Protocols on top of TCP that the chapters run: HTTP, heartbeats, WebSocket."""
+"""Application protocols on top of the lab's TCP connections: HTTP/1.1 (h11) and more."""
