@@ -61,7 +61,15 @@ _COUNTER = struct.Struct("!I")
 
 
 class ProtocolError(NetlabError):
-    """The peer sent something that is not a message of this protocol."""
+    """The peer sent something that is not a message of this protocol.
+
+    ``messages`` holds the well-formed messages that came before the bad one in the same
+    chunk, so that a receiver can still act on them, in order, before it gives up.
+    """
+
+    def __init__(self, text: str, messages: list[Message] | None = None) -> None:
+        super().__init__(text)
+        self.messages = messages or []
 
 
 @dataclass(frozen=True)
@@ -101,16 +109,16 @@ class Reader:
 
     def feed(self, data: bytes) -> list[Message]:
         """Add received bytes; return the messages they complete."""
+        messages: list[Message] = []
         try:
             frames = self._frames.feed(data)
         except FramingError as exc:
-            raise ProtocolError(str(exc)) from None
-        messages = []
+            raise ProtocolError(str(exc), messages) from None
         for frame in frames:
             kind = _BY_BYTE.get(frame[:1])
             if kind is None:
                 raise ProtocolError(f"a message of unknown kind {frame[:1]!r}: not this "
-                                    "protocol")
+                                    "protocol", messages)
             messages.append(Message(kind, frame[1:]))
         return messages
 
@@ -243,21 +251,28 @@ class HeartbeatServer:
                     why = "closed by client"
                     break
                 heard = time.monotonic()
-                for message in reader.feed(data):
-                    reply = self._answer(message)
-                    if reply is not None:
-                        conn.sendall(encode(reply, limit=self.max_frame))
-        except ProtocolError as exc:
-            why, detail = "bad message", str(exc)
+                try:
+                    messages = reader.feed(data)
+                except ProtocolError as exc:  # answer what came before, then give up
+                    why, detail = "bad message", str(exc)
+                    self._reply(conn, exc.messages)
+                    break
+                self._reply(conn, messages)
         except TimeoutError:
             why, detail = "not reading", f"a send waited {self.write_timeout:g} s"
         except OSError as exc:
             why, detail = "connection error", exc.strerror or str(exc)
-        finally:
+        finally:  # logged first: whoever sees the close or the count drop finds the entry
+            self._note(peer, why, detail)
             with self._lock:
                 self._connections.pop(conn, None)
             conn.close()
-            self._note(peer, why, detail)
+
+    def _reply(self, conn: socket.socket, messages: list[Message]) -> None:
+        for message in messages:
+            reply = self._answer(message)
+            if reply is not None:
+                conn.sendall(encode(reply, limit=self.max_frame))
 
     def _answer(self, message: Message) -> Message | None:
         if message.kind == "ping":
