@@ -6,12 +6,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from netlab.experiments.longlived_heartbeat import HeartbeatResult, heartbeats
+from netlab.experiments.longlived_idle import IdleResult, idle_connections
+from netlab.experiments.longlived_push import PushPollResult, push_vs_poll
+from netlab.experiments.longlived_websocket import WebSocketResult, websocket
 from netlab.experiments.socket_api import SocketsResult, sockets
 from netlab.experiments.tcp_handshake import HandshakeResult, handshake
 from netlab.experiments.tcp_teardown import TeardownResult, teardown
 
 __all__ = ["EXPERIMENTS", "Experiment", "handshake", "HandshakeResult", "teardown",
-           "TeardownResult", "sockets", "SocketsResult"]
+           "TeardownResult", "sockets", "SocketsResult",
+           # long-lived connections
+           "idle_connections", "IdleResult", "heartbeats", "HeartbeatResult", "push_vs_poll",
+           "PushPollResult", "websocket", "WebSocketResult"]
 
 
 @dataclass(frozen=True)
@@ -32,5 +39,14 @@ EXPERIMENTS = {
                    "unanswered SYN", handshake),
         Experiment("teardown", "closing TCP connections: four-way teardown, half-close, "
                    "TIME_WAIT, CLOSE_WAIT, RST, states checked against RFC 9293", teardown),
+        # long-lived connections
+        Experiment("idle", "an idle connection through a firewall that forgets: the silent "
+                   "death, and TCP keepalive that prevents it", idle_connections),
+        Experiment("heartbeat", "application heartbeats against TCP keepalive: a hung server, "
+                   "a cut link", heartbeats),
+        Experiment("push", "updates pushed over one WebSocket against HTTP polling: "
+                   "connections, bytes, latency", push_vs_poll),
+        Experiment("websocket", "WebSocket: the HTTP Upgrade handshake, masked frames, "
+                   "ping/pong, the closing handshake", websocket),
     ]
 }

@@ -52,6 +52,7 @@ from netlab.lab import Lab
 from netlab.proto.heartbeat import Event, HeartbeatClient, HeartbeatServer, Verdict
 from netlab.sockdiag import SockDiag
 from netlab.trace import Connection, Trace
+from netlab.views.ladder import Ladder
 from netlab.views.table import Grid
 
 __all__ = ["heartbeats", "HeartbeatResult", "INTERVAL", "DEADLINE", "SERVER_DEADLINE",
@@ -161,6 +162,13 @@ class HeartbeatResult:
         return any(s.number > probe.number and not self.keepalive.is_from_client(s)
                    and s.received_ns is not None and s.ack == (probe.seq + 1) % 2**32
                    for s in self.keepalive.segments)
+
+    def hang_ladder(self) -> Ladder:
+        """The heartbeat connection from just before the hang to the client's verdict."""
+        window = self.between(self.connection(H1_PORT), self.frozen_ns - 300_000_000,
+                              self.hang.time_ns)
+        return window.ladder(
+            title=tr("The server's application hangs: its kernel still ACKs every ping"))
 
     def comparison(self) -> Grid:
         """What each mechanism told the client, in each phase: the chapter's summary."""

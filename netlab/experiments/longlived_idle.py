@@ -47,6 +47,7 @@ from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.sockdiag import SockDiag
 from netlab.trace import Connection, Trace
+from netlab.views.ladder import Ladder
 from netlab.views.table import Grid, Table
 
 __all__ = ["idle_connections", "IdleResult", "KernelDefaults", "keepalive_probes",
@@ -234,6 +235,11 @@ class IdleResult:
     def kept_table(self) -> Table:
         """The kept connection, keepalive probes and their answers included."""
         return self.trace.only(self.kept).table(absolute=False, options=False)
+
+    def silent_ladder(self) -> Ladder:
+        """The silent connection as a ladder: the dropped segments stop short with a cross."""
+        return self.trace.only(self.plain).ladder(
+            title=tr("An idle connection dies in the firewall"))
 
     def backoff_table(self) -> Grid:
         """Each transmission of the data after the idle period, with the gap before it."""

@@ -36,6 +36,7 @@ from netlab.lab import Lab
 from netlab.proto.http_capture import stream
 from netlab.proto.websocket import Frame, WebSocketClient, WebSocketServer, accept_key, frames
 from netlab.trace import Connection, Trace
+from netlab.views.ladder import Ladder
 from netlab.views.table import Grid
 
 __all__ = ["websocket", "WebSocketResult", "PINGS"]
@@ -136,6 +137,11 @@ class WebSocketResult:
                 end = off + seg.length
                 out[seg.number] = [name for a, b, name in pieces if a < end and b > off]
         return {n: " + ".join(v) for n, v in out.items() if v}
+
+    def ladder(self) -> Ladder:
+        """The connection's whole life, each segment labelled with what it carried."""
+        return self.trace.ladder(title=tr("A WebSocket connection: upgrade, frames, close"),
+                                 notes=self.notes())
 
     def facts(self) -> list[Fact]:
         """The chapter's claims, each checked on this run's data."""
