@@ -35,9 +35,10 @@ from netlab.errors import ExperimentError, MissingToolError
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
-from netlab.proto.http_capture import exchanges
+from netlab.proto.http_capture import exchanges, labels
 from netlab.trace import Trace
 from netlab.views.chart import BarChart
+from netlab.views.ladder import Ladder
 from netlab.views.table import Grid
 
 __all__ = ["ROUND_TRIPS", "TOLERANCE", "ModeRun", "CostResult", "connection_costs", "run_mode"]
@@ -148,6 +149,13 @@ class ModeRun:
     @property
     def ratio(self) -> float:
         return self.elapsed / self.predicted
+
+    def ladder(self, title: str = "") -> Ladder:
+        """The run's segments, each labelled with the HTTP message it carries."""
+        notes: dict[int, str] = {}
+        for c in self.trace.connections():
+            notes.update(labels(c))
+        return self.trace.ladder(title=title, notes=notes)
 
     def sent_before_first_response(self) -> int:
         """Requests that had left before the first response arrived (pipelining: all)."""
