@@ -60,8 +60,8 @@ from netlab.errors import ExperimentError
 if TYPE_CHECKING:
     from netlab.lab.lab import Host
 
-__all__ = ["Header", "decode_headers", "phrase", "Request", "Response", "Limits", "LogEntry", "HttpServer",
-           "HttpClient", "Event", "serving", "Wrap"]
+__all__ = ["Header", "decode_headers", "phrase", "Request", "Response", "Limits", "LogEntry",
+           "HttpServer", "HttpClient", "Event", "serving", "Wrap"]
 
 Header = tuple[str, str]
 Wrap = Callable[[socket.socket], socket.socket]
