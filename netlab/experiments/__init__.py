@@ -6,12 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from netlab.experiments.http_over_tcp import HttpResult, http
 from netlab.experiments.socket_api import SocketsResult, sockets
 from netlab.experiments.tcp_handshake import HandshakeResult, handshake
 from netlab.experiments.tcp_teardown import TeardownResult, teardown
 
 __all__ = ["EXPERIMENTS", "Experiment", "handshake", "HandshakeResult", "teardown",
-           "TeardownResult", "sockets", "SocketsResult"]
+           "TeardownResult", "sockets", "SocketsResult", "http", "HttpResult"]
 
 
 @dataclass(frozen=True)
@@ -32,5 +33,8 @@ EXPERIMENTS = {
                    "unanswered SYN", handshake),
         Experiment("teardown", "closing TCP connections: four-way teardown, half-close, "
                    "TIME_WAIT, CLOSE_WAIT, RST, states checked against RFC 9293", teardown),
+        Experiment("http", "HTTP over TCP: one request on the wire, HTTP/1.0 vs persistent vs "
+                   "pipelined over a 50 ms RTT, head-of-line blocking, idle timeout, the "
+                   "eavesdropper", http),
     ]
 }

@@ -57,9 +57,9 @@ ROUND_TRIPS: dict[str, Callable[[int], int]] = {
     "pipelined": lambda n: 2,  # one handshake, then all requests in one round trip
 }
 
-#: How far measured / predicted may stray: never below 1 by more than the clock's jitter
-#: (nothing travels faster than the wire's delay), and at most 15 % above (the endpoints'
-#: own work, a few milliseconds per request, on a busy two-core build machine).
+#: The range that measured / predicted must fall in. Never below 1 by more than the clock's
+#: jitter (nothing travels faster than the wire's delay), and at most 15 % above (the
+#: endpoints' own work, a few milliseconds per request, on a busy two-core build machine).
 TOLERANCE = (0.98, 1.15)
 
 
@@ -122,7 +122,7 @@ class ModeRun:
 
     @property
     def handshakes(self) -> int:
-        """SYNs the client sent: one per TCP connection (none was retransmitted)."""
+        """The number of SYNs the client sent, one per TCP connection."""
         return sum(1 for s in self.trace.segments if s.has("SYN") and not s.has("ACK"))
 
     @property

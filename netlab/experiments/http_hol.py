@@ -38,9 +38,11 @@ from netlab.views.table import Grid
 __all__ = ["SLOW", "WAYS", "HolRun", "HolResult", "head_of_line"]
 
 PORT, H2_PORT = 80, 8080
-SLOW = 0.3  # seconds the server takes to answer /slow: several round trips, easy to see
+#: Seconds the server takes to answer ``/slow`` (several round trips, easy to see).
+SLOW = 0.3
 DELAY = 0.025  # seconds, one way: a 50 ms round trip
 BODIES = {"/slow": b"slow response\n", "/fast": b"fast response\n"}
+#: The three ways of fetching the two resources.
 WAYS = ("pipelined", "two connections", "HTTP/2")
 TIMEOUT = 5.0
 
@@ -73,7 +75,7 @@ class HolRun:
 
     @property
     def start_ns(self) -> int:
-        """When the first request left: the client's first data segment after ``sending_ns``.
+        """When the first request left (the client's first data segment after ``sending_ns``).
 
         (Found by time, not by content: HTTP/2 compresses the request's path with HPACK.)
         """

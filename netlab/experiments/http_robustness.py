@@ -18,7 +18,7 @@ from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Limits, serving
 from netlab.views.table import Grid
 
-__all__ = ["CASES", "Case", "Outcome", "bad_input"]
+__all__ = ["CASES", "Case", "Outcome", "BadInput", "bad_input"]
 
 PORT = 80
 LIMITS = Limits(max_header_bytes=4096, max_body_bytes=1024, request_timeout=0.5)
@@ -33,6 +33,7 @@ class Case:
     """The status RFC 9110 (or RFC 6585) names for this input."""
 
 
+#: The bad inputs, each with the status it must be answered with.
 CASES = (
     Case(name="malformed request line", data=b"HELLO THERE\r\n\r\n", expected=400),
     Case(name="headers too large",
@@ -55,9 +56,9 @@ class Outcome:
     closed_after: float
     """Seconds from sending to the server's close."""
     still_serving: int
-    """The status of a good request sent right after (200: the server goes on)."""
+    """The status of a good request sent right after; 200 means the server goes on."""
     open_after: int
-    """Connections the server still held after both (0: nothing leaked)."""
+    """The number of connections the server still held after both; 0 means none leaked."""
 
     @property
     def status(self) -> int:

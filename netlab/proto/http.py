@@ -6,8 +6,8 @@ it: a server that answers each request through a handler, within limits and time
 client that can send requests one at a time or pipelined. Every event both sides saw is kept,
 so a page can show the protocol step by step.
 
-Theory of operation
--------------------
+How the server and the client work
+----------------------------------
 
 The server serves one connection per thread. For each request it reads events until the
 request is complete, asks the handler for a response, and writes the whole response with one
@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 __all__ = ["Header", "decode_headers", "phrase", "Request", "Response", "Limits", "LogEntry",
            "HttpServer", "HttpClient", "Event", "serving", "Wrap"]
 
+#: A header field as a (name, value) pair.
 Header = tuple[str, str]
 Wrap = Callable[[socket.socket], socket.socket]
 """A function applied to each connection before HTTP starts (e.g. TLS's ``wrap_socket``)."""
