@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from netlab.experiments.http_over_tcp import HttpResult, http
 from netlab.experiments.longlived_heartbeat import HeartbeatResult, heartbeats
 from netlab.experiments.longlived_idle import IdleResult, idle_connections
 from netlab.experiments.longlived_push import PushPollResult, push_vs_poll
@@ -15,7 +16,7 @@ from netlab.experiments.tcp_handshake import HandshakeResult, handshake
 from netlab.experiments.tcp_teardown import TeardownResult, teardown
 
 __all__ = ["EXPERIMENTS", "Experiment", "handshake", "HandshakeResult", "teardown",
-           "TeardownResult", "sockets", "SocketsResult",
+           "TeardownResult", "sockets", "SocketsResult", "http", "HttpResult",
            # long-lived connections
            "idle_connections", "IdleResult", "heartbeats", "HeartbeatResult", "push_vs_poll",
            "PushPollResult", "websocket", "WebSocketResult"]
@@ -39,6 +40,9 @@ EXPERIMENTS = {
                    "unanswered SYN", handshake),
         Experiment("teardown", "closing TCP connections: four-way teardown, half-close, "
                    "TIME_WAIT, CLOSE_WAIT, RST, states checked against RFC 9293", teardown),
+        Experiment("http", "HTTP over TCP: one request on the wire, HTTP/1.0 vs persistent vs "
+                   "pipelined over a 50 ms RTT, head-of-line blocking, idle timeout, the "
+                   "eavesdropper", http),
         # long-lived connections
         Experiment("idle", "an idle connection through a firewall that forgets: the silent "
                    "death, and TCP keepalive that prevents it", idle_connections),

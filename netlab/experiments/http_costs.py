@@ -35,9 +35,10 @@ from netlab.errors import ExperimentError, MissingToolError
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
-from netlab.proto.http_capture import exchanges
+from netlab.proto.http_capture import exchanges, labels
 from netlab.trace import Trace
 from netlab.views.chart import BarChart
+from netlab.views.ladder import Ladder
 from netlab.views.table import Grid
 
 __all__ = ["ROUND_TRIPS", "TOLERANCE", "ModeRun", "CostResult", "connection_costs", "run_mode"]
@@ -56,9 +57,9 @@ ROUND_TRIPS: dict[str, Callable[[int], int]] = {
     "pipelined": lambda n: 2,  # one handshake, then all requests in one round trip
 }
 
-#: How far measured / predicted may stray: never below 1 by more than the clock's jitter
-#: (nothing travels faster than the wire's delay), and at most 15 % above (the endpoints'
-#: own work, a few milliseconds per request, on a busy two-core build machine).
+#: The range that measured / predicted must fall in. Never below 1 by more than the clock's
+#: jitter (nothing travels faster than the wire's delay), and at most 15 % above (the
+#: endpoints' own work, a few milliseconds per request, on a busy two-core build machine).
 TOLERANCE = (0.98, 1.15)
 
 
@@ -121,7 +122,7 @@ class ModeRun:
 
     @property
     def handshakes(self) -> int:
-        """SYNs the client sent: one per TCP connection (none was retransmitted)."""
+        """The number of SYNs the client sent, one per TCP connection."""
         return sum(1 for s in self.trace.segments if s.has("SYN") and not s.has("ACK"))
 
     @property
@@ -148,6 +149,13 @@ class ModeRun:
     @property
     def ratio(self) -> float:
         return self.elapsed / self.predicted
+
+    def ladder(self, title: str = "") -> Ladder:
+        """The run's segments, each labelled with the HTTP message it carries."""
+        notes: dict[int, str] = {}
+        for c in self.trace.connections():
+            notes.update(labels(c))
+        return self.trace.ladder(title=title, notes=notes)
 
     def sent_before_first_response(self) -> int:
         """Requests that had left before the first response arrived (pipelining: all)."""

@@ -29,8 +29,9 @@ __all__ = ["LOGIN_USER", "LOGIN_PASSWORD", "LOGIN_FORM", "login_app", "path_lab"
            "eavesdrop"]
 
 PORT = 80
+#: The user name the login form accepts.
 LOGIN_USER = "alice"
-#: Made up for the experiment: it is only ever typed into the lab's own login form.
+#: A password made up for the experiment, only ever typed into the lab's own login form.
 LOGIN_PASSWORD = "correct-horse-battery-staple"
 LOGIN_FORM = (
     '<!doctype html><title>Log in</title><form method="post" action="/login">'
