@@ -197,8 +197,8 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "seq = {seq}, answered with ack = {ack}": "seq = {seq}，应答的 ack = {ack}",
     "a probe carries SND.NXT − 1, the last byte already sent; the answer acknowledges SND.NXT":
         "探测报文携带 SND.NXT − 1，即最后一个已发送的字节；应答确认的是 SND.NXT",
-    "at most 150 + 50 = 200 ms; this build measured {worst} ms at worst, {median} ms in the "
-    "median": "最多 150 + 50 = 200 ms；本次构建测得最大 {worst} ms，中位数 {median} ms",
+    "about 150 + 50 = 200 ms; this build measured {worst} ms at worst, {median} ms in the "
+    "median": "约 150 + 50 = 200 ms；本次构建测得最大 {worst} ms，中位数 {median} ms",
     "an update made just after a poll waits for the next one, then a round trip":
         "一条更新若恰好在某次轮询之后产生，就要等下一次轮询，再加一个往返时间",
 }

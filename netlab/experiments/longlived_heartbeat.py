@@ -72,7 +72,7 @@ KEEPALIVE = (1, 1, 2)
 """``TCP_KEEPIDLE``, ``TCP_KEEPINTVL`` (seconds) and ``TCP_KEEPCNT`` of the keepalive
 connection."""
 HEALTHY = 2.5
-"""Seconds of the healthy phase: longer than the firewall's idle timeout."""
+"""Seconds of the healthy phase, longer than the firewall's idle timeout."""
 TIMEOUT = 8.0  # seconds: no single wait may take longer
 
 
@@ -141,13 +141,22 @@ class HeartbeatResult:
         """Seconds from the cut to the server dropping the silent client."""
         return (self.server_dropped().time_ns - self.cut_ns) / 1e9
 
-    def pings_during_hang(self) -> list[tuple[Segment, Segment | None]]:
-        """Each ping the client sent while the server hung, with the server's answer."""
+    def last_pong(self) -> Segment:
+        """The last pong the hung server sent before it stopped answering."""
         conn = self.connection(H1_PORT)
+        return [s for s in conn.segments if not conn.is_from_client(s) and s.length
+                and s.time_ns < self.hang.time_ns][-1]
+
+    def pings_during_hang(self) -> list[tuple[Segment, Segment | None]]:
+        """Each ping the client sent after the hung server's last pong, with the server's
+        answer. (A ping that arrived as the application froze may still have had its pong:
+        the hang starts, for the client, after the last pong.)"""
+        conn = self.connection(H1_PORT)
+        since = self.last_pong().time_ns
         out = []
         for seg in conn.segments:
             if (conn.is_from_client(seg) and seg.length
-                    and self.frozen_ns <= seg.time_ns < self.hang.time_ns):
+                    and since < seg.time_ns < self.hang.time_ns):
                 answer = next((s for s in conn.segments
                                if s.number > seg.number and not conn.is_from_client(s)), None)
                 out.append((seg, answer))

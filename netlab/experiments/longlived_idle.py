@@ -57,11 +57,11 @@ SERVER_PORT = 8080  # unprivileged, and free: the server's namespace is new
 PLAIN_PORT = 40000  # pinned client ports, so every run prints the same table
 KEPT_PORT = 40001
 FIREWALL_TIMEOUT = 2
-"""Seconds connection tracking remembers an idle connection (whole seconds: conntrack's unit)."""
+"""Seconds connection tracking remembers an idle connection (conntrack counts whole seconds)."""
 IDLE = 3.0
-"""Seconds both connections stay silent: longer than the firewall's timeout."""
+"""Seconds both connections stay silent, longer than the firewall's timeout."""
 USER_TIMEOUT = 3.0
-"""The plain connection's ``TCP_USER_TIMEOUT``: how long sent data may stay unacknowledged."""
+"""The plain connection's ``TCP_USER_TIMEOUT``, how long sent data may stay unacknowledged."""
 KEEPALIVE = (1, 1, 3)
 """The kept connection's ``TCP_KEEPIDLE``, ``TCP_KEEPINTVL`` (seconds) and ``TCP_KEEPCNT``."""
 TIMEOUT = 10.0  # seconds: no single wait may take longer
@@ -74,13 +74,13 @@ class KernelDefaults:
     """Linux's keepalive and retransmission settings, read from ``/proc/sys/net/ipv4``."""
 
     keepalive_time: int
-    """``tcp_keepalive_time``: idle seconds before the first probe."""
+    """Idle seconds before the first probe (``tcp_keepalive_time``)."""
     keepalive_intvl: int
-    """``tcp_keepalive_intvl``: seconds between unanswered probes."""
+    """Seconds between unanswered probes (``tcp_keepalive_intvl``)."""
     keepalive_probes: int
-    """``tcp_keepalive_probes``: unanswered probes before the connection is dropped."""
+    """Unanswered probes before the connection is dropped (``tcp_keepalive_probes``)."""
     tcp_retries2: int
-    """``tcp_retries2``: retransmissions of data before the connection is dropped."""
+    """Retransmissions of data before the connection is dropped (``tcp_retries2``)."""
 
     @property
     def keepalive_detect(self) -> int:

@@ -44,6 +44,7 @@ __all__ = ["websocket", "WebSocketResult", "PINGS"]
 PORT = 80  # HTTP's port: the upgrade starts as an HTTP request
 CLIENT_PORT = 40000
 PINGS = 3
+"""How many pings the client sends."""
 GREETING = "hello, server"
 TIMEOUT = 5.0
 
@@ -218,4 +219,4 @@ def websocket() -> WebSocketResult:
         finally:
             ws_server.close()
     assert cap.trace is not None
-    return WebSocketResult(trace=cap.trace, reply=reply, ping_rtts=rtts, close_code=closed.code)
+    return WebSocketResult(trace=cap.trace, reply=reply, ping_rtts=rtts, close_code=closed)

@@ -56,7 +56,7 @@ KINDS = {"ping": b"P", "pong": b"O", "data": b"D"}
 """Each kind of message and its first byte."""
 _BY_BYTE = {v: k for k, v in KINDS.items()}
 MAX_FRAME = 4096
-"""The largest message accepted by default, in bytes: heartbeats and updates are small."""
+"""The largest message accepted by default, in bytes (heartbeats and updates are small)."""
 _COUNTER = struct.Struct("!I")
 
 

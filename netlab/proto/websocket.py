@@ -54,9 +54,9 @@ __all__ = ["accept_key", "GUID", "Frame", "frames", "OPCODES", "WebSocketServer"
            "WebSocketClient", "WebSocketError"]
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-"""RFC 6455 §1.3: the globally unique identifier appended to the key before hashing."""
+"""The globally unique identifier appended to the key before hashing (RFC 6455 §1.3)."""
 OPCODES = {0: "continuation", 1: "text", 2: "binary", 8: "close", 9: "ping", 10: "pong"}
-"""RFC 6455 §5.2 / §11.8: the frame opcodes."""
+"""The frame opcodes (RFC 6455 §5.2 and §11.8)."""
 RECV_SIZE = 65536
 
 
@@ -65,10 +65,10 @@ class WebSocketError(NetlabError):
 
 
 def accept_key(key: str) -> str:
-    """The ``Sec-WebSocket-Accept`` value for a ``Sec-WebSocket-Key`` (RFC 6455 §4.2.2).
+    r"""The ``Sec-WebSocket-Accept`` value for a ``Sec-WebSocket-Key`` (RFC 6455 §4.2.2).
 
-    "the base64-encoded SHA-1 of the concatenation of the |Sec-WebSocket-Key| (as a string,
-    not base64-decoded) with the string '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'".
+    "the base64-encoded SHA-1 of the concatenation of the \|Sec-WebSocket-Key\| (as a
+    string, not base64-decoded) with the string '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'".
     """
     return base64.b64encode(hashlib.sha1((key + GUID).encode("ascii")).digest()).decode()
 
@@ -85,7 +85,7 @@ class Frame:
     payload: bytes
     """The payload, unmasked."""
     size: int
-    """The frame's length on the wire: header, key and payload."""
+    """The frame's length on the wire, header, key and payload together."""
 
     @property
     def opcode_name(self) -> str:
@@ -156,8 +156,8 @@ class WebSocketServer:
         self.listener = listener
         self.on_text = on_text
         self.idle_timeout = idle_timeout
-        self.handshakes: list[Request] = []
-        """The upgrade requests the server accepted."""
+        self.handshakes: list[str] = []
+        """The request target of each upgrade the server accepted."""
         self._lock = threading.Lock()
         self._clients: dict[socket.socket, tuple[WSConnection, threading.Lock]] = {}
         self._threads: list[threading.Thread] = []
@@ -209,7 +209,7 @@ class WebSocketServer:
                 ws.receive_data(data or None)
                 for event in ws.events():
                     if isinstance(event, Request):
-                        self.handshakes.append(event)
+                        self.handshakes.append(event.target)
                         _send(conn, ws, AcceptConnection(), lock)
                         with self._lock:
                             self._clients[conn] = (ws, lock)
@@ -274,8 +274,9 @@ class WebSocketClient:
         self.timeout = timeout
         self.ws = WSConnection(ConnectionType.CLIENT)
         self._lock = threading.Lock()
-        self.received: list[tuple[int, WsEvent]] = []
-        """Every event after the handshake, with the time it was read (``time.time_ns()``)."""
+        self.received: list[tuple[int, object]] = []
+        """Every wsproto event after the handshake, with the time it was read
+        (``time.time_ns()``)."""
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(timeout)
         _send(sock, self.ws, Request(host=host, target=target), self._lock)
@@ -307,8 +308,8 @@ class WebSocketClient:
     def send_text(self, text: str) -> None:
         _send(self.sock, self.ws, TextMessage(data=text), self._lock)
 
-    def receive(self) -> WsEvent:
-        """The next message, pong or close from the server."""
+    def receive(self) -> object:
+        """The next message, pong or close from the server (a wsproto event)."""
         return self._next()
 
     def receive_text(self) -> str:
@@ -329,13 +330,13 @@ class WebSocketClient:
             if isinstance(event, Pong) and event.payload == payload:
                 return time.monotonic() - start
 
-    def close(self) -> CloseConnection:
-        """The closing handshake (§7.1.2): send a close frame, read the server's."""
+    def close(self) -> int:
+        """The closing handshake (§7.1.2): send a close frame, read the server's; its code."""
         _send(self.sock, self.ws, CloseConnection(code=1000, reason="bye"), self._lock)
         try:
             while True:
                 event = self._next()
                 if isinstance(event, CloseConnection):
-                    return event
+                    return int(event.code)
         finally:
             self.sock.close()
