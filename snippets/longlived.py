@@ -35,10 +35,15 @@ EXPERIMENTS = {"idle": idle_connections, "heartbeat": heartbeats, "push": push_v
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", choices=[[], *EXPERIMENTS], metavar="NAME",
-                        help="which experiments to run: " + ", ".join(EXPERIMENTS))
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help="which experiments to run: " + ", ".join(EXPERIMENTS) + " (all)")
     parser.add_argument("--pcap", metavar="DIR", help="save each client capture in DIR")
     args = parser.parse_args()
+    unknown = [n for n in args.names if n not in EXPERIMENTS]
+    if unknown:
+        parser.error(f"unknown experiment {unknown[0]!r}: choose from {', '.join(EXPERIMENTS)}")
+    if args.pcap and not Path(args.pcap).is_dir():
+        parser.error(f"--pcap {args.pcap}: not a directory")
     names = args.names or list(EXPERIMENTS)
     holds = True
     for name in names:

@@ -44,3 +44,22 @@ def test_tcp_handshake_snippet_unprivileged() -> None:
     assert "Traceback" not in done.stderr
     assert len(done.stderr.splitlines()) == 1
     assert "sudo " in done.stderr and "CAP_NET_ADMIN" in done.stderr
+
+
+@pytest.mark.live
+def test_longlived_snippet(tmp_path: Path) -> None:
+    """The long-lived connections snippet, with its quickest experiment (the others are
+    checked in tests/test_longlived.py)."""
+    done = run_python(str(REPO / "snippets" / "longlived.py"), "websocket", "--pcap",
+                      str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == "" and "✗" not in done.stdout
+    assert done.stdout.startswith("== websocket\n") and done.stdout.count("✓") == 6
+    trace = Trace.from_frames([read_pcap(tmp_path / "websocket.pcap")])
+    assert [c.server[1] for c in trace.connections()] == [80]
+
+
+def test_longlived_snippet_unprivileged() -> None:
+    done = run_python(str(REPO / "snippets" / "longlived.py"), "idle", demote=True)
+    assert done.returncode == 77, done.stderr
+    assert "Traceback" not in done.stderr and "CAP_NET_ADMIN" in done.stderr
