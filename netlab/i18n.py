@@ -165,7 +165,7 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "the server's application hangs": "服务器应用程序卡死",
     "{n} of {m} probes answered: looks alive": "{m} 个探测报文中 {n} 个得到应答：看起来还活着",
     "dead after {s} s": "{s} 秒后判定对端已死",
-    "({n} probes unanswered)": "（{n} 个探测报文无应答）",
+    " ({n} probes unanswered)": "（{n} 个探测报文无应答）",
     "the server's link is cut": "服务器的链路被切断",
     "the server learns the client is gone": "服务器得知客户端已不在",
     "no: still {state}": "否：仍是 {state}",

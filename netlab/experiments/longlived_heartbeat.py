@@ -191,7 +191,7 @@ class HeartbeatResult:
                  tr("dead after {s} s").format(s=f"{self.hang_after:.2f}")],
                 [tr("the server's link is cut"),
                  tr("dead after {s} s").format(s=f"{self.keepalive_after:.2f}")
-                 + " " + tr("({n} probes unanswered)").format(n=len(cut_probes)),
+                 + tr(" ({n} probes unanswered)").format(n=len(cut_probes)),
                  tr("dead after {s} s").format(s=f"{self.cut_after:.2f}")],
                 [tr("the server learns the client is gone"),
                  tr("no: still {state}").format(state=self.plain_server_state),
