@@ -14,9 +14,9 @@ HTTP/2
     both requests as two streams of one HTTP/2 connection (RFC 9113 §5): frames of different
     streams interleave, so ``/fast`` is answered first.
 
-The time of each response is the arrival, in the client's capture, of the segment that
-carries its body, counted from the departure of the first request's segment; the TCP
-handshakes happened before, and are not counted.
+Both hosts are captured. The time of each response is the arrival, in the client's capture,
+of the segment that carries its body, counted from the departure of the first request's
+segment; the TCP handshakes happened before, and are not counted.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
+from netlab.experiments.http_costs import at_client
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
@@ -58,7 +59,7 @@ def slow_and_fast(request: Request) -> Response:
 
 @dataclass(frozen=True, kw_only=True)
 class HolRun:
-    """/slow and /fast fetched one way, captured on the client."""
+    """/slow and /fast fetched one way, captured on the client and the server."""
 
     way: str
     trace: Trace
@@ -73,18 +74,22 @@ class HolRun:
             raise ExperimentError(f"{self.way}: no captured segment carries {body!r}")
         return found[0]
 
+    def _seen(self, seg: Segment) -> int:
+        return at_client(seg, (PORT, H2_PORT))
+
     @property
     def start_ns(self) -> int:
         """When the first request left (the client's first data segment after ``sending_ns``).
 
         (Found by time, not by content: HTTP/2 compresses the request's path with HPACK.)
         """
-        return min(s.time_ns for s in self.trace.segments
-                   if s.length and s.dport in (PORT, H2_PORT) and s.time_ns >= self.sending_ns)
+        return min(self._seen(s) for s in self.trace.segments
+                   if s.length and s.dport in (PORT, H2_PORT)
+                   and self._seen(s) >= self.sending_ns)
 
     def arrival(self, target: str) -> float:
         """Seconds from the first request to the arrival of ``target``'s response body."""
-        return (self._carrying(BODIES[target]).time_ns - self.start_ns) / 1e9
+        return (self._seen(self._carrying(BODIES[target])) - self.start_ns) / 1e9
 
     @property
     def connections(self) -> int:
@@ -166,7 +171,7 @@ def head_of_line() -> HolResult:
         with serving(server, slow_and_fast, port=PORT), \
                 serving_h2(server, slow_and_fast, port=H2_PORT):
             for way in WAYS:
-                with lab.capture(client) as cap:
+                with lab.capture(client, server) as cap:
                     order, sending = fetch[way](client, server.address)
                     time.sleep(4 * DELAY)
                 assert cap.trace is not None
