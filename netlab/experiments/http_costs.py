@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from netlab.decode import Segment
 from netlab.errors import ExperimentError, MissingToolError
+from netlab.experiments.facts import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
@@ -203,6 +204,35 @@ class CostResult:
                          for r in self.runs], unit="ms",
                         title=tr("{n} requests over a {rtt} ms round trip").format(
                             n=self.runs[0].requests, rtt=f"{self.runs[0].rtt * 1e3:.0f}"))
+
+    @property
+    def trace(self) -> Trace:
+        """The HTTP/1.0 run (its ten connections): what ``--pcap`` saves."""
+        return self.run("HTTP/1.0").trace
+
+    pcap_host = "client"
+
+    def facts(self) -> list[Fact]:
+        """The section's claims, each checked on this run's data."""
+        handshakes = {r.mode: r.handshakes for r in self.runs}
+        n = self.runs[0].requests
+        pipelined = self.run("pipelined")
+        facts = [Fact(text="HTTP/1.0 opens one connection per request, HTTP/1.1 one in all",
+                      holds=handshakes == {"HTTP/1.0": n, "HTTP/1.1": 1, "pipelined": 1},
+                      evidence=f"SYNs: {handshakes}")]
+        facts += [Fact(text=f"{r.mode}: the time is what counting round trips predicts",
+                       holds=TOLERANCE[0] <= r.ratio <= TOLERANCE[1],
+                       evidence=f"{r.elapsed * 1e3:.1f} ms measured, {r.round_trips} RTT = "
+                                f"{r.predicted * 1e3:.0f} ms predicted, ratio {r.ratio:.3f}")
+                  for r in self.runs]
+        facts.append(Fact(text="a pipelining client sends every request before the first response",
+                          holds=pipelined.sent_before_first_response() == n,
+                          evidence=f"{pipelined.sent_before_first_response()} of {n}"))
+        return facts
+
+    def report(self) -> str:
+        return (f"The cost of connections\n\n{self.grid()}\n\n{self.chart().describe()}\n\n"
+                f"Facts\n\n{checklist(self.facts())}")
 
     def __str__(self) -> str:
         return str(self.grid())

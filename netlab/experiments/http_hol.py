@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
-from netlab.experiments.http_costs import at_client
+from netlab.experiments.facts import Fact, checklist
+from netlab.experiments.http_costs import TOLERANCE, at_client
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
@@ -120,6 +121,32 @@ class HolResult:
         conn = next(c for c in trace.connections() if any(s.length for s in c.segments))
         return trace.only(conn).ladder(title=tr("Head-of-line blocking in an HTTP/1.1 pipeline"),
                                        notes=labels(conn))
+
+    @property
+    def trace(self) -> Trace:
+        """The pipelined run: what ``--pcap`` saves."""
+        return self.run("pipelined").trace
+
+    pcap_host = "client"
+
+    def facts(self) -> list[Fact]:
+        """The section's claims, each checked on this run's data."""
+        blocked = self.run("pipelined")
+        facts = [Fact(text="in a pipeline the fast response waits for the slow one",
+                      holds=blocked.order == ("slow", "fast") and TOLERANCE[0]
+                      <= blocked.arrival("/fast") / (self.rtt + self.slow) <= TOLERANCE[1],
+                      evidence=f"/fast after {blocked.arrival('/fast') * 1e3:.0f} ms "
+                               f"(RTT + {self.slow * 1e3:.0f} ms)")]
+        for way in ("two connections", "HTTP/2"):
+            w = self.run(way)
+            facts.append(Fact(text=f"{way}: the fast response comes first, after one RTT",
+                              holds=w.order == ("fast", "slow")
+                              and TOLERANCE[0] <= w.arrival("/fast") / self.rtt <= TOLERANCE[1],
+                              evidence=f"/fast after {w.arrival('/fast') * 1e3:.1f} ms"))
+        return facts
+
+    def report(self) -> str:
+        return f"Head-of-line blocking\n\n{self.grid()}\n\nFacts\n\n{checklist(self.facts())}"
 
     def __str__(self) -> str:
         return str(self.grid())
