@@ -37,8 +37,8 @@ PORT = 80
 CLIENT_PORT = 40000  # pinned, so every build shows the same table
 DELAY = 0.025  # seconds, one way: a 50 ms round trip
 TIMEOUT = 5.0
-#: The range that the server's idle close / its idle timeout must fall in: late by the time
-#: its thread needs to wake and send the FIN, never early.
+#: The range that the server's idle close divided by its idle timeout must fall in (late by
+#: the time its thread needs to wake and send the FIN, never early).
 IDLE_TOLERANCE = (1.0, 1.15)
 
 
@@ -68,7 +68,7 @@ def _fields(event: object) -> str:
 
 def event_grid(events: list[Event]) -> Grid:
     """h11 events as a table: which way, the event's type, its fields."""
-    rows = [[tr("way"), tr("h11 event"), tr("fields")]]
+    rows = [[tr("direction"), tr("h11 event"), tr("fields")]]
     rows += [[tr(e.direction), type(e.event).__name__, _fields(e.event)] for e in events]
     return Grid(rows)
 

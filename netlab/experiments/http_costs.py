@@ -207,7 +207,7 @@ class CostResult:
 
     @property
     def trace(self) -> Trace:
-        """The HTTP/1.0 run (its ten connections): what ``--pcap`` saves."""
+        """The HTTP/1.0 run with its ten connections, which ``--pcap`` saves."""
         return self.run("HTTP/1.0").trace
 
     pcap_host = "client"

@@ -124,7 +124,7 @@ class HolResult:
 
     @property
     def trace(self) -> Trace:
-        """The pipelined run: what ``--pcap`` saves."""
+        """The pipelined run, which ``--pcap`` saves."""
         return self.run("pipelined").trace
 
     pcap_host = "client"
