@@ -16,22 +16,30 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import h11
+
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
+from netlab.experiments.facts import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.proto.http import Event, HttpClient, Limits, LogEntry, Request, Response, serving
 from netlab.proto.http_capture import Exchange, exchanges, labels
 from netlab.trace import Connection, Trace
 from netlab.views.ladder import Ladder
+from netlab.views.message import WireText
 from netlab.views.table import Grid
 
-__all__ = ["OneRequest", "one_request", "Persistence", "persistence", "hello", "event_grid"]
+__all__ = ["OneRequest", "one_request", "Persistence", "persistence", "hello", "event_grid",
+           "IDLE_TOLERANCE"]
 
 PORT = 80
 CLIENT_PORT = 40000  # pinned, so every build shows the same table
 DELAY = 0.025  # seconds, one way: a 50 ms round trip
 TIMEOUT = 5.0
+#: The range that the server's idle close divided by its idle timeout must fall in (late by
+#: the time its thread needs to wake and send the FIN, never early).
+IDLE_TOLERANCE = (1.0, 1.15)
 
 
 def hello(request: Request) -> Response:
@@ -60,7 +68,7 @@ def _fields(event: object) -> str:
 
 def event_grid(events: list[Event]) -> Grid:
     """h11 events as a table: which way, the event's type, its fields."""
-    rows = [[tr("way"), tr("h11 event"), tr("fields")]]
+    rows = [[tr("direction"), tr("h11 event"), tr("fields")]]
     rows += [[tr(e.direction), type(e.event).__name__, _fields(e.event)] for e in events]
     return Grid(rows)
 
@@ -94,6 +102,38 @@ class OneRequest:
 
     def event_grid(self) -> Grid:
         return event_grid(list(self.events))
+
+    def facts(self) -> list[Fact]:
+        """The section's claims, each checked on this run's data."""
+        ex = self.exchange
+        first_http = min(ex.request_message.segments)
+        syn, synack, ack = self.connection.handshake()
+        sent = self.events[0].event
+        got = next(e.event for e in self.events if isinstance(e.event, h11.Response))
+        got_body = b"".join(bytes(e.event.data) for e in self.events
+                            if isinstance(e.event, h11.Data))
+        return [
+            Fact(text="the TCP handshake completes before the first HTTP byte",
+                 holds=ack.number < first_http,
+                 evidence=f"SYN #{syn.number}, SYN-ACK #{synack.number}, ACK #{ack.number}; "
+                          f"request in #{first_http}"),
+            Fact(text="the request decoded from the capture is the one the client sent",
+                 holds=(ex.request.method.encode(), ex.request.target.encode(),
+                        tuple((k.encode(), v.encode()) for k, v in ex.request.headers))
+                 == (sent.method, sent.target, tuple(sent.headers)),
+                 evidence=f"{ex.request.method} {ex.request.target}, "
+                          f"{len(ex.request.headers)} headers"),
+            Fact(text="the response decoded from the capture is the one the client read",
+                 holds=ex.response is not None and ex.response.status == got.status_code
+                 and ex.response.body == got_body,
+                 evidence=f"{got.status_code} {got_body!r}"),
+        ]
+
+    def report(self) -> str:
+        return (f"One HTTP request over TCP\n\n{self.trace.table(absolute=False, options=False)}"
+                f"\n\n{WireText(self.exchange.request_message.raw)}\n\n"
+                f"{WireText(self.exchange.response_message.raw)}\n\n"  # type: ignore[union-attr]
+                f"{self.event_grid()}\n\nFacts\n\n{checklist(self.facts())}")
 
 
 def one_request() -> OneRequest:
@@ -152,6 +192,30 @@ class Persistence:
 
     def ladder(self, conn: Connection, title: str = "") -> Ladder:
         return self.trace.only(conn).ladder(title=title, notes=labels(conn))
+
+    def facts(self) -> list[Fact]:
+        """The section's claims, each checked on this run's data."""
+        after = self.idle_close_after()
+        syns = sum(1 for s in self.persistent.segments if s.has("SYN") and not s.has("ACK"))
+        return [
+            Fact(text="HTTP/1.1 keeps the connection open by default",
+                 holds=syns == 1 and all(r.header("connection") is None for r in self.kept_alive),
+                 evidence=f"two responses on {syns} connection, no Connection header"),
+            Fact(text="the server closes an idle connection after its keep-alive timeout",
+                 holds=self.closer(self.persistent) == "server"
+                 and IDLE_TOLERANCE[0] <= after / self.idle_timeout <= IDLE_TOLERANCE[1],
+                 evidence=f"server's FIN {after * 1e3:.0f} ms after its last response "
+                          f"(timeout {self.idle_timeout:g} s)"),
+            Fact(text="Connection: close makes the server answer, then close first",
+                 holds=self.closing.header("connection") == "close"
+                 and self.closer(self.closed_on_request) == "server",
+                 evidence=f"connection: {self.closing.header('connection')}"),
+        ]
+
+    def report(self) -> str:
+        return (f"Persistent connections and the idle timeout (captured on the server)\n\n"
+                f"{self.trace.table(absolute=False, options=False)}\n\n"
+                f"Facts\n\n{checklist(self.facts())}")
 
 
 def persistence(idle_timeout: float = 1.0) -> Persistence:

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlencode
 
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
+from netlab.experiments.facts import Fact, checklist
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
 from netlab.trace import Trace
@@ -97,6 +98,19 @@ class Eavesdrop:
     def password_frame(self) -> HexDump:
         """That segment's whole Ethernet frame, the password marked."""
         return HexDump(self.password_segment().frame, mark=LOGIN_PASSWORD.encode())
+
+    def facts(self) -> list[Fact]:
+        """The section's claims, each checked on this run's data."""
+        found = self.password_found()
+        return [Fact(text="a host on the path reads the password of a login over HTTP",
+                     holds=found,
+                     evidence=f"{LOGIN_PASSWORD!r} in segment #{self.password_segment().number}"
+                     if found else "not in the router's capture")]
+
+    def report(self) -> str:
+        return (f"A login over HTTP, captured on the router\n\n"
+                f"{self.trace.table(absolute=False, options=False)}\n\n"
+                f"{self.password_frame()}\n\nFacts\n\n{checklist(self.facts())}")
 
 
 def eavesdrop() -> Eavesdrop:

@@ -14,9 +14,9 @@ HTTP/2
     both requests as two streams of one HTTP/2 connection (RFC 9113 §5): frames of different
     streams interleave, so ``/fast`` is answered first.
 
-The time of each response is the arrival, in the client's capture, of the segment that
-carries its body, counted from the departure of the first request's segment; the TCP
-handshakes happened before, and are not counted.
+Both hosts are captured. The time of each response is the arrival, in the client's capture,
+of the segment that carries its body, counted from the departure of the first request's
+segment; the TCP handshakes happened before, and are not counted.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
+from netlab.experiments.facts import Fact, checklist
+from netlab.experiments.http_costs import TOLERANCE, at_client
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
@@ -58,7 +60,7 @@ def slow_and_fast(request: Request) -> Response:
 
 @dataclass(frozen=True, kw_only=True)
 class HolRun:
-    """/slow and /fast fetched one way, captured on the client."""
+    """/slow and /fast fetched one way, captured on the client and the server."""
 
     way: str
     trace: Trace
@@ -73,18 +75,22 @@ class HolRun:
             raise ExperimentError(f"{self.way}: no captured segment carries {body!r}")
         return found[0]
 
+    def _seen(self, seg: Segment) -> int:
+        return at_client(seg, (PORT, H2_PORT))
+
     @property
     def start_ns(self) -> int:
         """When the first request left (the client's first data segment after ``sending_ns``).
 
         (Found by time, not by content: HTTP/2 compresses the request's path with HPACK.)
         """
-        return min(s.time_ns for s in self.trace.segments
-                   if s.length and s.dport in (PORT, H2_PORT) and s.time_ns >= self.sending_ns)
+        return min(self._seen(s) for s in self.trace.segments
+                   if s.length and s.dport in (PORT, H2_PORT)
+                   and self._seen(s) >= self.sending_ns)
 
     def arrival(self, target: str) -> float:
         """Seconds from the first request to the arrival of ``target``'s response body."""
-        return (self._carrying(BODIES[target]).time_ns - self.start_ns) / 1e9
+        return (self._seen(self._carrying(BODIES[target])) - self.start_ns) / 1e9
 
     @property
     def connections(self) -> int:
@@ -115,6 +121,32 @@ class HolResult:
         conn = next(c for c in trace.connections() if any(s.length for s in c.segments))
         return trace.only(conn).ladder(title=tr("Head-of-line blocking in an HTTP/1.1 pipeline"),
                                        notes=labels(conn))
+
+    @property
+    def trace(self) -> Trace:
+        """The pipelined run, which ``--pcap`` saves."""
+        return self.run("pipelined").trace
+
+    pcap_host = "client"
+
+    def facts(self) -> list[Fact]:
+        """The section's claims, each checked on this run's data."""
+        blocked = self.run("pipelined")
+        facts = [Fact(text="in a pipeline the fast response waits for the slow one",
+                      holds=blocked.order == ("slow", "fast") and TOLERANCE[0]
+                      <= blocked.arrival("/fast") / (self.rtt + self.slow) <= TOLERANCE[1],
+                      evidence=f"/fast after {blocked.arrival('/fast') * 1e3:.0f} ms "
+                               f"(RTT + {self.slow * 1e3:.0f} ms)")]
+        for way in ("two connections", "HTTP/2"):
+            w = self.run(way)
+            facts.append(Fact(text=f"{way}: the fast response comes first, after one RTT",
+                              holds=w.order == ("fast", "slow")
+                              and TOLERANCE[0] <= w.arrival("/fast") / self.rtt <= TOLERANCE[1],
+                              evidence=f"/fast after {w.arrival('/fast') * 1e3:.1f} ms"))
+        return facts
+
+    def report(self) -> str:
+        return f"Head-of-line blocking\n\n{self.grid()}\n\nFacts\n\n{checklist(self.facts())}"
 
     def __str__(self) -> str:
         return str(self.grid())
@@ -166,7 +198,7 @@ def head_of_line() -> HolResult:
         with serving(server, slow_and_fast, port=PORT), \
                 serving_h2(server, slow_and_fast, port=H2_PORT):
             for way in WAYS:
-                with lab.capture(client) as cap:
+                with lab.capture(client, server) as cap:
                     order, sending = fetch[way](client, server.address)
                     time.sleep(4 * DELAY)
                 assert cap.trace is not None

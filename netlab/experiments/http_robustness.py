@@ -12,10 +12,12 @@ import time
 from dataclasses import dataclass
 
 from netlab.errors import ExperimentError
+from netlab.experiments.facts import Fact, checklist
 from netlab.experiments.http_basics import hello
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Limits, serving
+from netlab.trace import Trace
 from netlab.views.table import Grid
 
 __all__ = ["CASES", "Case", "Outcome", "BadInput", "bad_input"]
@@ -81,6 +83,9 @@ def _send_raw(client: Host, address: str, data: bytes) -> tuple[bytes, float]:
 @dataclass(frozen=True)
 class BadInput:
     outcomes: tuple[Outcome, ...]
+    trace: Trace
+    """Captured on the server."""
+    pcap_host: str = "server"
 
     def grid(self) -> Grid:
         rows = [[tr("input"), tr("server's answer"), tr("closed after (ms)"),
@@ -89,6 +94,18 @@ class BadInput:
             rows.append([tr(o.case.name), o.status_line, f"{o.closed_after * 1e3:.0f}",
                          str(o.still_serving), str(o.open_after)])
         return Grid(rows, right={tr("closed after (ms)"), tr("connections left open")})
+
+    def facts(self) -> list[Fact]:
+        """The section's claims, each checked on this run's data."""
+        return [Fact(text=f"{o.case.name}: answered {o.case.expected}, and the server goes on",
+                     holds=o.status == o.case.expected and o.still_serving == 200
+                     and o.open_after == 0,
+                     evidence=f"{o.status_line}; next request {o.still_serving}; "
+                              f"{o.open_after} left open")
+                for o in self.outcomes]
+
+    def report(self) -> str:
+        return f"Bad input\n\n{self.grid()}\n\nFacts\n\n{checklist(self.facts())}"
 
     def __str__(self) -> str:
         return str(self.grid())
@@ -103,7 +120,7 @@ def bad_input() -> BadInput:
     with Lab() as lab:
         client, server = lab.host("client"), lab.host("server")
         lab.link(client, server)
-        with serving(server, hello, port=PORT, limits=LIMITS) as srv:
+        with serving(server, hello, port=PORT, limits=LIMITS) as srv, lab.capture(server) as cap:
             for case in CASES:
                 answer, took = _send_raw(client, server.address, case.data)
                 with HttpClient.connect(client, server.address, PORT, timeout=TIMEOUT) as ok:
@@ -116,4 +133,5 @@ def bad_input() -> BadInput:
                 out.append(Outcome(case=case, status_line=answer.split(b"\r\n", 1)[0].decode(),
                                    closed_after=took, still_serving=good,
                                    open_after=srv.open_connections))
-    return BadInput(tuple(out))
+    assert cap.trace is not None
+    return BadInput(tuple(out), cap.trace)

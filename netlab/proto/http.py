@@ -14,8 +14,8 @@ request is complete, asks the handler for a response, and writes the whole respo
 ``sendall`` (so a small response is one TCP segment). Then, if both sides may go on
 (HTTP/1.1 persistence, RFC 9112 §9.3), it starts the next cycle on the same connection;
 requests that arrived pipelined are already in h11's buffer and are answered in order
-(RFC 9112 §9.3.2: "A server MUST send its responses to those requests in the same order
-that the requests were received"). Bad input is answered with the status RFC 9110 names for
+(RFC 9112 §9.3.2: a server "MUST send the corresponding responses in the same order that
+the requests were received"). Bad input is answered with the status RFC 9110 names for
 it, then the connection is closed:
 
 ===============================================  ====================================
@@ -36,8 +36,8 @@ that unread bytes do not turn its close into a reset.
 
 h11 as a client refuses to send a second request before the first response is complete: it
 does not pipeline. :class:`HttpClient` keeps one h11 connection that tracks the exchanges in
-order, and lets h11 write each request's bytes from a fresh connection, so requests can leave
-before earlier responses arrive; each response is then read, in order, by the tracking
+order, and lets h11 write each request's bytes with a fresh ``h11.Connection`` object (not a
+new TCP connection), so requests can leave before earlier responses arrive; each response is then read, in order, by the tracking
 connection. The bytes on the wire are h11's either way.
 """
 
