@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
 from netlab.experiments._tcp import client_socket, listening_socket
-from netlab.experiments.facts import Fact
+from netlab.experiments.facts import Fact, checklist
 from netlab.experiments.longlived_idle import keepalive_probes
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -251,8 +251,7 @@ class HeartbeatResult:
 
     def report(self) -> str:
         """Everything, as text for a terminal."""
-        facts = "\n".join(f"{'✓' if f.holds else '✗'} {f.text}\n    {f.evidence}"
-                          for f in self.facts())
+        facts = checklist(self.facts())
         return (f"Heartbeats vs keepalive (ping every {INTERVAL} s, deadline {DEADLINE} s; "
                 f"keepalive {KEEPALIVE})\n\n{self.comparison()}\n\nFacts\n\n{facts}")
 

@@ -42,7 +42,7 @@ from pathlib import Path
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
 from netlab.experiments._tcp import client_socket, listening_socket
-from netlab.experiments.facts import Fact
+from netlab.experiments.facts import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.sockdiag import SockDiag
@@ -307,8 +307,7 @@ class IdleResult:
 
     def report(self) -> str:
         """Everything, as text for a terminal."""
-        facts = "\n".join(f"{'✓' if f.holds else '✗'} {f.text}\n    {f.evidence}"
-                          for f in self.facts())
+        facts = checklist(self.facts())
         d = self.defaults
         return (
             f"Idle connections through a firewall that forgets after {FIREWALL_TIMEOUT} s\n\n"

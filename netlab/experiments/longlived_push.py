@@ -42,7 +42,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from netlab.errors import ExperimentError
 from netlab.experiments._tcp import client_socket, listening_socket
-from netlab.experiments.facts import Fact
+from netlab.experiments.facts import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
@@ -175,8 +175,7 @@ class PushPollResult:
 
     def report(self) -> str:
         """Everything, as text for a terminal."""
-        facts = "\n".join(f"{'✓' if f.holds else '✗'} {f.text}\n    {f.evidence}"
-                          for f in self.facts())
+        facts = checklist(self.facts())
         return (f"{UPDATES} updates, one every {PERIOD * 1e3:.0f} ms on average; polls every "
                 f"{POLL * 1e3:.0f} ms; RTT {2 * ONE_WAY * 1e3:.0f} ms\n\n{self.grid()}\n\n"
                 f"Facts\n\n{facts}")

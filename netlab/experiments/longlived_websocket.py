@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 
 from netlab.experiments._tcp import client_socket, listening_socket
-from netlab.experiments.facts import Fact
+from netlab.experiments.facts import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.proto.http_capture import stream
@@ -183,8 +183,7 @@ class WebSocketResult:
 
     def report(self) -> str:
         """Everything, as text for a terminal."""
-        facts = "\n".join(f"{'✓' if f.holds else '✗'} {f.text}\n    {f.evidence}"
-                          for f in self.facts())
+        facts = checklist(self.facts())
         return (f"WebSocket (client 192.0.2.1:{CLIENT_PORT} → server 192.0.2.2:{PORT})\n\n"
                 f"{self.request.decode()}{self.response.decode()}"
                 f"{self.frame_table()}\n\nFacts\n\n{facts}")
