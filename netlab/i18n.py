@@ -244,6 +244,25 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "median": "约 150 + 50 = 200 ms；本次构建测得最大 {worst} ms，中位数 {median} ms",
     "an update made just after a poll waits for the next one, then a round trip":
         "一条更新若恰好在某次轮询之后产生，就要等下一次轮询，再加一个往返时间",
+    "the firewall": "防火墙",
+    "value": "值",
+    "connections tracked before the silence (client ports)": "静默之前跟踪的连接（客户端端口）",
+    "connections tracked after it": "静默之后跟踪的连接",
+    "packets dropped after the silence": "静默之后丢弃的数据包",
+    "what it saw": "看到了什么",
+    "recv() raised {error} after {s} s": "{s} 秒后 recv() 抛出 {error}",
+    "the silent connection is still {state}; it read {data}":
+        "静默连接仍是 {state}；读到的是 {data}",
+    "the kept connection is {state}": "保活连接是 {state}",
+    "setting": "参数",
+    "meaning": "含义",
+    "idle time before the first probe": "发送第一个探测报文之前的空闲时间",
+    "time between unanswered probes": "两次无应答探测之间的间隔",
+    "unanswered probes before the connection is dropped": "断开连接之前无应答探测的个数",
+    "time + intvl × probes: a dead peer is noticed after":
+        "time + intvl × probes：多久才发现对端已死",
+    "retransmissions before the connection is dropped": "断开连接之前的重传次数",
+    "unacknowledged data is given up after": "多久之后放弃未确认的数据",
 }
 
 _CATALOGS = {"zh_CN": ZH_CN}

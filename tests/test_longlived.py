@@ -80,6 +80,16 @@ def test_kernel_defaults_arithmetic() -> None:
                           tcp_retries2=3).retransmit_give_up == pytest.approx(0.2 * 15)
 
 
+def test_kernel_defaults_grid() -> None:
+    d = KernelDefaults(keepalive_time=7200, keepalive_intvl=75, keepalive_probes=9,
+                       tcp_retries2=15)
+    assert [r[:2] for r in d.grid().rows] == [
+        ["tcp_keepalive_time", "7200 s"], ["tcp_keepalive_intvl", "75 s"],
+        ["tcp_keepalive_probes", "9"], ["", "7875 s = 2 h 11 min 15 s"]]
+    assert [r[:2] for r in d.grid("tcp_retries2", "retransmission").rows] == [
+        ["tcp_retries2", "15"], ["", "924.6 s = 15.4 min"]]
+
+
 def test_accept_key_matches_an_independent_sha1() -> None:
     """RFC 6455 §4.2.2, computed here from the RFC's words, not with netlab's function."""
     key = base64.b64encode(bytes(range(16))).decode()
@@ -140,6 +150,18 @@ def test_keepalive_probe_recognition_on_a_crafted_connection() -> None:
 @pytest.mark.live
 def test_idle_facts(idle: IdleResult) -> None:
     assert [f"{f.text}: {f.evidence}" for f in idle.facts() if not f.holds] == []
+
+
+@pytest.mark.live
+def test_idle_grids(idle: IdleResult) -> None:
+    fw = dict(idle.firewall_grid().rows)
+    assert fw["connections tracked before the silence (client ports)"] == "40000, 40001"
+    assert fw["connections tracked after it"] == "40001"
+    assert fw["packets dropped after the silence"] == str(len(idle.retransmissions()))
+    client, silent, kept = idle.outcome_grid().rows
+    assert "TimeoutError (errno 110, Connection timed out)" in client[1]
+    assert silent[1] == "the silent connection is still ESTABLISHED; it read b'hello'"
+    assert kept[1] == "the kept connection is ESTABLISHED"
 
 
 @pytest.mark.live

@@ -101,6 +101,32 @@ class KernelDefaults:
         return rto_min * ((2 << linear) - 1) + (self.tcp_retries2 - linear) * rto_max
 
 
+    def grid(self, *names: str) -> Grid:
+        """The settings as a table: each sysctl, its value and what it means; the keepalive
+        ones and their sum by default, or the ones named (``"tcp_retries2"``)."""
+        h, rest = divmod(self.keepalive_detect, 3600)
+        give_up = self.retransmit_give_up
+        rows = {
+            "tcp_keepalive_time": (f"{self.keepalive_time} s",
+                                   tr("idle time before the first probe")),
+            "tcp_keepalive_intvl": (f"{self.keepalive_intvl} s",
+                                    tr("time between unanswered probes")),
+            "tcp_keepalive_probes": (str(self.keepalive_probes),
+                                     tr("unanswered probes before the connection is dropped")),
+            "keepalive": (f"{self.keepalive_detect} s = {h} h {rest // 60} min {rest % 60} s",
+                          tr("time + intvl × probes: a dead peer is noticed after")),
+            "tcp_retries2": (str(self.tcp_retries2),
+                             tr("retransmissions before the connection is dropped")),
+            "retransmission": (f"{give_up:.1f} s = {give_up / 60:.1f} min",
+                               tr("unacknowledged data is given up after")),
+        }
+        chosen = names or ("tcp_keepalive_time", "tcp_keepalive_intvl", "tcp_keepalive_probes",
+                           "keepalive")
+        out = [[tr("setting"), tr("value"), tr("meaning")]]
+        out += [["" if n in ("keepalive", "retransmission") else n, *rows[n]] for n in chosen]
+        return Grid(out, right={tr("value")})
+
+
 def _read_defaults() -> KernelDefaults:
     base = Path("/proc/sys/net/ipv4")
 
@@ -240,6 +266,30 @@ class IdleResult:
         """The silent connection as a ladder: the dropped segments stop short with a cross."""
         return self.trace.only(self.plain).ladder(
             title=tr("An idle connection dies in the firewall"))
+
+    def firewall_grid(self) -> Grid:
+        """What the firewall knew and did: the connections it tracked, the packets it dropped."""
+        def ports(p: tuple[int, ...]) -> str:
+            return ", ".join(map(str, p)) or "-"
+
+        return Grid([[tr("the firewall"), tr("value")],
+                     [tr("connections tracked before the silence (client ports)"),
+                      ports(self.tracked[0])],
+                     [tr("connections tracked after it"), ports(self.tracked[1])],
+                     [tr("packets dropped after the silence"),
+                      str(self.drops[1] - self.drops[0])]], right={tr("value")})
+
+    def outcome_grid(self) -> Grid:
+        """How the silent connection ended, on each side."""
+        e = self.error
+        return Grid([[tr("side"), tr("what it saw")],
+                     [tr("client"), tr("recv() raised {error} after {s} s").format(
+                         error=f"{type(e).__name__} (errno {e.errno}, {e.strerror})",
+                         s=f"{self.gave_up_after:.2f}")],
+                     [tr("server"), tr("the silent connection is still {state}; it read {data}")
+                      .format(state=self.server_states[0], data=repr(self.server_received[0]))],
+                     [tr("server"), tr("the kept connection is {state}").format(
+                         state=self.server_states[1])]])
 
     def backoff_table(self) -> Grid:
         """Each transmission of the data after the idle period, with the gap before it."""
