@@ -49,7 +49,14 @@ from netlab.experiments.facts import Fact, checklist
 from netlab.experiments.longlived_idle import keepalive_probes
 from netlab.i18n import tr
 from netlab.lab import Lab
-from netlab.proto.heartbeat import Event, HeartbeatClient, HeartbeatServer, Verdict
+from netlab.proto.heartbeat import (
+    Event,
+    HeartbeatClient,
+    HeartbeatServer,
+    ProtocolError,
+    Reader,
+    Verdict,
+)
 from netlab.sockdiag import SockDiag
 from netlab.trace import Connection, Trace
 from netlab.views.ladder import Ladder
@@ -177,7 +184,8 @@ class HeartbeatResult:
         window = self.between(self.connection(H1_PORT), self.frozen_ns - 300_000_000,
                               self.hang.time_ns)
         return window.ladder(
-            title=tr("The server's application hangs: its kernel still ACKs every ping"))
+            title=tr("The server's application hangs: its kernel still ACKs every ping"),
+            notes=_messages(window))
 
     def comparison(self) -> Grid:
         """What each mechanism told the client, in each phase: the chapter's summary."""
@@ -254,6 +262,22 @@ class HeartbeatResult:
         facts = checklist(self.facts())
         return (f"Heartbeats vs keepalive (ping every {INTERVAL} s, deadline {DEADLINE} s; "
                 f"keepalive {KEEPALIVE})\n\n{self.comparison()}\n\nFacts\n\n{facts}")
+
+
+def _messages(trace: Trace) -> dict[int, str]:
+    """A label per segment that carried heartbeat messages: ``ping 7``, ``pong 7``."""
+    notes = {}
+    for seg in trace.segments:
+        if seg.payload:
+            try:
+                found = Reader().feed(seg.payload)
+            except ProtocolError:
+                continue
+            if found:
+                notes[seg.number] = " + ".join(
+                    f"{m.kind} {m.counter}" if m.kind in ("ping", "pong") else m.kind
+                    for m in found)
+    return notes
 
 
 def _keepalive_socket(address: str, port: int, server: tuple[str, int]) -> socket.socket:
