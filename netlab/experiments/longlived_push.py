@@ -165,12 +165,15 @@ class PushPollResult:
             Fact(text="polls outnumber updates, and many come back empty-handed",
                  holds=poll.requests > UPDATES and poll.empty >= 0.3 * poll.requests,
                  evidence=f"{poll.empty} of {poll.requests} answers carried no update"),
-            Fact(text="a new connection per poll: one handshake per request, and the most "
-                      "bytes",
+            Fact(text="a new connection per poll: one handshake per request, and more than "
+                      "twice the bytes per request",
                  holds=fresh.connections == fresh.requests > 1
-                 and fresh.wire_bytes > poll.wire_bytes > push.wire_bytes,
+                 and fresh.wire_bytes > poll.wire_bytes > push.wire_bytes
+                 and fresh.wire_bytes / fresh.requests > 2 * poll.wire_bytes / poll.requests,
                  evidence=f"{fresh.connections} connections; bytes "
-                          f"{push.wire_bytes} < {poll.wire_bytes} < {fresh.wire_bytes}"),
+                          f"{push.wire_bytes} < {poll.wire_bytes} < {fresh.wire_bytes}; per "
+                          f"request {poll.wire_bytes / poll.requests:.0f} and "
+                          f"{fresh.wire_bytes / fresh.requests:.0f}"),
         ]
 
     def report(self) -> str:
