@@ -28,6 +28,7 @@ from netlab.proto.heartbeat import (
     Reader,
     encode,
 )
+from netlab.proto.server import listening
 
 PORT = 9000
 
@@ -93,9 +94,9 @@ class Bench:
 
     def wait_idle(self, timeout: float = 3.0) -> None:
         deadline = time.monotonic() + timeout
-        while self.hb.connections and time.monotonic() < deadline:
+        while self.hb.open_connections and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert self.hb.connections == 0
+        assert self.hb.open_connections == 0
 
     def last(self, what: str | None = None) -> str:
         ends = [e for e in self.hb.log if e.what != "connected"]
@@ -114,17 +115,10 @@ def bench() -> Iterator[Bench]:
         client, server = lab.host("client"), lab.host("server")
         lab.link(client, server)
 
-        def listen() -> socket.socket:
-            s = socket.create_server(("192.0.2.2", PORT))
-            s.settimeout(1)
-            return s
-
-        hb = HeartbeatServer(server.run(listen), idle_deadline=1.0, max_frame=1024,
-                             write_timeout=0.5, send_buffer=16384)
-        try:
+        hb = HeartbeatServer(idle_deadline=1.0, max_frame=1024, write_timeout=0.5,
+                             send_buffer=16384)
+        with listening(server, hb, PORT):
             yield Bench(lab, client, server, hb)
-        finally:
-            hb.close()
 
 
 def _assert_recovered(bench: Bench, before: tuple[int, int]) -> None:
@@ -197,15 +191,15 @@ def test_a_client_that_never_reads_is_dropped(bench: Bench) -> None:
     bad.setblocking(False)
     ping = encode(Message("ping", b"p" * 1000))  # each pong is as big: it piles up
     deadline = time.monotonic() + 2
-    while not bench.hb.connections and time.monotonic() < deadline:
+    while not bench.hb.open_connections and time.monotonic() < deadline:
         time.sleep(0.01)
     sent, deadline = 0, time.monotonic() + 5
-    while bench.hb.connections and time.monotonic() < deadline:
+    while bench.hb.open_connections and time.monotonic() < deadline:
         try:
             sent += bad.send(ping)
         except BlockingIOError:  # the server has stopped reading too: wait for its verdict
             time.sleep(0.01)
-    assert bench.hb.connections == 0, "the server still holds the client that never reads"
+    assert bench.hb.open_connections == 0, "the server still holds the client that never reads"
     bad.close()
     assert bench.last() == "not reading"
     assert sent > 16384  # it really was sent more than its buffers could hold
@@ -244,7 +238,7 @@ def test_a_hung_server_is_declared_dead_within_the_deadline(bench: Bench) -> Non
 def test_the_server_closing_is_noticed(bench: Bench) -> None:
     c = HeartbeatClient(bench.connect(), interval=0.05, deadline=2.0)
     time.sleep(0.2)
-    bench.hb.close()
+    bench.hb.stop()
     assert c.wait(3).reason in ("closed by server", "connection error")
     c.close()
 
@@ -255,7 +249,7 @@ def test_many_clients_leave_nothing_behind(bench: Bench) -> None:
     clients = [HeartbeatClient(bench.connect(), interval=0.05, deadline=1.0)
                for _ in range(20)]
     time.sleep(0.3)
-    assert bench.hb.connections == 20
+    assert bench.hb.open_connections == 20
     assert all(c.pongs and c.verdict is None for c in clients)
     for c in clients:
         c.close()

@@ -17,6 +17,7 @@ import pytest
 from support import require_namespaces
 
 from netlab.lab import Host, Lab
+from netlab.proto.server import listening
 from netlab.proto.websocket import WebSocketClient, WebSocketServer, frames
 
 PORT = 80
@@ -29,16 +30,9 @@ def lab_server() -> Iterator[tuple[Host, WebSocketServer]]:
         client, server = lab.host("client"), lab.host("server")
         lab.link(client, server)
 
-        def listen() -> socket.socket:
-            s = socket.create_server(("192.0.2.2", PORT))
-            s.settimeout(1)
-            return s
-
-        ws = WebSocketServer(server.run(listen), on_text=str.upper, idle_timeout=1.0)
-        try:
+        ws = WebSocketServer(on_text=str.upper, idle_timeout=1.0)
+        with listening(server, ws, PORT):
             yield client, ws
-        finally:
-            ws.close()
 
 
 def _dial(client: Host) -> socket.socket:
@@ -51,9 +45,9 @@ def _resources() -> tuple[int, int]:
 
 def _settle(ws: WebSocketServer, before: tuple[int, int]) -> None:
     deadline = time.monotonic() + 3
-    while (ws.clients or _resources() != before) and time.monotonic() < deadline:
+    while (ws.open_connections or _resources() != before) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert ws.clients == 0 and _resources() == before
+    assert ws.open_connections == 0 and _resources() == before
 
 
 def _works(client: Host) -> None:

@@ -57,6 +57,7 @@ from netlab.proto.heartbeat import (
     Reader,
     Verdict,
 )
+from netlab.proto.server import listening
 from netlab.sockdiag import SockDiag
 from netlab.trace import Connection, Trace
 from netlab.views.ladder import Ladder
@@ -310,13 +311,12 @@ def heartbeats() -> HeartbeatResult:
         wire = lab.link(fw, server, wire="pass").wire
         assert wire is not None
         fw.firewall(idle_timeout=FIREWALL_TIMEOUT, inside=client)
-        hb_listener = server.run(listening_socket, server.address, HEARTBEAT_PORT)
         plain_listener = server.run(listening_socket, server.address, PLAIN_PORT)
         opened = [plain_listener]
-        hb_server = HeartbeatServer(hb_listener, idle_deadline=SERVER_DEADLINE)
+        hb_server = HeartbeatServer(idle_deadline=SERVER_DEADLINE)
         clients: list[HeartbeatClient] = []
         try:
-            with lab.capture(client, server) as cap:
+            with listening(server, hb_server, HEARTBEAT_PORT), lab.capture(client, server) as cap:
                 started_ns = time.time_ns()
                 hb = (server.address, HEARTBEAT_PORT)
                 ka = client.run(_keepalive_socket, client.address, K_PORT,
@@ -358,7 +358,7 @@ def heartbeats() -> HeartbeatResult:
                     ka_error: OSError = exc
                 ka_failed_ns = time.time_ns()
                 deadline = time.monotonic() + TIMEOUT
-                while hb_server.connections and time.monotonic() < deadline:
+                while hb_server.open_connections and time.monotonic() < deadline:
                     time.sleep(0.02)
                 with server.run(SockDiag) as diag:
                     entry = diag.lookup(ignored.getsockname(), ignored.getpeername())
@@ -367,7 +367,6 @@ def heartbeats() -> HeartbeatResult:
         finally:
             for c in clients:
                 c.close()
-            hb_server.close()
             for s in opened:
                 s.close()
     assert cap.trace is not None

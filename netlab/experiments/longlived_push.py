@@ -41,19 +41,20 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from netlab.errors import ExperimentError
-from netlab.experiments._tcp import client_socket, listening_socket
+from netlab.experiments._tcp import client_socket
 from netlab.experiments.facts import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
 from netlab.proto.http_capture import exchanges
+from netlab.proto.server import listening
 from netlab.proto.websocket import WebSocketClient, WebSocketServer
 from netlab.trace import Trace
 from netlab.views.chart import BarChart
 from netlab.views.table import Grid
 
 __all__ = ["push_vs_poll", "PushPollResult", "Method", "UPDATES", "PERIOD", "POLL", "ONE_WAY",
-           "schedule"]
+           "schedule", "SLACK"]
 
 WS_PORT, POLL_PORT, FRESH_PORT = 80, 8080, 8081
 PUSH_CLIENT_PORT, POLL_CLIENT_PORT = 40000, 40001
@@ -67,6 +68,9 @@ POLL = 0.15
 """Seconds between two polls."""
 ONE_WAY = 0.025
 """The link's one-way delay, in seconds (a 50 ms round trip)."""
+SLACK = 0.02
+"""Seconds a pushed update's median latency may exceed the one-way delay, since the lab's
+wire is a Python thread, which a busy machine may run a little late."""
 TIMEOUT = 10.0
 
 
@@ -150,8 +154,8 @@ class PushPollResult:
             Fact(text="push: one connection, each update arrives one one-way delay after it "
                       "was made",
                  holds=push.connections == 1 and push.requests == 0
-                 and ONE_WAY <= min(push.latencies) and push.median < ONE_WAY + 0.01
-                 and max(push.latencies) < min(POLL, poll.median),
+                 and ONE_WAY <= min(push.latencies) and push.median < ONE_WAY + SLACK
+                 and push.median < poll.median / 2,
                  evidence=f"median {push.median * 1e3:.1f} ms, range "
                           f"{min(push.latencies) * 1e3:.1f}–"
                           f"{max(push.latencies) * 1e3:.1f} ms, one-way delay "
@@ -248,57 +252,55 @@ def push_vs_poll() -> PushPollResult:
         client, server = lab.host("client"), lab.host("server")
         wire = lab.link(client, server, delay=ONE_WAY).wire
         assert wire is not None
-        ws_server = WebSocketServer(server.run(listening_socket, server.address, WS_PORT))
+        ws_server = WebSocketServer()
         source = _Source(ws_server)
-        try:
-            with serving(server, source.handler, port=POLL_PORT), \
-                    serving(server, source.handler, port=FRESH_PORT), \
-                    lab.capture(client, server) as cap:
-                ws = WebSocketClient(client.run(_ws_socket, client.address,
-                                                (server.address, WS_PORT)),
-                                     server.address, "/updates", timeout=TIMEOUT)
-                keep = HttpClient.connect(client, server.address, POLL_PORT,
-                                          source_port=POLL_CLIENT_PORT, timeout=TIMEOUT)
-                stop_at = time.monotonic() + TIMEOUT
-                results: dict[str, list[str]] = {}
-                errors: list[BaseException] = []
+        with listening(server, ws_server, WS_PORT), \
+                serving(server, source.handler, port=POLL_PORT), \
+                serving(server, source.handler, port=FRESH_PORT), \
+                lab.capture(client, server) as cap:
+            ws = WebSocketClient(client.run(_ws_socket, client.address,
+                                            (server.address, WS_PORT)),
+                                 server.address, "/updates", timeout=TIMEOUT)
+            keep = HttpClient.connect(client, server.address, POLL_PORT,
+                                      source_port=POLL_CLIENT_PORT, timeout=TIMEOUT)
+            stop_at = time.monotonic() + TIMEOUT
+            results: dict[str, list[str]] = {}
+            errors: list[BaseException] = []
 
-                def keep_get(after: int) -> bytes:
-                    return keep.request("GET", f"/updates?after={after}").body
+            def keep_get(after: int) -> bytes:
+                return keep.request("GET", f"/updates?after={after}").body
 
-                def fresh_get(after: int) -> bytes:
-                    with HttpClient.connect(client, server.address, FRESH_PORT,
-                                            timeout=TIMEOUT) as one:
-                        return one.request("GET", f"/updates?after={after}",
-                                           headers=[("connection", "close")]).body
+            def fresh_get(after: int) -> bytes:
+                with HttpClient.connect(client, server.address, FRESH_PORT,
+                                        timeout=TIMEOUT) as one:
+                    return one.request("GET", f"/updates?after={after}",
+                                       headers=[("connection", "close")]).body
 
-                def run(name: str, work: object) -> None:
-                    try:
-                        results[name] = work()  # type: ignore[operator]
-                    except BaseException as exc:
-                        errors.append(exc)
+            def run(name: str, work: object) -> None:
+                try:
+                    results[name] = work()  # type: ignore[operator]
+                except BaseException as exc:
+                    errors.append(exc)
 
-                def pushed() -> list[str]:
-                    return [ws.receive_text() for _ in range(UPDATES)]
+            def pushed() -> list[str]:
+                return [ws.receive_text() for _ in range(UPDATES)]
 
-                threads = [threading.Thread(target=run, args=args) for args in (
-                    ("push", pushed),
-                    ("poll", lambda: _poll(keep_get, stop_at)[0]),
-                    ("fresh", lambda: _poll(fresh_get, stop_at)[0]))]
-                threads.append(threading.Thread(target=source.run))
-                for t in threads:
-                    t.start()
-                for t in threads:
-                    t.join(TIMEOUT + 1)
-                if errors:
-                    raise errors[0]
-                ws.close()
-                keep.close()
-                quiet_by = time.monotonic() + 2.0  # the last FINs and ACKs are still on the
-                while not wire.idle() and time.monotonic() < quiet_by:  # wire: capture them
-                    pass
-        finally:
-            ws_server.close()
+            threads = [threading.Thread(target=run, args=args) for args in (
+                ("push", pushed),
+                ("poll", lambda: _poll(keep_get, stop_at)[0]),
+                ("fresh", lambda: _poll(fresh_get, stop_at)[0]))]
+            threads.append(threading.Thread(target=source.run))
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(TIMEOUT + 1)
+            if errors:
+                raise errors[0]
+            ws.close()
+            keep.close()
+            quiet_by = time.monotonic() + 2.0  # the last FINs and ACKs are still on the
+            while not wire.idle() and time.monotonic() < quiet_by:  # wire: capture them
+                pass
     assert cap.trace is not None
     created = tuple(t for t, _ in source.made)
     methods = (

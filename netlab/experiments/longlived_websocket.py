@@ -29,11 +29,12 @@ import socket
 import time
 from dataclasses import dataclass, field
 
-from netlab.experiments._tcp import client_socket, listening_socket
+from netlab.experiments._tcp import client_socket
 from netlab.experiments.facts import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.proto.http_capture import stream
+from netlab.proto.server import listening
 from netlab.proto.websocket import Frame, WebSocketClient, WebSocketServer, accept_key, frames
 from netlab.trace import Connection, Trace
 from netlab.views.ladder import Ladder
@@ -201,21 +202,17 @@ def websocket() -> WebSocketResult:
     with Lab() as lab:
         client, server = lab.host("client"), lab.host("server")
         lab.link(client, server)
-        listener = server.run(listening_socket, server.address, PORT)
-        ws_server = WebSocketServer(listener, on_text=_reply)
-        try:
-            with lab.capture(client, server) as cap:
-                sock = client.run(_connected, client.address, (server.address, PORT))
-                ws = WebSocketClient(sock, f"{server.address}", "/", timeout=TIMEOUT)
-                ws.send_text(GREETING)
-                reply = ws.receive_text()
-                rtts = tuple(ws.ping(f"beat {n}".encode()) for n in range(1, PINGS + 1))
-                closed = ws.close()
-                # Wait for the server's side to finish, so its FIN is in the capture.
-                deadline = time.monotonic() + TIMEOUT
-                while ws_server.clients and time.monotonic() < deadline:
-                    time.sleep(0.01)
-        finally:
-            ws_server.close()
+        ws_server = WebSocketServer(on_text=_reply)
+        with listening(server, ws_server, PORT), lab.capture(client, server) as cap:
+            sock = client.run(_connected, client.address, (server.address, PORT))
+            ws = WebSocketClient(sock, f"{server.address}", "/", timeout=TIMEOUT)
+            ws.send_text(GREETING)
+            reply = ws.receive_text()
+            rtts = tuple(ws.ping(f"beat {n}".encode()) for n in range(1, PINGS + 1))
+            closed = ws.close()
+            # Wait for the server's side to finish, so its FIN is in the capture.
+            deadline = time.monotonic() + TIMEOUT
+            while ws_server.open_connections and time.monotonic() < deadline:
+                time.sleep(0.01)
     assert cap.trace is not None
     return WebSocketResult(trace=cap.trace, reply=reply, ping_rtts=rtts, close_code=closed)

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 from netlab.errors import NetlabError
 from netlab.framing import Decoder, FramingError
 from netlab.framing import encode as encode_frame
+from netlab.proto.server import ThreadedServer
 
 __all__ = ["Message", "ProtocolError", "encode", "Reader", "Event", "HeartbeatServer",
            "HeartbeatClient", "Verdict", "KINDS", "MAX_FRAME"]
@@ -135,25 +136,28 @@ class Event:
     detail: str = ""
 
 
-class HeartbeatServer:
-    """Serve the protocol on ``listener``: pong every ping, from one thread per connection.
+class HeartbeatServer(ThreadedServer):
+    """Serve the protocol: pong every ping, from one thread per connection.
+
+    Run it in a lab host with :func:`netlab.proto.server.listening`
+    (``with listening(host, HeartbeatServer(), 8080):``), which stops it at the end.
 
     Args:
-        listener: a listening TCP socket (made inside the server's host).
         idle_deadline: seconds a client may send nothing before it is dropped.
         max_frame: the largest message accepted, in bytes.
         write_timeout: seconds a send may wait for a client that does not read.
         send_buffer: the kernel's send buffer for each connection (``SO_SNDBUF``), which
             bounds the memory a client that does not read can hold.
-        on_data: called with each data message's body and the connection; its return value,
-            if not None, is sent back as data.
+        on_data: called with each data message's body; its return value, if not None, is
+            sent back as data.
     """
 
-    def __init__(self, listener: socket.socket, *, idle_deadline: float = 3.0,
-                 max_frame: int = MAX_FRAME, write_timeout: float = 1.0,
-                 send_buffer: int = 65536,
+    thread_name = "netlab-heartbeat"
+
+    def __init__(self, *, idle_deadline: float = 3.0, max_frame: int = MAX_FRAME,
+                 write_timeout: float = 1.0, send_buffer: int = 65536,
                  on_data: Callable[[bytes], bytes | None] | None = None) -> None:
-        self.listener = listener
+        super().__init__()
         self.idle_deadline = idle_deadline
         self.max_frame = max_frame
         self.write_timeout = write_timeout
@@ -162,26 +166,15 @@ class HeartbeatServer:
         self.pings = 0
         """Pings answered so far."""
         self._log: list[Event] = []
-        self._lock = threading.Lock()
-        self._connections: dict[socket.socket, threading.Thread] = {}
         self._awake = threading.Event()
         self._awake.set()
-        self._stop = False
-        self._acceptor = threading.Thread(target=self._accept_loop, name="heartbeat-accept",
-                                          daemon=True)
-        self._acceptor.start()
+        self._stopping = False
 
     @property
     def log(self) -> tuple[Event, ...]:
         """What happened so far, in order."""
         with self._lock:
             return tuple(self._log)
-
-    @property
-    def connections(self) -> int:
-        """Connections being served now."""
-        with self._lock:
-            return len(self._connections)
 
     def _note(self, peer: tuple[str, int], what: str, detail: str = "") -> None:
         with self._lock:
@@ -198,7 +191,7 @@ class HeartbeatServer:
     def push(self, body: bytes) -> int:
         """Send a data message to every connected client now; return how many got it."""
         with self._lock:
-            conns = list(self._connections)
+            conns = list(self._open)
         sent = 0
         for conn in conns:
             try:
@@ -208,33 +201,22 @@ class HeartbeatServer:
                 pass  # that connection's own thread notices and cleans up
         return sent
 
-    def _accept_loop(self) -> None:
-        while not self._stop:
-            try:
-                conn, peer = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:  # the listener was closed: stop accepting
-                return
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.send_buffer)
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn.settimeout(self.write_timeout)
-            thread = threading.Thread(target=self._serve, args=(conn, peer),
-                                      name=f"heartbeat-{peer[1]}", daemon=True)
-            with self._lock:
-                if self._stop:
-                    conn.close()
-                    return
-                self._connections[conn] = thread
-            self._note(peer, "connected")
-            thread.start()
-
-    def _serve(self, conn: socket.socket, peer: tuple[str, int]) -> None:
+    def serve_connection(self, conn: socket.socket) -> None:
+        """Answer one client until it leaves, breaks the protocol, falls silent or stops
+        reading; every way out is logged before the connection is closed."""
+        try:
+            peer = conn.getpeername()
+        except OSError:  # gone before its thread started: nothing to serve
+            return
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.send_buffer)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn.settimeout(self.write_timeout)
+        self._note(peer, "connected")
         reader = Reader(limit=self.max_frame)
         heard = time.monotonic()
         why, detail = "stopped", ""
         try:
-            while not self._stop:
+            while not self._stopping:
                 if not self._awake.is_set():  # hung: read nothing, answer nothing
                     self._awake.wait(0.05)
                     heard = time.monotonic()  # a hung server notices nothing
@@ -248,7 +230,7 @@ class HeartbeatServer:
                     continue
                 data = conn.recv(65536)
                 if not data:
-                    why = "closed by client"
+                    why = "stopped" if self._stopping else "closed by client"
                     break
                 heard = time.monotonic()
                 try:
@@ -261,12 +243,10 @@ class HeartbeatServer:
         except TimeoutError:
             why, detail = "not reading", f"a send waited {self.write_timeout:g} s"
         except OSError as exc:
-            why, detail = "connection error", exc.strerror or str(exc)
+            why, detail = ("stopped", "") if self._stopping else (
+                "connection error", exc.strerror or str(exc))
         finally:  # logged first: whoever sees the close or the count drop finds the entry
             self._note(peer, why, detail)
-            with self._lock:
-                self._connections.pop(conn, None)
-            conn.close()
 
     def _reply(self, conn: socket.socket, messages: list[Message]) -> None:
         for message in messages:
@@ -283,26 +263,11 @@ class HeartbeatServer:
             return None if out is None else Message("data", out)
         return None
 
-    def close(self) -> None:
-        """Stop: close the listener and every connection, and wait for every thread."""
-        self._stop = True
+    def stop(self, timeout: float = 5.0) -> None:
+        """End every connection (a hung server too) and wait for every thread."""
+        self._stopping = True
         self._awake.set()
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.listener.close()
-        self._acceptor.join(5)
-        with self._lock:
-            threads = list(self._connections.values())
-        for t in threads:
-            t.join(5)
-
-    def __enter__(self) -> HeartbeatServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().stop(timeout)
 
 
 @dataclass(frozen=True, kw_only=True)

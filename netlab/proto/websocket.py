@@ -49,6 +49,7 @@ from wsproto.events import (
 from wsproto.events import Event as WsEvent
 
 from netlab.errors import ExperimentError, NetlabError
+from netlab.proto.server import ThreadedServer
 
 __all__ = ["accept_key", "GUID", "Frame", "frames", "OPCODES", "WebSocketServer",
            "WebSocketClient", "WebSocketError"]
@@ -137,33 +138,31 @@ def _send(sock: socket.socket, ws: WSConnection, event: WsEvent, lock: threading
         sock.sendall(ws.send(event))
 
 
-class WebSocketServer:
-    """Accept WebSocket connections on ``listener``, one thread each.
+class WebSocketServer(ThreadedServer):
+    """Serve WebSocket connections, one thread each.
+
+    Run it in a lab host with :func:`netlab.proto.server.listening`
+    (``with listening(host, WebSocketServer(), 80):``), which stops it at the end.
 
     Each text message is passed to ``on_text``; its return value, if not None, is sent back.
     Pings are answered with pongs (RFC 6455 §5.5.2: "Upon receipt of a Ping frame, an
     endpoint MUST send a Pong frame in response"), and a close is answered with a close.
 
     Args:
-        listener: a listening TCP socket, made inside the server's host.
         on_text: the application: text in, text (or nothing) out.
         idle_timeout: seconds a connection may be silent before the server closes it.
     """
 
-    def __init__(self, listener: socket.socket, *,
-                 on_text: Callable[[str], str | None] | None = None,
+    thread_name = "netlab-websocket"
+
+    def __init__(self, *, on_text: Callable[[str], str | None] | None = None,
                  idle_timeout: float = 5.0) -> None:
-        self.listener = listener
+        super().__init__()
         self.on_text = on_text
         self.idle_timeout = idle_timeout
         self.handshakes: list[str] = []
         """The request target of each upgrade the server accepted."""
-        self._lock = threading.Lock()
         self._clients: dict[socket.socket, tuple[WSConnection, threading.Lock]] = {}
-        self._threads: list[threading.Thread] = []
-        self._acceptor = threading.Thread(target=self._accept_loop, name="websocket-accept",
-                                          daemon=True)
-        self._acceptor.start()
 
     @property
     def clients(self) -> int:
@@ -184,24 +183,16 @@ class WebSocketServer:
                 pass  # the connection's own thread cleans up
         return sent
 
-    def _accept_loop(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            t = threading.Thread(target=self._serve, args=(conn,), name="websocket-conn",
-                                 daemon=True)
-            with self._lock:
-                self._threads.append(t)
-            t.start()
+    def serve_connection(self, conn: socket.socket) -> None:
+        """Upgrade one connection and serve its frames until a close, an error or silence.
 
-    def _serve(self, conn: socket.socket) -> None:
+        Bad input (not a WebSocket handshake, an unmasked client frame, a frame wsproto
+        rejects) ends this connection only; wsproto answers what RFC 6455 asks for (a close
+        with status 1002, for instance) and the server goes on.
+        """
         ws = WSConnection(ConnectionType.SERVER)
         lock = threading.Lock()
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn.settimeout(self.idle_timeout)
         try:
             while True:
@@ -231,31 +222,6 @@ class WebSocketServer:
         finally:
             with self._lock:
                 self._clients.pop(conn, None)
-            conn.close()
-
-    def close(self) -> None:
-        """Stop accepting, close every connection, and wait for every thread."""
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.listener.close()
-        self._acceptor.join(5)
-        with self._lock:
-            socks, threads = list(self._clients), list(self._threads)
-        for s in socks:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        for t in threads:
-            t.join(5)
-
-    def __enter__(self) -> WebSocketServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class WebSocketClient:
