@@ -20,26 +20,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from netlab.errors import NetlabError, PrivilegeError
+from netlab.cli import run_experiment
 from netlab.experiments.http_over_tcp import http
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pcap", help="save the one-request capture (client side) to this file")
-    args = parser.parse_args()
-    try:
-        result = http()
-    except PrivilegeError as exc:
-        print(exc, file=sys.stderr)
-        return 77
-    except NetlabError as exc:  # a missing tool (curl) or a misbehaving network
-        print(exc, file=sys.stderr)
-        return 1
-    print(result.report())
-    if args.pcap:
-        print(f"\ncapture saved to {result.trace.write_pcap(args.pcap, host='client')}")
-    return 0 if all(f.holds for f in result.facts()) else 1
+    return run_experiment(http, pcap=parser.parse_args().pcap, prefix="")
 
 
 if __name__ == "__main__":

@@ -18,27 +18,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from netlab.errors import NetlabError, PrivilegeError
+from netlab.cli import run_experiment
 from netlab.experiments.http_basics import one_request
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pcap", help="save the capture to this pcap file")
-    args = parser.parse_args()
-    try:
-        result = one_request()
-    except PrivilegeError as exc:
-        print(exc, file=sys.stderr)
-        return 77
-    except NetlabError as exc:  # a missing tool or a misbehaving network
-        print(exc, file=sys.stderr)
-        return 1
-    print(result.report())
-    if args.pcap:
-        path = result.trace.write_pcap(args.pcap, host=result.pcap_host)
-        print(f"\ncapture saved to {path}")
-    return 0 if all(f.holds for f in result.facts()) else 1
+    return run_experiment(one_request, pcap=parser.parse_args().pcap, prefix="")
 
 
 if __name__ == "__main__":

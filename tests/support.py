@@ -79,6 +79,11 @@ def require_program(name: str) -> str:
     return path
 
 
+def saved(pcap: object) -> str:
+    """The last line the CLI and every snippet print after saving a capture."""
+    return f"capture saved to {pcap} (open it with Wireshark or tshark -r)"
+
+
 def start_python(*args: str, demote: bool = False) -> subprocess.Popen[str]:
     """Start this interpreter with ``args``, the repository on its path, from ``/``.
 

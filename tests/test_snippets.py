@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 import pytest
-from support import HANDSHAKE_FACTS, REPO, LiveProcesses, require_namespaces, run_python
+from support import HANDSHAKE_FACTS, REPO, LiveProcesses, require_namespaces, run_python, saved
 
 from netlab.capture import read_pcap
 from netlab.trace import Trace
@@ -32,7 +32,7 @@ def test_tcp_handshake_snippet(live_processes: LiveProcesses) -> None:
     assert done.stderr == ""
     assert done.stdout.count("✓") == HANDSHAKE_FACTS and "✗" not in done.stdout
     assert "\nFacts\n\n✓ connect() is what starts the handshake\n" in done.stdout
-    assert done.stdout.rstrip().endswith(f"capture saved to {pcap}")
+    assert done.stdout.rstrip().endswith(saved(pcap))
     trace = Trace.from_frames([read_pcap(pcap)])
     assert len(trace) == 7
     assert [c.client[1] for c in trace.connections()] == [40000, 40001, 40002]
@@ -80,7 +80,7 @@ def test_each_http_experiment_has_a_snippet(name: str, tmp_path: Path) -> None:
     done = run_python(str(REPO / "snippets" / name), "--pcap", str(pcap), timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stderr == "" and "✗" not in done.stdout and "\nFacts\n\n✓ " in done.stdout
-    assert done.stdout.rstrip().endswith(f"capture saved to {pcap}")
+    assert done.stdout.rstrip().endswith(saved(pcap))
     assert len(read_pcap(pcap)) > 0
 
 
