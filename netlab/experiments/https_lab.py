@@ -14,7 +14,7 @@ import ssl
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from netlab.decode import Segment
@@ -50,11 +50,19 @@ class TlsFiles:
     server: ssl.SSLContext
     directory: Path
     keylog: Path
+    _clients: dict[str, ssl.SSLContext] = field(default_factory=dict, compare=False)
 
     def client(self, version: Version = "1.3", *, keylog: bool = True) -> ssl.SSLContext:
         """A verifying client context that trusts the lab's root (and logs its keys)."""
         return client_context(self.authority, version=version,
                               keylog=self.keylog if keylog else None)
+
+    def cached_client(self, version: Version = "1.3") -> ssl.SSLContext:
+        """The same client context each time for ``version`` (sessions resume only with
+        the context that made them)."""
+        if version not in self._clients:
+            self._clients[version] = self.client(version)
+        return self._clients[version]
 
 
 @contextmanager
@@ -140,9 +148,16 @@ def flights(conn: Connection, until_ns: int, client: str = "client") -> int:
 
 def first_response(records: Sequence[WireRecord], server_port: int = HTTPS_PORT
                    ) -> WireRecord:
-    """The first record from the server that carries application data: the response."""
+    """The first record from the server that carries application data: the response.
+
+    scapy does not decrypt an abbreviated (resumed) TLS 1.2 handshake; there the record
+    header's type, which TLS 1.2 leaves true, finds the response.
+    """
     for r in records:
         if r.sport == server_port and "application data" in r.messages:
+            return r
+    for r in records:  # TLS 1.2 headers carry the true content type (RFC 5246 §6.2.1)
+        if r.sport == server_port and not r.decrypted and r.inner_type == "application_data":
             return r
     raise LookupError("no application data from the server in the decrypted capture")
 

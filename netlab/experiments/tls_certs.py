@@ -47,6 +47,7 @@ from netlab.proto.tls import (
     server_context,
     verify_failure,
 )
+from netlab.trace import Trace
 from netlab.views.table import Grid
 
 __all__ = ["certificates", "CertsResult", "ClientRun", "BadInput", "CASES", "WRONG_NAME"]
@@ -115,6 +116,9 @@ class CertsResult:
     server_log: tuple[LogEntry, ...]
     open_after: int
     """Connections the TLS server still had open at the end."""
+    trace: Trace
+    """Everything, captured on the client."""
+    pcap_host: str = "client"
 
     def run(self, program: str, case: str) -> ClientRun:
         return next(r for r in self.runs if r.program == program and r.case == case)
@@ -170,6 +174,13 @@ class CertsResult:
                                     f"{len(b.answer)} bytes back" for b in self.bad)),
         ]
 
+
+    def report(self) -> str:
+        """Everything, as text for a terminal."""
+        facts = "\n".join(f"{'✓' if f.holds else '✗'} {f.text}\n    {f.evidence}"
+                          for f in self.facts())
+        return (f"Certificates\n\n{self.chain_table()}\n\nVerification\n\n"
+                f"{self.failures_table()}\n\nFacts\n\n{facts}")
 
 def _code(f: VerifyFailure | None) -> int | None:
     return None if f is None else f.verify_code
@@ -268,7 +279,8 @@ def certificates() -> CertsResult:
         ca = str(authority.write(Path(tmp)))
         client, server = lab.host("client"), lab.host("server")
         lab.link(client, server)
-        with serving(server, handler, port=GOOD_PORT, limits=limits,
+        with lab.capture(client) as cap, \
+                serving(server, handler, port=GOOD_PORT, limits=limits,
                      wrap=server_wrap(server_context(good))) as web, \
                 serving(server, handler, port=EXPIRED_PORT,
                         wrap=server_wrap(server_context(expired))):
@@ -290,6 +302,8 @@ def certificates() -> CertsResult:
             while web.open_connections and time.monotonic() < deadline:
                 time.sleep(0.01)
             open_after, log = web.open_connections, web.log
-    return CertsResult(chain=authority.chain(good), expired=authority.chain(expired)[0],
+    assert cap.trace is not None
+    return CertsResult(trace=cap.trace, chain=authority.chain(good),
+                       expired=authority.chain(expired)[0],
                        python=python, python_page=page, runs=runs, bad=bad, after_bad=after,
                        server_log=log, open_after=open_after)

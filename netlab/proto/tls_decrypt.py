@@ -132,9 +132,11 @@ def decrypt(pcap: str | os.PathLike[str], keylog: str | os.PathLike[str] | None
             encrypted = sender in ccs_sent or layer.type == 23
             if layer.type == 20:
                 ccs_sent.add(sender)
-            ok = not encrypted or keylog is not None
-            names, raw, plain = _messages(list(layer.msg or []) if ok else [])
+            msgs = list(layer.msg or [])
+            ok = not encrypted or (keylog is not None and not any(
+                type(m).__name__ in ("_TLSEncryptedContent", "Raw") for m in msgs))
+            names, raw, plain = _messages(msgs if ok else [])
             out.append(WireRecord(**common, encrypted=encrypted, decrypted=ok,
-                                  inner_type=wire if ok else "?", messages=names,
-                                  message_bytes=raw, plaintext=plain))
+                                  inner_type=wire if ok or keylog is not None else "?",
+                                  messages=names, message_bytes=raw, plaintext=plain))
     return tuple(out)
