@@ -7,7 +7,7 @@ of --repeats connections) and their ratio.
 
 Run it as root (it creates network namespaces and captures packets)::
 
-    sudo .venv/bin/python snippets/https_cost.py [--repeats 3]
+    sudo .venv/bin/python snippets/https_cost.py [--repeats 5]
 
 Nothing is changed outside the namespaces, and they vanish when the script ends.
 """
@@ -23,7 +23,7 @@ from netlab.experiments.https_cost import https_cost
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="connections per way")
+    parser.add_argument("--repeats", type=int, default=5, help="connections per way")
     args = parser.parse_args()
     try:
         result = https_cost(repeats=args.repeats)

@@ -188,7 +188,7 @@ def test_cost(cost_run: HttpsCost) -> None:
         assert low <= w.ratio <= high, (w.name, w.ratio)
     # TLS 1.2 costs one round trip more than TLS 1.3, whatever the machine's noise.
     gap = cost_run.way("TLS 1.2").ttfb - cost_run.way("TLS 1.3").ttfb
-    assert 0.8 * cost_run.rtt < gap < 1.2 * cost_run.rtt
+    assert 0.6 * cost_run.rtt < gap < 1.4 * cost_run.rtt
 
 
 @pytest.mark.parametrize("name", ["https_request", "https_eavesdrop"])

@@ -43,7 +43,7 @@ from netlab.errors import NetlabError
 
 __all__ = ["TlsError", "SERVER_NAME", "HANDSHAKE_TYPES", "Authority", "CertificateInfo",
            "certificate_info", "Version", "server_context", "client_context", "HandshakeLog",
-           "HandshakeMessage", "hello_fields", "VerifyFailure", "verify_failure"]
+           "HandshakeMessage", "hello_fields", "message_names", "VerifyFailure", "verify_failure"]
 
 SERVER_NAME = "server.netlab.test"
 """The server's name in every certificate: ``.test`` is reserved for testing (RFC 6761 §6.2)."""
