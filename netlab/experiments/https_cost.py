@@ -43,8 +43,8 @@ from netlab.experiments.https_lab import (
     handler,
     server_wrap,
     tls_files,
+    tr,
 )
-from netlab.i18n import tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, serving
 from netlab.proto.tls import SERVER_NAME, Version

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from netlab.decode import Segment
+from netlab.i18n import tr as _tr
 from netlab.proto.http import HttpClient, Request, Response, Wrap
 from netlab.proto.tls import SERVER_NAME, Authority, Version, client_context, server_context
 from netlab.proto.tls_decrypt import WireRecord
@@ -25,12 +26,18 @@ from netlab.trace import Connection, Trace
 
 __all__ = ["HTTP_PORT", "HTTPS_PORT", "PAGE", "handler", "TlsFiles", "tls_files",
            "server_wrap", "client_wrap", "close_tls", "flights", "client_time", "first_response",
-           "record_labels"]
+           "record_labels", "tr"]
 
 HTTP_PORT = 80  # RFC 9110 §4.2.1: the default port of "http"
 HTTPS_PORT = 443  # RFC 9110 §4.2.2: the default port of "https" (and scapy's TLS port)
 PAGE = b"<!doctype html><title>netlab</title><p>Hello from the lab's server.\n"
 TIMEOUT = 5.0  # seconds: the longest wait for any connection or response
+
+
+def tr(text: str) -> str:
+    """:func:`netlab.i18n.tr` for the HTTPS chapter's views (entries keyed ``("https", text)``,
+    so common words such as "measured" may read differently in another chapter's tables)."""
+    return _tr(text, context="https")
 
 
 def handler(request: Request) -> Response:

@@ -39,8 +39,8 @@ from netlab.experiments.https_lab import (
     record_labels,
     server_wrap,
     tls_files,
+    tr,
 )
-from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.proto.http import HttpClient, Response, serving
 from netlab.proto.tls import (

@@ -34,8 +34,7 @@ from dataclasses import dataclass
 
 from netlab.errors import ExperimentError, MissingToolError
 from netlab.experiments.facts import Fact
-from netlab.experiments.https_lab import PAGE, client_wrap, close_tls, handler, server_wrap
-from netlab.i18n import tr
+from netlab.experiments.https_lab import PAGE, client_wrap, close_tls, handler, server_wrap, tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Limits, LogEntry, serving
 from netlab.proto.tls import (

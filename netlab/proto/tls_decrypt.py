@@ -92,6 +92,7 @@ def decrypt(pcap: str | os.PathLike[str], keylog: str | os.PathLike[str] | None
     from scapy.layers.inet import IP, TCP
     from scapy.layers.tls.record import TLS
     from scapy.layers.tls.record_tls13 import TLS13
+    from scapy.layers.tls.session import _tls_sessions
     from scapy.sendrecv import sniff
     from scapy.sessions import TCPSession
 
@@ -100,11 +101,16 @@ def decrypt(pcap: str | os.PathLike[str], keylog: str | os.PathLike[str] | None
         saved = (conf.tls_session_enable, conf.tls_nss_filename)
         conf.tls_session_enable = True
         conf.tls_nss_filename = os.fspath(keylog) if keylog is not None else None
+        # scapy remembers TLS sessions process-wide by addresses and ports: a connection of
+        # an earlier capture between the same lab addresses must not lend this one its keys.
+        fresh: Any = _tls_sessions
+        setattr(conf, "tls_sessions", fresh())  # noqa: B010 (scapy's Conf is untyped here)
         try:
             packets = sniff(offline=os.fspath(pcap), session=TCPSession, quiet=True)
         finally:
             conf.tls_session_enable, conf.tls_nss_filename = saved
             conf.tls_nss_keys = None  # type: ignore[assignment]
+            setattr(conf, "tls_sessions", fresh())  # noqa: B010
     ccs_sent: set[tuple[str, int]] = set()  # senders whose later records are encrypted
     for p in packets:
         if not (p.haslayer(TCP) and (p.haslayer(TLS) or p.haslayer(TLS13))):
