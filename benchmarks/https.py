@@ -24,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from netlab.experiments.https_cost import TOLERANCE, https_cost
-from netlab.experiments.https_request import https_request
+from netlab.experiments.https_cost import TOLERANCE, https_round_trips
+from netlab.experiments.https_request import https_one_request
 from netlab.proto.tls_decrypt import decrypt
 
 
@@ -35,7 +35,7 @@ def main() -> int:
     parser.add_argument("--rtt", type=float, default=0.050, help="round-trip time, seconds")
     args = parser.parse_args()
     start = time.monotonic()
-    cost = https_cost(rtt=args.rtt, repeats=args.repeats)
+    cost = https_round_trips(rtt=args.rtt, repeats=args.repeats)
     took = time.monotonic() - start
     low, high = TOLERANCE
     print(f"Time to the first response byte, RTT {args.rtt * 1e3:.0f} ms, "
@@ -57,7 +57,7 @@ def main() -> int:
           f"TLS 1.2 over TLS 1.3: {(cost.way('TLS 1.2').ttfb - full.ttfb) * 1e3:.1f} ms; "
           f"TLS 1.3 resumed vs full: {(resumed.ttfb - full.ttfb) * 1e3:+.1f} ms")
 
-    request = https_request()
+    request = https_one_request()
     with tempfile.TemporaryDirectory() as tmp:
         pcap, keys = Path(tmp) / "c.pcap", Path(tmp) / "k.log"
         pcap.write_bytes(request.pcap)

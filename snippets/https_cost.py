@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from netlab.errors import PrivilegeError
-from netlab.experiments.https_cost import https_cost
+from netlab.experiments.https_cost import https_round_trips
 
 
 def main() -> int:
@@ -26,7 +26,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5, help="connections per way")
     args = parser.parse_args()
     try:
-        result = https_cost(repeats=args.repeats)
+        result = https_round_trips(repeats=args.repeats)
     except PrivilegeError as exc:
         print(exc, file=sys.stderr)
         return 77

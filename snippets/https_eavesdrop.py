@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from netlab.errors import PrivilegeError
-from netlab.experiments.https_eavesdrop import eavesdrop
+from netlab.experiments.https_eavesdrop import https_eavesdropper
 
 
 def main() -> int:
@@ -27,7 +27,7 @@ def main() -> int:
     parser.add_argument("--keylog", help="save the NSS key log (for Wireshark) to this file")
     args = parser.parse_args()
     try:
-        result = eavesdrop()
+        result = https_eavesdropper()
     except PrivilegeError as exc:
         print(exc, file=sys.stderr)
         return 77

@@ -19,7 +19,7 @@ import argparse
 import sys
 
 from netlab.errors import PrivilegeError
-from netlab.experiments.https_request import https_request
+from netlab.experiments.https_request import https_one_request
 
 
 def main() -> int:
@@ -28,7 +28,7 @@ def main() -> int:
     parser.add_argument("--keylog", help="save the NSS key log (for Wireshark) to this file")
     args = parser.parse_args()
     try:
-        result = https_request()
+        result = https_one_request()
     except PrivilegeError as exc:
         print(exc, file=sys.stderr)
         return 77

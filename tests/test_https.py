@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from support import REPO, host_state, require_namespaces, run_python, settled_host_state
 
-from netlab.experiments.https_cost import ROUND_TRIPS, TOLERANCE, HttpsCost, https_cost
-from netlab.experiments.https_eavesdrop import PASSWORD, EavesdropResult, eavesdrop
+from netlab.experiments.https_cost import ROUND_TRIPS, TOLERANCE, HttpsCost, https_round_trips
+from netlab.experiments.https_eavesdrop import PASSWORD, EavesdropResult, https_eavesdropper
 from netlab.experiments.https_lab import PAGE
 from netlab.experiments.https_request import (
     PLAIN_PORT,
     TLS_PORT,
     HttpsRequestResult,
-    https_request,
+    https_one_request,
 )
 from netlab.experiments.tls_certs import CertsResult, certificates
 from netlab.proto.tls import SERVER_NAME
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.live
 @pytest.fixture(scope="module")
 def request_run() -> HttpsRequestResult:
     require_namespaces()
-    return https_request()
+    return https_one_request()
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +41,13 @@ def certs_run() -> tuple[CertsResult, object, object]:
 @pytest.fixture(scope="module")
 def eavesdrop_run() -> EavesdropResult:
     require_namespaces()
-    return eavesdrop()
+    return https_eavesdropper()
 
 
 @pytest.fixture(scope="module")
 def cost_run() -> HttpsCost:
     require_namespaces()
-    return https_cost()
+    return https_round_trips()
 
 
 def files(tmp_path: Path, pcap: bytes, keylog: bytes) -> tuple[Path, Path]:

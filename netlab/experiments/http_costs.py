@@ -13,10 +13,10 @@ pipelined
     one persistent connection, every request sent at once, the responses read in order
     (RFC 9112 §9.3.2).
 
-The time is read from the client's capture: from its first SYN to the arrival of the last
-byte of the last response. It is compared with what counting round trips predicts
-(:data:`ROUND_TRIPS`), which leaves out everything but the propagation delay: the servers'
-and clients' own work and the time to put bytes on the wire.
+Both hosts are captured; the time is read from the client's capture: from its first SYN to
+the arrival of the last byte of the last response. It is compared with what counting round
+trips predicts (:data:`ROUND_TRIPS`), which leaves out everything but the propagation delay:
+the servers' and clients' own work and the time to put bytes on the wire.
 
 >>> from netlab.experiments.http_costs import ROUND_TRIPS
 >>> {mode: rtts(10) for mode, rtts in ROUND_TRIPS.items()}
@@ -31,13 +31,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from netlab.decode import Segment
 from netlab.errors import ExperimentError, MissingToolError
+from netlab.experiments.facts import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
-from netlab.proto.http_capture import exchanges
+from netlab.proto.http_capture import exchanges, labels
 from netlab.trace import Trace
 from netlab.views.chart import BarChart
+from netlab.views.ladder import Ladder
 from netlab.views.table import Grid
 
 __all__ = ["ROUND_TRIPS", "TOLERANCE", "ModeRun", "CostResult", "connection_costs", "run_mode"]
@@ -56,10 +59,18 @@ ROUND_TRIPS: dict[str, Callable[[int], int]] = {
     "pipelined": lambda n: 2,  # one handshake, then all requests in one round trip
 }
 
-#: How far measured / predicted may stray: never below 1 by more than the clock's jitter
-#: (nothing travels faster than the wire's delay), and at most 15 % above (the endpoints'
-#: own work, a few milliseconds per request, on a busy two-core build machine).
+#: The range that measured / predicted must fall in. Never below 1 by more than the clock's
+#: jitter (nothing travels faster than the wire's delay), and at most 15 % above (the
+#: endpoints' own work, a few milliseconds per request, on a busy two-core build machine).
 TOLERANCE = (0.98, 1.15)
+
+
+def at_client(seg: Segment, server_ports: tuple[int, ...] = (PORT,)) -> int:
+    """When the client's capture saw a segment: leaving if the client sent it, else arriving."""
+    t = seg.received_ns if seg.sport in server_ports else seg.sent_ns
+    if t is None:
+        raise ExperimentError(f"segment #{seg.number} was not seen at the client")
+    return t
 
 
 def _item(request: Request) -> Response:
@@ -108,7 +119,7 @@ FETCH: dict[str, Callable[[Host, str, int], list[bytes]]] = {
 
 @dataclass(frozen=True, kw_only=True)
 class ModeRun:
-    """N requests fetched one way, captured on the client."""
+    """N requests fetched one way, captured on the client and the server."""
 
     mode: str
     """A key of :data:`ROUND_TRIPS`."""
@@ -121,7 +132,7 @@ class ModeRun:
 
     @property
     def handshakes(self) -> int:
-        """SYNs the client sent: one per TCP connection (none was retransmitted)."""
+        """The number of SYNs the client sent, one per TCP connection."""
         return sum(1 for s in self.trace.segments if s.has("SYN") and not s.has("ACK"))
 
     @property
@@ -129,12 +140,14 @@ class ModeRun:
         """How many requests each connection carried, decoded from the captured bytes."""
         return tuple(len(exchanges(c)) for c in self.trace.connections())
 
+    def _responses(self) -> list[Segment]:
+        return [s for s in self.trace.segments if s.length and s.sport == PORT]
+
     @property
     def elapsed(self) -> float:
-        """Seconds from the first SYN to the arrival of the last response byte."""
-        first = next(s for s in self.trace.segments if s.has("SYN"))
-        last = [s for s in self.trace.segments if s.length and s.sport == PORT][-1]
-        return (last.time_ns - first.time_ns) / 1e9
+        """Seconds from the first SYN to the arrival of the last response byte, both at the
+        client."""
+        return (at_client(self._responses()[-1]) - at_client(self.trace.segments[0])) / 1e9
 
     @property
     def round_trips(self) -> int:
@@ -149,12 +162,19 @@ class ModeRun:
     def ratio(self) -> float:
         return self.elapsed / self.predicted
 
+    def ladder(self, title: str = "") -> Ladder:
+        """The run's segments, each labelled with the HTTP message it carries."""
+        notes: dict[int, str] = {}
+        for c in self.trace.connections():
+            notes.update(labels(c))
+        return self.trace.ladder(title=title, notes=notes)
+
     def sent_before_first_response(self) -> int:
         """Requests that had left before the first response arrived (pipelining: all)."""
-        first = min(s.time_ns for s in self.trace.segments if s.length and s.sport == PORT)
+        first = min(at_client(s) for s in self._responses())
         by_number = {s.number: s for s in self.trace.segments}
         return sum(1 for c in self.trace.connections() for ex in exchanges(c)
-                   if by_number[ex.request_message.segments[0]].time_ns < first)
+                   if at_client(by_number[ex.request_message.segments[0]]) < first)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -170,10 +190,10 @@ class CostResult:
 
     def grid(self) -> Grid:
         """Handshakes, times and round trips of each way."""
-        rows = [[tr("way"), tr("requests"), tr("TCP handshakes"), tr("round trips"),
-                 tr("predicted (ms)"), tr("measured (ms)"), tr("measured / predicted")]]
+        rows = [[tr("way"), tr("TCP handshakes"), tr("round trips"), tr("predicted (ms)"),
+                 tr("measured (ms)"), tr("measured / predicted")]]
         for r in self.runs:
-            rows.append([tr(r.mode), str(r.requests), str(r.handshakes), str(r.round_trips),
+            rows.append([tr(r.mode), str(r.handshakes), str(r.round_trips),
                          f"{r.predicted * 1e3:.0f}", f"{r.elapsed * 1e3:.1f}", f"{r.ratio:.3f}"])
         return Grid(rows, right=set(rows[0][1:]))
 
@@ -185,6 +205,35 @@ class CostResult:
                         title=tr("{n} requests over a {rtt} ms round trip").format(
                             n=self.runs[0].requests, rtt=f"{self.runs[0].rtt * 1e3:.0f}"))
 
+    @property
+    def trace(self) -> Trace:
+        """The HTTP/1.0 run with its ten connections, which ``--pcap`` saves."""
+        return self.run("HTTP/1.0").trace
+
+    pcap_host = "client"
+
+    def facts(self) -> list[Fact]:
+        """The section's claims, each checked on this run's data."""
+        handshakes = {r.mode: r.handshakes for r in self.runs}
+        n = self.runs[0].requests
+        pipelined = self.run("pipelined")
+        facts = [Fact(text="HTTP/1.0 opens one connection per request, HTTP/1.1 one in all",
+                      holds=handshakes == {"HTTP/1.0": n, "HTTP/1.1": 1, "pipelined": 1},
+                      evidence=f"SYNs: {handshakes}")]
+        facts += [Fact(text=f"{r.mode}: the time is what counting round trips predicts",
+                       holds=TOLERANCE[0] <= r.ratio <= TOLERANCE[1],
+                       evidence=f"{r.elapsed * 1e3:.1f} ms measured, {r.round_trips} RTT = "
+                                f"{r.predicted * 1e3:.0f} ms predicted, ratio {r.ratio:.3f}")
+                  for r in self.runs]
+        facts.append(Fact(text="a pipelining client sends every request before the first response",
+                          holds=pipelined.sent_before_first_response() == n,
+                          evidence=f"{pipelined.sent_before_first_response()} of {n}"))
+        return facts
+
+    def report(self) -> str:
+        return (f"The cost of connections\n\n{self.grid()}\n\n{self.chart().describe()}\n\n"
+                f"Facts\n\n{checklist(self.facts())}")
+
     def __str__(self) -> str:
         return str(self.grid())
 
@@ -194,7 +243,7 @@ class CostResult:
 
 def run_mode(lab: Lab, client: Host, server: Host, mode: str, n: int, rtt: float) -> ModeRun:
     """Fetch ``n`` items one way, in an existing lab whose server is serving them."""
-    with lab.capture(client) as cap:
+    with lab.capture(client, server) as cap:
         bodies = FETCH[mode](client, server.address, n)
         time.sleep(2 * rtt)  # let the last FIN and its ACK cross before the capture stops
     assert cap.trace is not None

@@ -53,7 +53,7 @@ from netlab.trace import Trace
 from netlab.views.chart import BarChart
 from netlab.views.table import Grid
 
-__all__ = ["ROUND_TRIPS", "TOLERANCE", "RTT", "CostRun", "Way", "HttpsCost", "https_cost"]
+__all__ = ["ROUND_TRIPS", "TOLERANCE", "RTT", "CostRun", "Way", "HttpsCost", "https_round_trips"]
 
 RTT = 0.050  # seconds
 REPEATS = 5  # connections per way; the median is compared (a busy machine has outliers)
@@ -63,7 +63,7 @@ TIMEOUT = 5.0
 ROUND_TRIPS = {"HTTP": 2, "TLS 1.3": 3, "TLS 1.2": 4, "TLS 1.3 resumed": 3,
                "TLS 1.2 resumed": 3}
 
-#: How far measured / predicted may stray: not below 1 by more than the clocks' jitter
+#: How far measured / predicted may stray. Not below 1 by more than the clocks' jitter
 #: (nothing crosses the wire faster than its delay), at most 15 % above (the endpoints'
 #: own work, a few milliseconds per handshake for the signatures and key exchange, on a
 #: busy two-core build machine).
@@ -182,7 +182,7 @@ class HttpsCost:
 
 
 def _connect(client: Host, address: str, way: str, files: TlsFiles,
-             sessions: dict[str, ssl.SSLSession]) -> bool:
+             sessions: dict[str, ssl.SSLSession], contexts: dict[str, ssl.SSLContext]) -> bool:
     """One connection and one request; whether TLS resumed, and the session to resume."""
     if way == "HTTP":
         with HttpClient.connect(client, address, HTTP_PORT, timeout=TIMEOUT) as c:
@@ -190,7 +190,8 @@ def _connect(client: Host, address: str, way: str, files: TlsFiles,
                 raise ExperimentError("HTTP: the wrong page came back")
         return False
     version: Version = "1.3" if way.startswith("TLS 1.3") else "1.2"
-    ctx = files.cached_client(version)  # a session resumes only with its own context
+    # a session resumes only with the context that made it
+    ctx = contexts.setdefault(version, files.client(version))
     session = sessions.get(version) if "resumed" in way else None
     c = HttpClient.connect(client, address, HTTPS_PORT, timeout=TIMEOUT,
                            wrap=client_wrap(ctx, session=session))
@@ -208,9 +209,10 @@ def _connect(client: Host, address: str, way: str, files: TlsFiles,
 
 
 def _measure(lab: Lab, client: Host, server: Host, way: str, files: TlsFiles,
-             sessions: dict[str, ssl.SSLSession]) -> CostRun:
+             sessions: dict[str, ssl.SSLSession], contexts: dict[str, ssl.SSLContext]
+             ) -> CostRun:
     with lab.capture(client) as cap:
-        resumed = _connect(client, server.address, way, files, sessions)
+        resumed = _connect(client, server.address, way, files, sessions, contexts)
         time.sleep(RTT)  # the closing segments cross before the capture stops
     assert cap.trace is not None
     trace = cap.trace
@@ -233,12 +235,13 @@ def _measure(lab: Lab, client: Host, server: Host, way: str, files: TlsFiles,
                    trace=trace)
 
 
-def https_cost(rtt: float = RTT, repeats: int = REPEATS) -> HttpsCost:
+def https_round_trips(rtt: float = RTT, repeats: int = REPEATS) -> HttpsCost:
     """Measure every way ``repeats`` times over a link with round-trip time ``rtt`` (s)."""
     with tls_files() as files, Lab() as lab:
         client, server = lab.host("client"), lab.host("server")
         lab.link(client, server, delay=rtt / 2)
         sessions: dict[str, ssl.SSLSession] = {}
+        contexts: dict[str, ssl.SSLContext] = {}
         ways = []
         with serving(server, handler, port=HTTP_PORT), \
                 serving(server, handler, port=HTTPS_PORT, wrap=server_wrap(files.server)):
@@ -247,7 +250,7 @@ def https_cost(rtt: float = RTT, repeats: int = REPEATS) -> HttpsCost:
                 for _ in range(repeats):
                     if "resumed" in way:  # a fresh full handshake gives a fresh ticket
                         _measure(lab, client, server, way.removesuffix(" resumed"), files,
-                                 sessions)
-                    runs.append(_measure(lab, client, server, way, files, sessions))
+                                 sessions, contexts)
+                    runs.append(_measure(lab, client, server, way, files, sessions, contexts))
                 ways.append(Way(name=way, runs=tuple(runs), rtt=rtt))
     return HttpsCost(ways=tuple(ways), rtt=rtt)

@@ -40,11 +40,12 @@ from netlab.trace import Trace
 from netlab.views.download import Download
 from netlab.views.message import HexDump, hexdump
 
-__all__ = ["eavesdrop", "EavesdropResult", "USERNAME", "PASSWORD", "FORM", "WIRESHARK_SETTING"]
+__all__ = ["https_eavesdropper", "EavesdropResult", "USERNAME", "PASSWORD", "FORM",
+           "WIRESHARK_SETTING"]
 
 USERNAME = "alice"
 PASSWORD = "not-a-real-password-42"
-"""Fake, and fixed so that the search for it is exact; it needs no URL encoding."""
+"""Fake, and fixed so that the search for it is exact (it needs no URL encoding)."""
 FORM = urlencode({"username": USERNAME, "password": PASSWORD}).encode()
 CAPTURE = "router"  # the capture label of the router's first interface (towards the client)
 WIRESHARK_SETTING = "Preferences → Protocols → TLS → (Pre)-Master-Secret log filename"
@@ -130,7 +131,7 @@ class EavesdropResult:
                 f"Decrypted with the key log\n\n{self.decrypted_post().plaintext!r}\n\n"
                 f"Facts\n\n{facts}")
 
-def eavesdrop() -> EavesdropResult:
+def https_eavesdropper() -> EavesdropResult:
     """Run the experiment (well under a second)."""
     with tls_files() as files, Lab() as lab:
         client, router, server = lab.host("client"), lab.host("router"), lab.host("server")

@@ -14,7 +14,7 @@ import ssl
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from netlab.decode import Segment
@@ -57,19 +57,11 @@ class TlsFiles:
     server: ssl.SSLContext
     directory: Path
     keylog: Path
-    _clients: dict[str, ssl.SSLContext] = field(default_factory=dict, compare=False)
 
     def client(self, version: Version = "1.3", *, keylog: bool = True) -> ssl.SSLContext:
         """A verifying client context that trusts the lab's root (and logs its keys)."""
         return client_context(self.authority, version=version,
                               keylog=self.keylog if keylog else None)
-
-    def cached_client(self, version: Version = "1.3") -> ssl.SSLContext:
-        """The same client context each time for ``version`` (sessions resume only with
-        the context that made them)."""
-        if version not in self._clients:
-            self._clients[version] = self.client(version)
-        return self._clients[version]
 
 
 @contextmanager

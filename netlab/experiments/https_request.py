@@ -57,7 +57,7 @@ from netlab.views import Ladder
 from netlab.views.download import Download
 from netlab.views.table import Grid
 
-__all__ = ["https_request", "HttpsRequestResult", "PLAIN_PORT", "TLS_PORT"]
+__all__ = ["https_one_request", "HttpsRequestResult", "PLAIN_PORT", "TLS_PORT"]
 
 RTT = 0.020  # seconds: long enough to order every arrow, short enough for a quick build
 PLAIN_PORT = 40080  # the client's pinned ports, so every build shows the same numbers
@@ -74,7 +74,7 @@ class HttpsRequestResult:
     records: tuple[WireRecord, ...]
     """The TLS records of the client's capture, decrypted with the key log."""
     eavesdropped: tuple[WireRecord, ...]
-    """The same records read without the key log: what anyone on the path sees."""
+    """The same records read without the key log, as anyone on the path sees them."""
     client_log: tuple[HandshakeMessage, ...]
     """The handshake messages as the client's TLS library wrote and read them."""
     plain: Response
@@ -252,7 +252,7 @@ def _chain_from(log: tuple[HandshakeMessage, ...]) -> tuple[CertificateInfo, ...
                                   else bytes(entry.cert[1])) for entry in parsed.certs)
 
 
-def https_request() -> HttpsRequestResult:
+def https_one_request() -> HttpsRequestResult:
     """Run the experiment (well under a second)."""
     with tls_files() as files, Lab() as lab:
         client, server = lab.host("client"), lab.host("server")

@@ -3,7 +3,7 @@
 A client (192.0.2.1) and a server (192.0.2.2). The server listens on two ports with the same
 web service: 443 presents a good certificate for ``server.netlab.test``, issued by the lab's
 intermediate CA; 4443 presents one that expired (its notAfter is in the past). Each case is
-tried by three clients: Python's :mod:`ssl` (with :func:`netlab.proto.tls.client_context`),
+tried by three clients: Python's ``ssl`` (with :func:`netlab.proto.tls.client_context`),
 ``curl`` and ``openssl s_client``, all verifying:
 
 =================  ====================================================================
@@ -105,7 +105,7 @@ class CertsResult:
     """Leaf, intermediate and root of the good certificate."""
     expired: CertificateInfo
     python: dict[str, VerifyFailure | None]
-    """Each case through Python's ssl: None if the handshake succeeded."""
+    """Each case through Python's ssl (None if the handshake succeeded)."""
     python_page: bytes
     """The page the trusting Python client fetched."""
     runs: tuple[ClientRun, ...]

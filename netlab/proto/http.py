@@ -6,16 +6,16 @@ it: a server that answers each request through a handler, within limits and time
 client that can send requests one at a time or pipelined. Every event both sides saw is kept,
 so a page can show the protocol step by step.
 
-Theory of operation
--------------------
+How the server and the client work
+----------------------------------
 
 The server serves one connection per thread. For each request it reads events until the
 request is complete, asks the handler for a response, and writes the whole response with one
 ``sendall`` (so a small response is one TCP segment). Then, if both sides may go on
 (HTTP/1.1 persistence, RFC 9112 §9.3), it starts the next cycle on the same connection;
 requests that arrived pipelined are already in h11's buffer and are answered in order
-(RFC 9112 §9.3.2: "A server MUST send its responses to those requests in the same order
-that the requests were received"). Bad input is answered with the status RFC 9110 names for
+(RFC 9112 §9.3.2: a server "MUST send the corresponding responses in the same order that
+the requests were received"). Bad input is answered with the status RFC 9110 names for
 it, then the connection is closed:
 
 ===============================================  ====================================
@@ -36,8 +36,8 @@ that unread bytes do not turn its close into a reset.
 
 h11 as a client refuses to send a second request before the first response is complete: it
 does not pipeline. :class:`HttpClient` keeps one h11 connection that tracks the exchanges in
-order, and lets h11 write each request's bytes from a fresh connection, so requests can leave
-before earlier responses arrive; each response is then read, in order, by the tracking
+order, and lets h11 write each request's bytes with a fresh ``h11.Connection`` object (not a
+new TCP connection), so requests can leave before earlier responses arrive; each response is then read, in order, by the tracking
 connection. The bytes on the wire are h11's either way.
 """
 
@@ -60,15 +60,23 @@ from netlab.errors import ExperimentError
 if TYPE_CHECKING:
     from netlab.lab.lab import Host
 
-__all__ = ["Header", "decode_headers", "Request", "Response", "Limits", "LogEntry", "HttpServer",
-           "HttpClient", "serving", "Wrap"]
+__all__ = ["Header", "decode_headers", "phrase", "Request", "Response", "Limits", "LogEntry",
+           "HttpServer", "HttpClient", "Event", "serving", "Wrap"]
 
+#: A header field as a (name, value) pair.
 Header = tuple[str, str]
 Wrap = Callable[[socket.socket], socket.socket]
 """A function applied to each connection before HTTP starts (e.g. TLS's ``wrap_socket``)."""
 
 LINGER = 1.0  # seconds: how long a closing server reads what the client still sends
+#: Reason phrases RFC 9110 changed, where Python's http.HTTPStatus still has the old ones.
+REASONS = {413: "Content Too Large", 422: "Unprocessable Content"}
 RECV_SIZE = 65536
+
+
+def phrase(status: int) -> str:
+    """The standard reason phrase of a status code, as RFC 9110 §15 names it."""
+    return REASONS.get(status) or HTTPStatus(status).phrase
 
 
 def _find(headers: Sequence[Header], name: str) -> str | None:
@@ -171,7 +179,7 @@ def _send_response(h: h11.Connection, sock: socket.socket, response: Response,
     """Write ``response`` through h11 and put it on the wire with one ``sendall``."""
     body = b"" if method == "HEAD" else response.body
     headers = [("content-length", str(len(response.body))), *extra, *response.headers]
-    reason = response.reason or HTTPStatus(response.status).phrase
+    reason = response.reason or phrase(response.status)
     data = h.send(h11.Response(status_code=response.status, headers=headers, reason=reason))
     if body:
         data += h.send(h11.Data(data=body)) or b""
@@ -336,6 +344,13 @@ class HttpServer:
                 h.receive_data(data)
             elif isinstance(event, h11.Request):
                 head = event
+                # h11 bounds a request head only while it is incomplete; one that arrived
+                # whole in a single read is measured here.
+                size = (len(event.method) + len(event.target) + 11
+                        + sum(len(k) + len(v) + 4 for k, v in event.headers) + 2)
+                if size > limits.max_header_bytes:
+                    raise _Refuse(431, f"the request head is {size} bytes, more than "
+                                       f"{limits.max_header_bytes}")
                 method = event.method.decode("ascii", "replace")
                 if method not in limits.methods:
                     raise _Refuse(501, f"method {method} is not implemented here")
@@ -371,8 +386,7 @@ class HttpServer:
         detail = str(exc)
         self._note(number, peer, "error", exc.status, detail)
         if h.our_state in (h11.IDLE, h11.SEND_RESPONSE):
-            response = Response.text(exc.status, f"{exc.status} {HTTPStatus(exc.status).phrase}:"
-                                                 f" {detail}\n")
+            response = Response.text(exc.status, f"{exc.status} {phrase(exc.status)}: {detail}\n")
             with contextlib.suppress(OSError, h11.LocalProtocolError):
                 _send_response(h, sock, response, "GET", [("connection", "close")])
         return f"answered {exc.status} and closed"

@@ -2,11 +2,11 @@
 
 Everything here verifies certificates. :func:`client_context` always asks for the server's
 certificate chain and checks the host name (``CERT_REQUIRED`` and ``check_hostname``, as
-:func:`ssl.create_default_context` does); there is no switch to turn that off, and
+``ssl.create_default_context()`` does); there is no switch to turn that off, and
 :func:`client_context` raises if something did.
 
-Theory of operation
--------------------
+How the pieces fit
+------------------
 
 :class:`Authority` makes a root CA and an intermediate CA with trustme, in memory, each time a
 chapter is built; the server's certificate is issued by the intermediate, so the server sends
@@ -46,7 +46,7 @@ __all__ = ["TlsError", "SERVER_NAME", "HANDSHAKE_TYPES", "Authority", "Certifica
            "HandshakeMessage", "hello_fields", "message_names", "VerifyFailure", "verify_failure"]
 
 SERVER_NAME = "server.netlab.test"
-"""The server's name in every certificate: ``.test`` is reserved for testing (RFC 6761 §6.2)."""
+"""The server's name in every certificate (``.test`` is reserved for testing, RFC 6761 §6.2)."""
 
 Version = Literal["1.2", "1.3"]
 _VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
@@ -77,13 +77,13 @@ class CertificateInfo:
     subject: str
     issuer: str
     names: tuple[str, ...]
-    """The subjectAltName DNS names: what the client matches the host name against."""
+    """The subjectAltName DNS names, which the client matches the host name against."""
     not_before: datetime.datetime
     not_after: datetime.datetime
     key: str
     """The public key's type and size, e.g. ``ECDSA P-256``."""
     is_ca: bool
-    """basicConstraints cA: may it sign other certificates?"""
+    """basicConstraints cA, true if it may sign other certificates."""
     der: bytes
 
     def valid_at(self, when: datetime.datetime) -> bool:
@@ -139,7 +139,7 @@ class Authority:
 
     @property
     def root_pem(self) -> bytes:
-        """The root certificate, PEM: what a client must trust."""
+        """The root certificate in PEM, which a client must trust."""
         return self.root.cert_pem.bytes()
 
     def issue(self, *names: str, not_before: datetime.datetime | None = None,
@@ -237,7 +237,7 @@ class HandshakeMessage:
     name: str
     """``ClientHello``, ``Certificate`` … or ``ChangeCipherSpec``."""
     data: bytes
-    """The whole message: type, 3-byte length, body (RFC 8446 §4)."""
+    """The whole message, with its type and 3-byte length (RFC 8446 §4)."""
     version: str
     """The protocol version OpenSSL reports for it."""
 
@@ -358,7 +358,7 @@ class VerifyFailure:
     verify_code: int
     """OpenSSL's X509_V_ERR_* number (what ``openssl s_client`` prints as ``num=``)."""
     verify_message: str
-    """OpenSSL's text for it: what ``ssl.SSLCertVerificationError.verify_message`` holds."""
+    """OpenSSL's text for it, as ``ssl.SSLCertVerificationError.verify_message`` holds it."""
     error: str
     """``str()`` of the exception, as a traceback would end."""
 

@@ -36,7 +36,7 @@ class WireRecord:
     wire_type: str
     """The content type in the record header, readable by anyone on the path."""
     length: int
-    """The record's length field: the size of what follows the header."""
+    """The record's length field, the size of what follows the header."""
     encrypted: bool
     inner_type: str
     """What the record really carries (equal to ``wire_type`` for a clear record)."""

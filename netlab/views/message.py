@@ -1,10 +1,12 @@
 """Bytes as a reader should see them: protocol text with its line ends, and hex dumps.
 
 >>> from netlab.views.message import WireText, hexdump
->>> print(WireText(b"GET / HTTP/1.1\\r\\nhost: x\\r\\n\\r\\n"))
+>>> print(WireText(b"GET / HTTP/1.1\\r\\nhost: x\\r\\n\\r\\nhi\\n\\x00"))
 GET / HTTP/1.1␍␊
 host: x␍␊
 ␍␊
+hi␊
+\\x00
 >>> print(hexdump(b"password=secret", mark=b"secret"))
 0000  70 61 73 73 77 6f 72 64 3d 73 65 63 72 65 74     password=secret
                                  ^^ ^^ ^^ ^^ ^^ ^^
@@ -17,6 +19,7 @@ import html
 __all__ = ["WireText", "hexdump", "HexDump"]
 
 CRLF_MARK = "␍␊"  # U+240D U+240A: CR and LF shown, since they are part of the protocol
+LF_MARK = "␊"
 
 
 def _printable(data: bytes) -> str:
@@ -34,12 +37,25 @@ class WireText:
         self.title = title
 
     def lines(self) -> list[str]:
-        out = []
-        for line in self.raw.split(b"\r\n"):
-            out.append("".join(chr(b) if 32 <= b < 127 or b == 9 else f"\\x{b:02x}"
-                               for b in line))
-        ends = [CRLF_MARK] * (len(out) - 1) + [""]
-        return [text + end for text, end in zip(out, ends, strict=True) if text + end]
+        """The text, one line per CR LF (shown as ␍␊) or bare LF (shown as ␊)."""
+        out: list[str] = []
+        line: list[str] = []
+        i = 0
+        while i < len(self.raw):
+            b = self.raw[i]
+            if self.raw.startswith(b"\r\n", i):
+                out.append("".join(line) + CRLF_MARK)
+                line, i = [], i + 2
+                continue
+            if b == 10:
+                out.append("".join(line) + LF_MARK)
+                line = []
+            else:
+                line.append(chr(b) if 32 <= b < 127 or b == 9 else f"\\x{b:02x}")
+            i += 1
+        if line:
+            out.append("".join(line))
+        return out
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
@@ -48,9 +64,13 @@ class WireText:
         return str(self)
 
     def _repr_html_(self) -> str:
-        body = "\n".join(html.escape(line).replace(CRLF_MARK, f'<span class="crlf">{CRLF_MARK}'
-                                                              "</span>")
-                         for line in self.lines())
+        def mark(line: str) -> str:
+            for end in (CRLF_MARK, LF_MARK):
+                if line.endswith(end):
+                    return f'{html.escape(line[:-len(end)])}<span class="crlf">{end}</span>'
+            return html.escape(line)
+
+        body = "\n".join(mark(line) for line in self.lines())
         title = (f'<div class="netlab-wire-title">{html.escape(self.title)}</div>'
                  if self.title else "")
         return f'<div class="netlab-wire">{title}<pre>{body}</pre></div>'
