@@ -159,3 +159,50 @@ def test_wrong_name_and_unknown_ca(authority: Authority) -> None:
 def test_verify_failure_refuses_other_errors() -> None:
     with pytest.raises(TlsError, match="not in verification"):
         verify_failure("x", ssl.SSLError(1, "wrong version number"))
+
+
+# ---------------------------------------------------------------------------------------
+# netlab.proto.tls_decrypt on a recorded capture: tests/fixtures/https/request.pcap is the
+# client's capture of one run of netlab.experiments.https_request (ports 80 and 443), and
+# request-keys.log its NSS key log (throwaway keys of a throwaway CA), saved from the result's
+# ``pcap`` and ``keylog``.
+
+FIXTURE = Path(__file__).parent / "fixtures" / "https"
+RECORDS = ["ClientHello", "ServerHello", "ChangeCipherSpec", "EncryptedExtensions [encrypted]",
+           "Certificate [encrypted]", "CertificateVerify [encrypted]", "Finished [encrypted]",
+           "ChangeCipherSpec", "Finished [encrypted]", "application data [encrypted]",
+           "NewSessionTicket [encrypted]", "NewSessionTicket [encrypted]",
+           "application data [encrypted]", "alert: close_notify [encrypted]"]
+
+
+def test_decrypt_a_recorded_capture() -> None:
+    from netlab.proto.tls_decrypt import decrypt
+
+    records = decrypt(FIXTURE / "request.pcap", FIXTURE / "request-keys.log")
+    assert [r.label() for r in records] == RECORDS
+    get, page = (r for r in records if r.plaintext)
+    assert get.plaintext.startswith(b"GET / HTTP/1.1\r\nhost: server.netlab.test\r\n")
+    assert page.plaintext.startswith(b"HTTP/1.1 200 OK\r\n") and page.sport == 443
+    assert get.length - len(get.plaintext) == 17  # content type byte + 16-byte AEAD tag
+    hello = hello_fields(records[0].message_bytes[0])
+    assert hello["server name (SNI)"] == SERVER_NAME
+
+
+def test_without_the_key_log_only_the_hellos_read() -> None:
+    from netlab.proto.tls_decrypt import decrypt
+
+    records = decrypt(FIXTURE / "request.pcap", None)
+    assert [r.label() for r in records if r.decrypted] == [
+        "ClientHello", "ServerHello", "ChangeCipherSpec", "ChangeCipherSpec"]
+    assert all(r.plaintext == b"" and r.messages == () for r in records if not r.decrypted)
+    assert {r.wire_type for r in records if not r.decrypted} == {"application_data"}
+
+
+def test_a_wrong_key_log_decrypts_nothing(tmp_path: Path) -> None:
+    from netlab.proto.tls_decrypt import decrypt
+
+    other = tmp_path / "other.log"
+    other.write_text("CLIENT_RANDOM " + "00" * 32 + " " + "11" * 48 + "\n")
+    records = decrypt(FIXTURE / "request.pcap", other)
+    assert not any(r.plaintext for r in records)
+    assert sum(1 for r in records if r.encrypted and not r.decrypted) == 10

@@ -55,6 +55,11 @@ class WireRecord:
         return f"{inside} [encrypted]" if self.encrypted else inside
 
 
+def _opaque(msg: Any) -> bool:
+    """scapy's stand-in for content it could not decrypt or dissect."""
+    return type(msg).__name__ in ("Raw", "_TLSEncryptedContent")
+
+
 def _messages(msgs: list[Any]) -> tuple[tuple[str, ...], tuple[bytes, ...], bytes]:
     from netlab.proto.tls import HANDSHAKE_TYPES
 
@@ -112,12 +117,14 @@ def decrypt(pcap: str | os.PathLike[str], keylog: str | os.PathLike[str] | None
             conf.tls_nss_keys = None  # type: ignore[assignment]
             setattr(conf, "tls_sessions", fresh())  # noqa: B010
     ccs_sent: set[tuple[str, int]] = set()  # senders whose later records are encrypted
+    tls13: set[frozenset[tuple[str, int]]] = set()  # connections whose ServerHello chose 1.3
     for p in packets:
         if not (p.haslayer(TCP) and (p.haslayer(TLS) or p.haslayer(TLS13))):
             continue
         ip, tcp = p[IP], p[TCP]
         t = int(p.time * 1_000_000_000)
         sender = (str(ip.src), int(tcp.sport))
+        conn = frozenset({sender, (str(ip.dst), int(tcp.dport))})
         for layer in p[TCP].payload.iterpayloads():
             if not isinstance(layer, TLS | TLS13):
                 continue
@@ -127,7 +134,8 @@ def decrypt(pcap: str | os.PathLike[str], keylog: str | os.PathLike[str] | None
                 dport=int(tcp.dport), wire_type=wire, length=int(layer.len))
             if isinstance(layer, TLS13):  # scapy made it TLS 1.3 ciphertext
                 inner: Any = layer.inner if keylog is not None else None
-                ok = inner is not None and getattr(inner, "msg", None) is not None
+                ok = inner is not None and getattr(inner, "msg", None) is not None \
+                    and not any(_opaque(m) for m in inner.msg)
                 names, raw, plain = _messages(list(inner.msg) if ok else [])
                 inner_type = CONTENT_TYPES.get(inner.type, "?") if ok else "?"
                 out.append(WireRecord(**common, encrypted=True, decrypted=ok,
@@ -139,8 +147,11 @@ def decrypt(pcap: str | os.PathLike[str], keylog: str | os.PathLike[str] | None
             if layer.type == 20:
                 ccs_sent.add(sender)
             msgs = list(layer.msg or [])
-            ok = not encrypted or (keylog is not None and not any(
-                type(m).__name__ in ("_TLSEncryptedContent", "Raw") for m in msgs))
+            if any(type(m).__name__ == "TLS13ServerHello" for m in msgs):
+                tls13.add(conn)
+            # A TLS 1.3 record that scapy could not decrypt stays a plain TLS record.
+            ok = not encrypted or (keylog is not None and conn not in tls13
+                                   and not any(_opaque(m) for m in msgs))
             names, raw, plain = _messages(msgs if ok else [])
             out.append(WireRecord(**common, encrypted=encrypted, decrypted=ok,
                                   inner_type=wire if ok or keylog is not None else "?",
