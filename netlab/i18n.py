@@ -189,6 +189,8 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "after {ms} ms": "{ms} ms 之后",
     "one round trip plus the slow response's 300 ms: it waited at the head of the line":
         "一个往返，再加上慢响应的 300 ms：它被堵在了队头后面",
+    "source": "源",
+    "destination": "目的",
     # the HTTPS chapter (netlab.experiments.https_*, tls_certs): keyed ("https", text)
     ("https", 'time (ms)'): '时间 (ms)',
     ("https", 'direction'): '方向',

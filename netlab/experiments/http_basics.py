@@ -160,7 +160,7 @@ class Persistence:
     """Connections kept alive, closed on request, and closed by the server's idle timeout."""
 
     trace: Trace
-    """Captured on the server (where its own FIN's departure is seen exactly)."""
+    """Captured on the client and the server (the server's FIN is timed where it left)."""
     idle_timeout: float
     kept_alive: tuple[Response, Response]
     """The two responses on the persistent connection (client port 40010)."""
@@ -213,7 +213,7 @@ class Persistence:
         ]
 
     def report(self) -> str:
-        return (f"Persistent connections and the idle timeout (captured on the server)\n\n"
+        return (f"Persistent connections and the idle timeout\n\n"
                 f"{self.trace.table(absolute=False, options=False)}\n\n"
                 f"Facts\n\n{checklist(self.facts())}")
 
@@ -229,7 +229,7 @@ def persistence(idle_timeout: float = 1.0) -> Persistence:
         client, server = lab.host("client"), lab.host("server")
         lab.link(client, server, delay=DELAY)
         with serving(server, hello, port=PORT, limits=limits) as srv:
-            with lab.capture(server) as cap:
+            with lab.capture(client, server) as cap:
                 with HttpClient.connect(client, server.address, PORT, timeout=TIMEOUT,
                                         source_port=CLIENT_PORT + 10) as http:
                     first = http.request("GET", "/hello")

@@ -21,15 +21,19 @@ from urllib.parse import parse_qs, urlencode
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
 from netlab.experiments.facts import Fact, checklist
+from netlab.i18n import tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
+from netlab.proto.http_capture import labels
 from netlab.trace import Trace
 from netlab.views.message import HexDump
+from netlab.views.table import Grid
 
 __all__ = ["LOGIN_USER", "LOGIN_PASSWORD", "LOGIN_FORM", "login_app", "path_lab", "Eavesdrop",
            "eavesdrop"]
 
 PORT = 80
+CLIENT_PORT = 40000  # pinned, so every build shows the same table
 #: The user name the login form accepts.
 LOGIN_USER = "alice"
 #: A password made up for the experiment, only ever typed into the lab's own login form.
@@ -99,6 +103,19 @@ class Eavesdrop:
         """That segment's whole Ethernet frame, the password marked."""
         return HexDump(self.password_segment().frame, mark=LOGIN_PASSWORD.encode())
 
+    def table(self) -> Grid:
+        """What the router saw, listed as a capture tool lists it (from, to, what it carried)."""
+        conn = self.trace.connections()[0]
+        http = labels(conn)
+        rows = [[tr("#"), tr("time (ms)"), tr("source"), tr("destination"), tr("flags"),
+                 tr("len"), "HTTP"]]
+        for s in self.trace.segments:
+            rows.append([str(s.number), f"{(s.time_ns - self.trace.start_ns) / 1e6:.3f}",
+                         f"{self.trace.name(s.src)} {s.src}:{s.sport}",
+                         f"{self.trace.name(s.dst)} {s.dst}:{s.dport}", s.flags_text,
+                         str(s.length), http.get(s.number, "")])
+        return Grid(rows, right={tr("#"), tr("time (ms)"), tr("len")})
+
     def facts(self) -> list[Fact]:
         """The section's claims, each checked on this run's data."""
         found = self.password_found()
@@ -109,8 +126,7 @@ class Eavesdrop:
 
     def report(self) -> str:
         return (f"A login over HTTP, captured on the router\n\n"
-                f"{self.trace.table(absolute=False, options=False)}\n\n"
-                f"{self.password_frame()}\n\nFacts\n\n{checklist(self.facts())}")
+                f"{self.table()}\n\n{self.password_frame()}\n\nFacts\n\n{checklist(self.facts())}")
 
 
 def eavesdrop() -> Eavesdrop:
@@ -118,7 +134,8 @@ def eavesdrop() -> Eavesdrop:
     with Lab() as lab:
         client, router, server = path_lab(lab)
         with serving(server, login_app, port=PORT), lab.capture(router) as cap:
-            with HttpClient.connect(client, server.address, PORT, timeout=TIMEOUT) as http:
+            with HttpClient.connect(client, server.address, PORT, timeout=TIMEOUT,
+                                    source_port=CLIENT_PORT) as http:
                 form = http.request("GET", "/login")
                 welcome = http.request("POST", "/login", body=login_body(), headers=[
                     ("content-type", "application/x-www-form-urlencoded")])

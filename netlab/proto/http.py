@@ -37,8 +37,8 @@ that unread bytes do not turn its close into a reset.
 h11 as a client refuses to send a second request before the first response is complete: it
 does not pipeline. :class:`HttpClient` keeps one h11 connection that tracks the exchanges in
 order, and lets h11 write each request's bytes with a fresh ``h11.Connection`` object (not a
-new TCP connection), so requests can leave before earlier responses arrive; each response is then read, in order, by the tracking
-connection. The bytes on the wire are h11's either way.
+new TCP connection), so requests can leave before earlier responses arrive; each response is
+then read, in order, by the tracking connection. The bytes on the wire are h11's either way.
 """
 
 from __future__ import annotations
