@@ -2,9 +2,10 @@
 
 A client (192.0.2.1) and a server (192.0.2.2) are joined by a link with a 50 ms round trip
 (25 ms each way). The client fetches ``/`` on a new connection, five ways, several times
-each. The time is read from the client's capture: from its SYN leaving to the arrival of
-the segment that completes the first record of the response (found by decrypting the
-capture with the key log; for plain HTTP, the first data segment from the server).
+each, and the fastest time of each way is compared. The time is read from the client's
+capture: from its SYN leaving to the arrival of the segment that completes the first record
+of the response (found by decrypting the capture with the key log; for plain HTTP, the
+first data segment from the server).
 
 Counting round trips predicts it (:data:`ROUND_TRIPS`): TCP's handshake is one; plain HTTP
 then needs one for the request and response (2 in all). A full TLS 1.3 handshake adds one
@@ -56,7 +57,7 @@ from netlab.views.table import Grid
 __all__ = ["ROUND_TRIPS", "TOLERANCE", "RTT", "CostRun", "Way", "HttpsCost", "https_round_trips"]
 
 RTT = 0.050  # seconds
-REPEATS = 5  # connections per way; the median is compared (a busy machine has outliers)
+REPEATS = 5  # connections per way; the fastest is compared (a busy machine adds outliers)
 TIMEOUT = 5.0
 
 #: Round trips before the first response byte, counting only propagation.
@@ -97,7 +98,17 @@ class Way:
 
     @property
     def ttfb(self) -> float:
-        """The median time to the first response byte, in seconds."""
+        """The fastest time to the first response byte, in seconds.
+
+        A busy machine only ever adds delay (a thread that waits for a core, a frame the
+        wire forwards late), never removes any, so the fastest of several connections is the
+        closest to what the protocol itself costs.
+        """
+        return min(r.ttfb for r in self.runs)
+
+    @property
+    def median(self) -> float:
+        """The median time to the first response byte, in seconds (shown, not compared)."""
         return statistics.median(r.ttfb for r in self.runs)
 
     @property
@@ -124,18 +135,19 @@ class HttpsCost:
         return next(w for w in self.ways if w.name == name)
 
     def grid(self) -> Grid:
-        rows = [[tr("way"), tr("round trips"), tr("predicted (ms)"), tr("measured (ms)"),
-                 tr("measured / predicted"), tr("certificate sent"), tr("TLS handshake bytes")]]
+        rows = [[tr("way"), tr("round trips"), tr("predicted (ms)"), tr("fastest (ms)"),
+                 tr("measured / predicted"), tr("median (ms)"), tr("certificate sent"),
+                 tr("TLS handshake bytes")]]
         for w in self.ways:
             run = w.runs[0]
             rows.append([tr(w.name), str(w.round_trips), f"{w.predicted * 1e3:.0f}",
-                         f"{w.ttfb * 1e3:.1f}", f"{w.ratio:.3f}",
+                         f"{w.ttfb * 1e3:.1f}", f"{w.ratio:.3f}", f"{w.median * 1e3:.1f}",
                          "-" if w.name == "HTTP" else tr("yes" if run.certificate_sent else "no"),
                          str(run.handshake_bytes) if w.name != "HTTP" else "-"])
-        return Grid(rows, right=set(rows[0][1:5]) | {rows[0][6]})
+        return Grid(rows, right=set(rows[0][1:6]) | {rows[0][7]})
 
     def chart(self) -> BarChart:
-        return BarChart([(tr(w.name), [(tr("measured"), w.ttfb * 1e3),
+        return BarChart([(tr(w.name), [(tr("fastest"), w.ttfb * 1e3),
                                        (tr("predicted"), w.predicted * 1e3)]) for w in self.ways],
                         unit="ms", title=tr("Time to the first response byte over a {rtt} ms "
                                             "round trip").format(rtt=f"{self.rtt * 1e3:.0f}"))

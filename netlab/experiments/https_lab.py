@@ -161,13 +161,45 @@ def first_response(records: Sequence[WireRecord], server_port: int = HTTPS_PORT
     raise LookupError("no application data from the server in the decrypted capture")
 
 
+#: Short names for a crowded arrow (the records table spells them out).
+SHORT = {"ChangeCipherSpec": "CCS", "EncryptedExtensions": "EE", "Certificate": "Cert",
+         "CertificateVerify": "CV", "NewSessionTicket": "Ticket", "application data": "data"}
+LABEL_WIDTH = 40  # characters that fit along an arrow of the ladder
+
+
+def _label(records: Sequence[WireRecord]) -> str:
+    """``ServerHello + CCS + [EE, Cert, CV]``: encrypted records in square brackets."""
+
+    def build(short: bool) -> str:
+        parts: list[str] = []
+        hidden: list[str] = []
+        for r in records:
+            names = [SHORT.get(n, n) if short else n for n in r.messages] or ["?"]
+            if r.encrypted:
+                hidden += names
+                continue
+            if hidden:
+                parts.append(f"[{', '.join(hidden)}]")
+                hidden = []
+            parts += names
+        if hidden:
+            parts.append(f"[{', '.join(hidden)}]")
+        return " + ".join(parts)
+
+    full = build(short=False)
+    return full if len(full) <= LABEL_WIDTH else build(short=True)
+
+
 def record_labels(trace: Trace, records: Sequence[WireRecord], client: str = "client"
                   ) -> dict[int, str]:
-    """Segment number → the TLS records that segment completed, as the client saw them."""
-    labels: dict[int, list[str]] = {}
+    """Segment number → the TLS records that segment completed, as the client saw them.
+
+    A record in square brackets was encrypted: on the wire it is only ciphertext.
+    """
+    found: dict[int, list[WireRecord]] = {}
     for seg in trace.segments:
         t = client_time(seg, client)
         for r in records:
             if r.time_ns == t and (r.src, r.sport) == (seg.src, seg.sport):
-                labels.setdefault(seg.number, []).append(r.label())
-    return {n: " + ".join(v) for n, v in labels.items()}
+                found.setdefault(seg.number, []).append(r)
+    return {n: _label(v) for n, v in found.items()}
