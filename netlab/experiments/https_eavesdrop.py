@@ -6,9 +6,11 @@ path would capture. The client posts the same login form (``username`` and ``pas
 ``application/x-www-form-urlencoded``) twice: to port 80 in plain HTTP, then to port 443
 inside TLS 1.3, writing its session secrets to a key log.
 
-The password is a fixed, obviously fake constant (:data:`PASSWORD`). The experiment looks
-for it in every byte of every frame the router captured, and then decrypts the TLS
-connection with the key log, as the key log's owner (or a reader with Wireshark) can.
+The lab, the login application and its made-up password are the HTTP chapter's
+(:mod:`netlab.experiments.http_eavesdrop`); only the port and the ``wrap`` differ. The
+experiment looks for the password, and for the session cookie the server sets, in every byte
+of every frame the router captured, and then decrypts the TLS connection with the key log, as
+the key log's owner (or a reader with Wireshark) can.
 """
 
 from __future__ import annotations
@@ -17,17 +19,22 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
 
 from netlab.decode import Segment
 from netlab.experiments.facts import Fact
+from netlab.experiments.http_eavesdrop import (
+    LOGIN_PASSWORD,
+    LOGIN_USER,
+    login_app,
+    login_body,
+    path_lab,
+)
 from netlab.experiments.https_lab import (
     HTTP_PORT,
     HTTPS_PORT,
     client_time,
     client_wrap,
     close_tls,
-    handler,
     server_wrap,
     tls_files,
     tr,
@@ -43,10 +50,10 @@ from netlab.views.message import HexDump, hexdump
 __all__ = ["https_eavesdropper", "EavesdropResult", "USERNAME", "PASSWORD", "FORM",
            "WIRESHARK_SETTING"]
 
-USERNAME = "alice"
-PASSWORD = "not-a-real-password-42"
-"""Fake, and fixed so that the search for it is exact (it needs no URL encoding)."""
-FORM = urlencode({"username": USERNAME, "password": PASSWORD}).encode()
+USERNAME = LOGIN_USER
+PASSWORD = LOGIN_PASSWORD
+"""The HTTP chapter's made-up password (it needs no URL encoding, so the search is exact)."""
+FORM = login_body()
 CAPTURE = "router"  # the capture label of the router's first interface (towards the client)
 WIRESHARK_SETTING = "Preferences → Protocols → TLS → (Pre)-Master-Secret log filename"
 TIMEOUT = 5.0
@@ -71,10 +78,15 @@ class EavesdropResult:
         """Every frame the router captured, on both interfaces."""
         return [f.data for frames in self.trace.frames.values() for f in frames]
 
-    def found_in(self, trace: Trace) -> int:
-        """How many frames of a capture contain the password (router, both interfaces)."""
-        secret = PASSWORD.encode()
+    def found_in(self, trace: Trace, secret: bytes = PASSWORD.encode()) -> int:
+        """How many frames of a capture contain ``secret`` (router, both interfaces)."""
         return sum(1 for frames in trace.frames.values() for f in frames if secret in f.data)
+
+    @property
+    def cookie(self) -> bytes:
+        """The session cookie the server set over HTTPS (``name=value``)."""
+        value = self.secure.header("set-cookie") or ""
+        return value.split(";")[0].encode()
 
     def decrypted_post(self) -> WireRecord:
         """The client's record that carried the POST, as the key log decrypts it."""
@@ -111,8 +123,11 @@ class EavesdropResult:
                  holds=self.found_in(self.plain_trace) >= 1,
                  evidence=f"in {self.found_in(self.plain_trace)} frames "
                           "(the POST, seen on each of the router's interfaces)"),
-            Fact(text="over HTTPS the password is in none of the bytes the router captured",
-                 holds=self.found_in(self.trace) == 0 and self.secure.status == 200,
+            Fact(text="over HTTPS neither the password nor the session cookie is in any byte "
+                      "the router captured",
+                 holds=self.found_in(self.trace) == 0 and self.secure.status == 200
+                 and len(self.cookie) > len("session=")
+                 and self.found_in(self.trace, self.cookie) == 0,
                  evidence=f"searched {len(frames)} frames, "
                           f"{sum(len(f) for f in frames)} bytes"),
             Fact(text="with the key log, the same capture shows the form in clear",
@@ -134,14 +149,11 @@ class EavesdropResult:
 def https_eavesdropper() -> EavesdropResult:
     """Run the experiment (well under a second)."""
     with tls_files() as files, Lab() as lab:
-        client, router, server = lab.host("client"), lab.host("router"), lab.host("server")
-        lab.link(client, router)
-        lab.link(router, server)
-        router.router()
+        client, router, server = path_lab(lab)
         form = (("content-type", "application/x-www-form-urlencoded"),)
         ctx = files.client("1.3")
-        with serving(server, handler, port=HTTP_PORT), \
-                serving(server, handler, port=HTTPS_PORT, wrap=server_wrap(files.server)):
+        with serving(server, login_app, port=HTTP_PORT), \
+                serving(server, login_app, port=HTTPS_PORT, wrap=server_wrap(files.server)):
             with lab.capture(*router.interfaces) as plain_cap, \
                     HttpClient.connect(client, server.address, HTTP_PORT,
                                        timeout=TIMEOUT) as plain_client:
