@@ -216,3 +216,12 @@ def test_cost_snippet_and_cli() -> None:
     cli = run_python("-m", "netlab", "run", "https-certs")
     assert cli.returncode == 0, cli.stdout + cli.stderr
     assert "certificate has expired" in cli.stdout
+
+
+@pytest.mark.parametrize("name", ["https_request", "https_certs", "https_eavesdrop",
+                                  "https_cost"])
+def test_snippets_without_privilege_say_what_to_do(name: str) -> None:
+    done = run_python(str(REPO / "snippets" / f"{name}.py"), demote=True)
+    assert done.returncode == 77, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
+    assert "sudo " in done.stderr and "CAP_NET_ADMIN" in done.stderr

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netlab.errors import ExperimentError
-from netlab.experiments.facts import Fact
+from netlab.experiments.facts import Fact, checklist
 from netlab.experiments.https_lab import (
     HTTP_PORT,
     HTTPS_PORT,
@@ -181,8 +181,7 @@ class HttpsCost:
 
     def report(self) -> str:
         """Everything, as text for a terminal."""
-        facts = "\n".join(f"{'✓' if f.holds else '✗'} {f.text}\n    {f.evidence}"
-                          for f in self.facts())
+        facts = checklist(self.facts())
         return (f"Time to the first response byte, {self.rtt * 1e3:.0f} ms RTT\n\n"
                 f"{self.grid()}\n\nFacts\n\n{facts}")
 

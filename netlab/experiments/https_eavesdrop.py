@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from netlab.decode import Segment
-from netlab.experiments.facts import Fact
+from netlab.experiments.facts import Fact, checklist
 from netlab.experiments.http_eavesdrop import (
     LOGIN_PASSWORD,
     LOGIN_USER,
@@ -139,8 +139,7 @@ class EavesdropResult:
 
     def report(self) -> str:
         """Everything, as text for a terminal."""
-        facts = "\n".join(f"{'✓' if f.holds else '✗'} {f.text}\n    {f.evidence}"
-                          for f in self.facts())
+        facts = checklist(self.facts())
         return (f"The HTTP POST, as the router captured it\n\n{self.plain_dump()}\n\n"
                 f"The HTTPS POST, as the router captured it\n\n{self.secure_dump()}\n\n"
                 f"Decrypted with the key log\n\n{self.decrypted_post().plaintext!r}\n\n"

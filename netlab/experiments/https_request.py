@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from netlab.experiments.facts import Fact
+from netlab.experiments.facts import Fact, checklist
 from netlab.experiments.https_lab import (
     HTTP_PORT,
     HTTPS_PORT,
@@ -232,8 +232,7 @@ class HttpsRequestResult:
         ]
 
     def report(self) -> str:
-        facts = "\n".join(f"{'✓' if f.holds else '✗'} {f.text}\n    {f.evidence}"
-                          for f in self.facts())
+        facts = checklist(self.facts())
         return (f"One HTTPS request (client 192.0.2.1 → server 192.0.2.2:443)\n\n"
                 f"{self.records_table()}\n\nWithout the key log\n\n"
                 f"{self.records_table(keys=False)}\n\nHandshake, two views\n\n"

@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass
 
 from netlab.errors import ExperimentError, MissingToolError
-from netlab.experiments.facts import Fact
+from netlab.experiments.facts import Fact, checklist
 from netlab.experiments.https_lab import PAGE, client_wrap, close_tls, handler, server_wrap, tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Limits, LogEntry, serving
@@ -176,8 +176,7 @@ class CertsResult:
 
     def report(self) -> str:
         """Everything, as text for a terminal."""
-        facts = "\n".join(f"{'✓' if f.holds else '✗'} {f.text}\n    {f.evidence}"
-                          for f in self.facts())
+        facts = checklist(self.facts())
         return (f"Certificates\n\n{self.chain_table()}\n\nVerification\n\n"
                 f"{self.failures_table()}\n\nFacts\n\n{facts}")
 
