@@ -246,7 +246,7 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     ("https", 'certificate sent'): '是否发送证书',
     ("https", 'TLS handshake bytes'): 'TLS 握手字节数',
     ("https", 'measured'): '实测',
-    ("https", 'fastest'): '最快一次',
+    ("https", 'fastest'): '最快',
     ("https", 'fastest (ms)'): '最快一次 (ms)',
     ("https", 'median (ms)'): '中位数 (ms)',
     ("https", 'predicted'): '预测',
