@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -56,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 import h11
 
 from netlab.errors import ExperimentError
+from netlab.proto.server import ThreadedServer, listening
 
 if TYPE_CHECKING:
     from netlab.lab.lab import Host
@@ -187,7 +187,7 @@ def _send_response(h: h11.Connection, sock: socket.socket, response: Response,
     sock.sendall(data or b"")
 
 
-class HttpServer:
+class HttpServer(ThreadedServer):
     """An HTTP/1.1 server: a handler maps each :class:`Request` to a :class:`Response`.
 
     Args:
@@ -199,17 +199,16 @@ class HttpServer:
             connection is logged and closed, and the server keeps serving.
     """
 
+    thread_name = "netlab-http-connection"
+
     def __init__(self, handler: Callable[[Request], Response], *, limits: Limits = Limits(),
                  wrap: Wrap | None = None) -> None:
+        super().__init__()
         self.handler = handler
         self.limits = limits
         self.wrap = wrap
         self._log: list[LogEntry] = []
-        self._lock = threading.Lock()
         self._count = 0
-        self._open: set[socket.socket] = set()
-        self._threads: list[threading.Thread] = []
-        self._stopping = False
 
     @property
     def log(self) -> tuple[LogEntry, ...]:
@@ -217,54 +216,17 @@ class HttpServer:
         with self._lock:
             return tuple(self._log)
 
-    @property
-    def open_connections(self) -> int:
-        """Connections being served right now."""
-        with self._lock:
-            return len(self._open)
-
     def _note(self, number: int, peer: str, what: str, status: int | None = None,
               detail: str = "") -> None:
         with self._lock:
             self._log.append(LogEntry(connection=number, peer=peer, what=what, status=status,
                                       detail=detail, at=time.monotonic()))
 
-    def serve_forever(self, listener: socket.socket) -> None:
-        """Accept connections, one thread each, until ``listener`` is shut down or closed."""
-        listener.settimeout(None)
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:  # the listener was shut down: the server is stopping
-                return
-            t = threading.Thread(target=self.serve_connection, args=(conn,), daemon=True,
-                                 name="netlab-http-connection")
-            with self._lock:
-                self._threads.append(t)
-            t.start()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Shut down every open connection and wait for their threads to end."""
-        with self._lock:
-            self._stopping = True
-            conns, threads = list(self._open), list(self._threads)
-        for c in conns:
-            with contextlib.suppress(OSError):
-                c.shutdown(socket.SHUT_RDWR)
-        deadline = time.monotonic() + timeout
-        for t in threads:
-            t.join(max(0.0, deadline - time.monotonic()))
-        alive = [t for t in threads if t.is_alive()]
-        if alive:
-            raise ExperimentError(f"{len(alive)} HTTP connection threads still running "
-                                  f"{timeout} s after the server was stopped")
-
     def serve_connection(self, conn: socket.socket) -> None:
         """Serve one connection until either side closes it; always closes ``conn``."""
         with self._lock:
             self._count += 1
             number = self._count
-            self._open.add(conn)
         try:
             peer = "{}:{}".format(*conn.getpeername()[:2])
         except OSError:
@@ -287,8 +249,6 @@ class HttpServer:
         finally:
             sock.close()
             conn.close()
-            with self._lock:
-                self._open.discard(conn)
 
     def _cycles(self, sock: socket.socket, number: int, peer: str) -> str:
         """Answer requests on one connection; return why it ended."""
@@ -411,17 +371,9 @@ def serving(host: Host, handler: Callable[[Request], Response], *, port: int = 8
     On exit the listener is shut down, open connections are shut down, and every thread of
     the server has ended.
     """
-    listener = host.run(socket.create_server, (address or host.address, port), backlog=32)
     server = HttpServer(handler, limits=limits, wrap=wrap)
-    task = host.start(server.serve_forever, listener)
-    try:
+    with listening(host, server, port, address=address):
         yield server
-    finally:
-        with contextlib.suppress(OSError):
-            listener.shutdown(socket.SHUT_RDWR)
-        listener.close()
-        task.result(5.0)
-        server.stop()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -26,6 +26,7 @@ import h2.events
 
 from netlab.errors import ExperimentError
 from netlab.proto.http import Request, Response
+from netlab.proto.server import ThreadedServer, listening
 
 if TYPE_CHECKING:
     from netlab.lab.lab import Host
@@ -35,28 +36,14 @@ __all__ = ["Http2Server", "serving_h2", "Http2Client", "Arrival"]
 RECV_SIZE = 65536
 
 
-class Http2Server:
+class Http2Server(ThreadedServer):
     """Serve HTTP/2 (prior knowledge) connections; each stream's handler runs on its own thread."""
 
-    def __init__(self, handler: Callable[[Request], Response]) -> None:
-        self.handler = handler
-        self._threads: list[threading.Thread] = []
-        self._open: set[socket.socket] = set()
-        self._guard = threading.Lock()
+    thread_name = "netlab-h2-connection"
 
-    def serve_forever(self, listener: socket.socket) -> None:
-        """Accept connections until ``listener`` is shut down."""
-        while True:
-            try:
-                sock, _ = listener.accept()
-            except OSError:
-                return
-            t = threading.Thread(target=self.serve_connection, args=(sock,), daemon=True,
-                                 name="netlab-h2-connection")
-            with self._guard:
-                self._threads.append(t)
-                self._open.add(sock)
-            t.start()
+    def __init__(self, handler: Callable[[Request], Response]) -> None:
+        super().__init__()
+        self.handler = handler
 
     def serve_connection(self, sock: socket.socket) -> None:
         """Serve one connection until the client closes it or breaks the protocol."""
@@ -120,36 +107,15 @@ class Http2Server:
         finally:
             for w in workers:
                 w.join(5.0)
-            sock.close()
-            with self._guard:
-                self._open.discard(sock)
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """Shut down open connections and wait for their threads."""
-        with self._guard:
-            socks, threads = list(self._open), list(self._threads)
-        for s in socks:
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-        for t in threads:
-            t.join(timeout)
 
 
 @contextlib.contextmanager
 def serving_h2(host: Host, handler: Callable[[Request], Response], *, port: int = 8080
                ) -> Iterator[Http2Server]:
     """Serve HTTP/2 on ``host.address:port`` inside a lab host until the block ends."""
-    listener = host.run(socket.create_server, (host.address, port))
     server = Http2Server(handler)
-    task = host.start(server.serve_forever, listener)
-    try:
+    with listening(host, server, port):
         yield server
-    finally:
-        with contextlib.suppress(OSError):
-            listener.shutdown(socket.SHUT_RDWR)
-        listener.close()
-        task.result(5.0)
-        server.stop()
 
 
 @dataclass(frozen=True, kw_only=True)
