@@ -273,3 +273,10 @@ def test_eavesdropper_reads_the_password(tshark: str, tmp_path: Path) -> None:
     rows = tshark_fields(tshark, pcap, 'urlencoded-form.key == "password"',
                          "urlencoded-form.value")
     assert rows and LOGIN_PASSWORD in rows[0][0].split(",")
+
+
+def test_repeats_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="repeats must be at least 1, not 0"):
+        connection_costs(repeats=0)
+    with pytest.raises(ValueError, match="repeats must be at least 1, not 0"):
+        head_of_line(repeats=0)

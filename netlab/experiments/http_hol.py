@@ -22,7 +22,7 @@ segment; the TCP handshakes happened before, and are not counted.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
@@ -47,6 +47,7 @@ BODIES = {"/slow": b"slow response\n", "/fast": b"fast response\n"}
 #: The three ways of fetching the two resources.
 WAYS = ("pipelined", "two connections", "HTTP/2")
 TIMEOUT = 5.0
+REPEATS = 3  # runs per way; the soonest is kept (a busy machine only adds delay)
 
 
 def slow_and_fast(request: Request) -> Response:
@@ -68,6 +69,8 @@ class HolRun:
     """The targets in the order their responses were complete at the client."""
     sending_ns: int
     """The wall clock (as the capture's) just before the client sent the requests."""
+    tries: tuple[float, ...] = ()
+    """When ``/fast`` arrived in every run of this way, in seconds (this run is the soonest)."""
 
     def _carrying(self, body: bytes) -> Segment:
         found = [s for s in self.trace.segments if body in s.payload]
@@ -188,8 +191,14 @@ def _http2(client: Host, address: str) -> Fetched:
         return tuple(a.response.body.decode().split()[0] for a in arrivals), sending
 
 
-def head_of_line() -> HolResult:
-    """Fetch /slow then /fast in each of :data:`WAYS`."""
+def head_of_line(repeats: int = REPEATS) -> HolResult:
+    """Fetch /slow then /fast in each of :data:`WAYS`, ``repeats`` times each.
+
+    The run kept for each way is the one whose ``/fast`` arrived soonest (a busy machine only
+    ever adds delay); every run's arrival is kept in :attr:`HolRun.tries`.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, not {repeats}")
     fetch = {"pipelined": _pipelined, "two connections": _two_connections, "HTTP/2": _http2}
     with Lab() as lab:
         client, server = lab.host("client"), lab.host("server")
@@ -198,9 +207,14 @@ def head_of_line() -> HolResult:
         with serving(server, slow_and_fast, port=PORT), \
                 serving_h2(server, slow_and_fast, port=H2_PORT):
             for way in WAYS:
-                with lab.capture(client, server) as cap:
-                    order, sending = fetch[way](client, server.address)
-                    time.sleep(4 * DELAY)
-                assert cap.trace is not None
-                runs.append(HolRun(way=way, trace=cap.trace, order=order, sending_ns=sending))
+                tries = []
+                for _ in range(repeats):
+                    with lab.capture(client, server) as cap:
+                        order, sending = fetch[way](client, server.address)
+                        time.sleep(4 * DELAY)
+                    assert cap.trace is not None
+                    tries.append(HolRun(way=way, trace=cap.trace, order=order,
+                                        sending_ns=sending))
+                best = min(tries, key=lambda r: r.arrival("/fast"))
+                runs.append(replace(best, tries=tuple(r.arrival("/fast") for r in tries)))
     return HolResult(runs=tuple(runs), rtt=2 * DELAY, slow=SLOW)

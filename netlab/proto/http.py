@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -352,7 +353,16 @@ class HttpServer(ThreadedServer):
         return f"answered {exc.status} and closed"
 
     def _close(self, sock: socket.socket) -> None:
-        """A lingering close (RFC 9112 §9.6): FIN first, then drain for a moment."""
+        """A lingering close (RFC 9112 §9.6): FIN first, then drain for a moment.
+
+        Over TLS the server first sends its close_notify alert and waits, briefly, for the
+        client's (RFC 8446 §6.1: "Each party MUST send a "close_notify" alert before closing
+        its write side of the connection"), then closes the TCP connection under it.
+        """
+        if isinstance(sock, ssl.SSLSocket):
+            with contextlib.suppress(OSError, ValueError):
+                sock.settimeout(LINGER)
+                sock = sock.unwrap()
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_WR)
             deadline = time.monotonic() + LINGER

@@ -16,6 +16,8 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+from netlab.views.table import text_width
+
 __all__ = ["BarChart"]
 
 WIDTH = 700
@@ -75,7 +77,7 @@ class BarChart:
             legend.append(f'<rect x="{x:.1f}" y="8" width="12" height="12" '
                           f'fill="{colour[name]}"/><text x="{x + 17:.1f}" y="18" '
                           f'font-size="12">{html.escape(name)}</text>')
-            x += 30 + 8 * len(name)
+            x += 30 + text_width(name, 12)
         name = html.escape(self.title or self.describe())
         return (f'<svg xmlns="http://www.w3.org/2000/svg" class="netlab-chart" role="img" '
                 f'aria-label="{name}" viewBox="0 0 {WIDTH} {y:.0f}" width="{WIDTH}" '
