@@ -17,7 +17,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jupyter_sphinx.execute
+import jupyter_sphinx.utils
+from docutils import nodes
 from jupyter_sphinx.ast import JupyterCellNode
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.transforms import SphinxTransform
@@ -77,11 +81,29 @@ jupyter_execute_kwargs = {
 # ipywidgets support would load require.js and the widget embedder from CDNs: the site is offline.
 jupyter_sphinx_require_url = ""
 
+
+def _notebook_directory(env: Any) -> Path:
+    """Where jupyter-sphinx writes each page's notebook and script: one folder per language.
+
+    jupyter-sphinx 0.5.3 writes them to ``<outdir>/../jupyter_execute``, one folder that the
+    English and the Chinese build share, so the file a page offered for download would be
+    whichever language was built last (an incremental build copies it again). Each language
+    gets its own folder under docs/_build instead; Sphinx copies each page's files into that
+    language's ``_downloads/``, so the published site carries them and they work offline.
+    """
+    return Path(env.app.srcdir) / "_build" / "jupyter_execute" / (env.config.language or "en")
+
+
+# jupyter-sphinx has no setting for this folder: replace its helper where it is looked up.
+jupyter_sphinx.utils.output_directory = _notebook_directory
+jupyter_sphinx.execute.output_directory = _notebook_directory  # imported there by name
+
 # -- HTML ---------------------------------------------------------------------------------------
 html_theme = "furo"
 html_title = "netlab"
 html_static_path = ["_static"]
 html_css_files = ["netlab.css"]
+html_js_files = ["netlab-inspector.js"]  # opens a segment's entry in the packet inspector
 html_sidebars = {
     "**": [
         "sidebar/brand.html",
@@ -147,6 +169,44 @@ class _SkipCellsForGettext(SphinxTransform):
             node.parent.remove(node)
 
 
+class _PageDownloads(SphinxTransform):
+    """Offer every page that runs cells as a notebook and as a script, under its title.
+
+    The files are the ones jupyter-sphinx wrote while it ran the page (the same cells, hidden
+    asserts included, with this build's outputs), linked the way its ``jupyter-download-notebook``
+    and ``jupyter-download-script`` roles link them, so no page needs to ask for them and a new
+    chapter gets them too. Runs after the cells (priority 400); in a gettext build there are no
+    cells left, so no message to translate either: the sentence comes from netlab.i18n.
+    """
+
+    default_priority = 410
+
+    def apply(self, **kwargs: Any) -> None:
+        if next(self.document.findall(JupyterCellNode), None) is None:
+            return
+        title = next(self.document.findall(nodes.title), None)
+        if title is None:
+            return
+        from netlab.i18n import tr
+
+        name = Path(self.env.docname).name
+        sentence = tr("Run this page yourself: download it as a notebook ({notebook}) or as a "
+                      "Python script ({script}); like the experiments on it, they need root.",
+                      self.config.language or "en")
+        para = nodes.paragraph(classes=["netlab-page-downloads"])
+        before_script, after_script = sentence.split("{script}")
+        before_nb, between = before_script.split("{notebook}")
+        para += nodes.Text("⤓ " + before_nb)
+        for ext, text in ((".ipynb", between), (".py", after_script)):
+            ref = addnodes.download_reference(
+                "", "", refdoc=self.env.docname, refexplicit=True,
+                reftarget=jupyter_sphinx.utils.sphinx_abs_dir(self.env, name + ext))
+            ref += nodes.literal("", name + ext, classes=["xref", "download"])
+            para += ref
+            para += nodes.Text(text)
+        title.parent.insert(title.parent.index(title) + 1, para)
+
+
 def _on_builder_inited(app: Sphinx) -> None:
     # accessible-pygments (a furo dependency) sets the root logger to INFO when it is imported,
     # which makes nbclient print two log lines per page; keep its warnings and errors only.
@@ -179,6 +239,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _export_language)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("html-page-context", _drop_remote_assets)
+    app.add_transform(_PageDownloads)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

@@ -148,6 +148,23 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "address": "地址",
     "what each recv() returned": "每次 recv() 的返回值",
     "packets captured": "抓到的数据包",
+    # the site: packet inspector, text alternatives, page downloads (netlab.views.inspector,
+    # netlab.views.ladder, docs/conf.py)
+    "Packet inspector: {n} segments, decoded headers and bytes":
+        "数据包查看器：{n} 个报文段的首部解码和原始字节",
+    "Decoded headers": "首部解码",
+    "{n} bytes captured": "抓到的 {n} 字节",
+    "… {n} more bytes (in the pcap download)": "……其余 {n} 字节见抓包文件下载",
+    "payload": "载荷",
+    "padding": "填充",
+    "length": "长度",
+    "{src} to {dst}: ": "{src} → {dst}：",
+    "; ": "；",
+    ".": "。",
+    "Run this page yourself: download it as a notebook ({notebook}) or as a Python script "
+    "({script}); like the experiments on it, they need root.":
+        "自己运行本页：下载为 Jupyter 笔记本 ({notebook}) 或 Python 脚本 ({script})；"
+        "和页面上的实验一样，需要 root 权限。",
 }
 
 _CATALOGS = {"zh_CN": ZH_CN}
