@@ -19,11 +19,13 @@ from typing import Any
 
 import jupyter_sphinx.execute
 import jupyter_sphinx.utils
+import sphinx.search
 from docutils import nodes
 from jupyter_sphinx.ast import JupyterCellNode
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.search.zh import SearchChinese
 from sphinx.transforms import SphinxTransform
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,6 +106,7 @@ html_title = "netlab"
 html_static_path = ["_static"]
 html_css_files = ["netlab.css"]
 html_js_files = ["netlab-inspector.js"]  # opens a segment's entry in the packet inspector
+html_favicon = "_static/netlab-icon.svg"  # else every browser asks for /favicon.ico, a 404
 html_sidebars = {
     "**": [
         "sidebar/brand.html",
@@ -130,6 +133,24 @@ try:  # jieba segments Chinese words for the zh_CN search index; without it no C
     jieba.setLogLevel(logging.WARNING)  # it logs two DEBUG lines on stderr per build
 except ImportError:
     pass
+
+
+class _ChineseSearch(SearchChinese):
+    """Sphinx 9.0's Chinese search, with the name of its stemmer fixed in the page's script.
+
+    Sphinx 9.0.4 ends the Chinese ``language_data.js`` with ``window.Stemmer =
+    ChineseStemmer``, but the stemmer it embeds is the English one (``EnglishStemmer``), so
+    every search on the Chinese site stops with "ChineseStemmer is not defined"
+    (sphinx-doc/sphinx#14229, fixed by #14416 in Sphinx 9.1, which needs Python 3.12). The
+    browser tests (tests/test_browser.py) found it. Same code, right name.
+    """
+
+    js_stemmer_rawcode = ""  # no file to copy: the code is given whole, below
+    js_stemmer_code = "\n".join((
+        *(Path(sphinx.search.__file__).parent.joinpath("minified-js", name).read_text("utf-8")
+          for name in ("base-stemmer.js", SearchChinese.js_stemmer_rawcode)),
+        "window.Stemmer = EnglishStemmer;",
+    ))
 
 
 def _export_language(app: Sphinx, config: Config) -> None:
@@ -240,6 +261,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _on_builder_inited)
     app.connect("html-page-context", _drop_remote_assets)
     app.add_transform(_PageDownloads)
+    app.add_search_language(_ChineseSearch)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

@@ -201,7 +201,8 @@ class Ladder:
             arrow = self._arrow(a, t0)
             if inspector is not None:
                 arrow = (f'<a class="netlab-inspect" href="#{inspector.target(a.seg)}" '
-                         f'aria-label="{html.escape(inspector.summary(a.seg))}">{arrow}</a>')
+                         f'aria-label="{html.escape(inspector.summary(a.seg))}">{arrow}'
+                         f"{self._hit_line(a)}</a>")
             out.append(arrow)
         for rank, s in samples:
             x, y = self._x(s.host), TOP + rank * ROW
@@ -217,13 +218,24 @@ class Ladder:
         out.append("</svg>")
         return "".join(out)
 
-    def _arrow(self, a: _Arrow, t0: int) -> str:
-        seg = a.seg
-        x1, x2 = self._x(self.trace.hop(seg)[0]), self._x(a.to)
+    def _ends(self, a: _Arrow) -> tuple[float, float, float, float]:
+        """Where the arrow starts and ends: ``x1, y1, x2, y2``."""
+        x1, x2 = self._x(self.trace.hop(a.seg)[0]), self._x(a.to)
         y1, y2 = TOP + a.start * ROW, TOP + a.end * ROW
         if a.lost:  # it did not reach the next lane on its way: stop short of it
             step = (self._x(self.lanes[1]) - self._x(self.lanes[0])) * (1 if x2 > x1 else -1)
             x2, y2 = x1 + step * 0.7, y1 + (y2 - y1) * 0.7
+        return x1, y1, x2, y2
+
+    def _hit_line(self, a: _Arrow) -> str:
+        """An invisible wide stroke along the arrow, so a click need not hit the 2 px line."""
+        x1, y1, x2, y2 = self._ends(a)
+        return (f'<line class="netlab-hit" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" '
+                f'stroke="transparent" stroke-width="16" pointer-events="stroke"/>')
+
+    def _arrow(self, a: _Arrow, t0: int) -> str:
+        seg = a.seg
+        x1, y1, x2, y2 = self._ends(a)
         colour = _colour(seg)
         conn = self.trace.connection_of(seg)
         rel_ack = conn.relative_ack(seg)
