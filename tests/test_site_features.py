@@ -92,6 +92,17 @@ def test_chapter_offers_itself_as_notebook_and_script(lang: str, chapter: str) -
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_offers_the_capture_of_its_experiment(lang: str, chapter: str) -> None:
+    """A pcap of this build's capture, inside the page (a data: URL: it works offline)."""
+    page = _page(lang, f"{chapter}.html")
+    pcaps = [a for t, a in page.tags if t == "a" and "download" in a
+             and (a.get("href") or "").startswith("data:application/vnd.tcpdump.pcap;base64,")]
+    assert pcaps, f"{chapter}: no pcap download (trace.pcap_download(...))"
+    assert all((a["download"] or "").endswith(".pcap") for a in pcaps)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_ends_with_exercises_closed_until_opened(lang: str, chapter: str) -> None:
     text = (SITE / lang / f"{chapter}.html").read_text(encoding="utf-8")
     answers = _Elements(text).having("details", "netlab-answer")
