@@ -163,7 +163,7 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     ".": "。",
     "Run this page yourself: download it as a notebook ({notebook}) or as a Python script "
     "({script}); like the experiments on it, they need root.":
-        "自己运行本页：下载为 Jupyter 笔记本 ({notebook}) 或 Python 脚本 ({script})；"
+        "自己运行本页：下载为 Jupyter 笔记本（{notebook}）或 Python 脚本（{script}）；"
         "和页面上的实验一样，需要 root 权限。",
     # the site: "predict, then check" exercises at the end of each chapter
     "listen(): {listen} segments; connect(): {connect} segments":
