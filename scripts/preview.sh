@@ -2,10 +2,12 @@
 # preview.sh [en|zh_CN] [PORT]: a writer's live preview of one language of the site.
 #   sudo bash scripts/preview.sh            # English, on http://127.0.0.1:8000/
 #   sudo bash scripts/preview.sh zh_CN 8001 # Chinese (edit docs/locale/zh_CN/LC_MESSAGES/*.po)
-# sphinx-autobuild rebuilds the pages you change and reloads them in the browser. It shares
-# the doctree cache of scripts/build-site.sh, so after one full build only the edited page is
-# read again: a prose page in a second or two; a chapter runs its experiments again, which is
-# why this needs root like the build does. The preview keeps going on warnings (no -W) so you
+# sphinx-autobuild rebuilds the pages you change and reloads them in the browser (it adds a
+# reload script to every page). It writes to docs/_build/preview/, so the real build in
+# docs/_build/html/ never carries that script, and it starts from a copy of the real build's
+# doctree cache: after one full build only the edited page is read again, a prose page in a
+# second or two; a chapter runs its experiments again, which is why this needs root like the
+# build does. The preview keeps going on warnings (no -W) so you
 # can see the page while you fix them; build-site.sh is the strict check. It serves on
 # 127.0.0.1 only. The language links lead out of the one language it serves: use the full
 # build to try them. Stop it with Ctrl-C.
@@ -32,9 +34,15 @@ fi
 if [[ -n "${SUDO_UID:-}" ]]; then
     trap 'chown -R "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" docs/_build' EXIT
 fi
+preview=docs/_build/preview
+if [[ -f "docs/_build/doctrees/$lang/environment.pickle" \
+      && ! -f "$preview/doctrees/$lang/environment.pickle" ]]; then
+    mkdir -p "$preview/doctrees"
+    cp -a "docs/_build/doctrees/$lang" "$preview/doctrees/$lang"
+fi
 # Ignored: the build's own outputs (docs/_build: the notebooks jupyter-sphinx writes while a
 # page runs would otherwise start a new build, forever) and compiled catalogs.
 .venv/bin/sphinx-autobuild -b html -n -j "${NETLAB_JOBS:-2}" -D language="$lang" \
-    -d "docs/_build/doctrees/$lang" --host 127.0.0.1 --port "$port" \
+    -d "$preview/doctrees/$lang" --host 127.0.0.1 --port "$port" \
     --re-ignore '(^|/)docs/_build/' --ignore '*.mo' --ignore '*.pot' --watch netlab \
-    docs "docs/_build/html/$lang"
+    docs "$preview/$lang"
