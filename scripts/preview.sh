@@ -35,8 +35,10 @@ if [[ -n "${SUDO_UID:-}" ]]; then
     trap 'chown -R "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" docs/_build' EXIT
 fi
 preview=docs/_build/preview
-if [[ -f "docs/_build/doctrees/$lang/environment.pickle" \
-      && ! -f "$preview/doctrees/$lang/environment.pickle" ]]; then
+# Start from the real build's cache whenever it is newer than the preview's own (after a full
+# build): otherwise the notebooks that build rewrote would make every chapter run again.
+if [[ "docs/_build/doctrees/$lang/environment.pickle" -nt "$preview/doctrees/$lang/environment.pickle" ]]; then
+    rm -rf "$preview/doctrees/$lang"
     mkdir -p "$preview/doctrees"
     cp -a "docs/_build/doctrees/$lang" "$preview/doctrees/$lang"
 fi

@@ -311,7 +311,9 @@ def test_search_finds_a_term(context: tuple[BrowserContext, _Log], lang: str, qu
     ctx, log = context
     page = _open(ctx, f"{lang}/search.html?q={query}")
     results = page.locator("ul.search li a")
-    results.first.wait_for()
+    # Sphinx lists the results one by one and stops its "searching" pulse when all are shown
+    page.wait_for_function("() => document.querySelectorAll('ul.search li').length > 0"
+                           " && Search._pulse_status === -1")
     hrefs = [results.nth(i).get_attribute("href") or "" for i in range(results.count())]
     assert any(h.split("?")[0].split("#")[0].endswith(expected) for h in hrefs), hrefs
     _assert_clean(log, f"search {query}")
