@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from netlab.errors import NetlabError, PrivilegeError
 
-__all__ = ["main"]
+__all__ = ["main", "run_experiment"]
 
 EX_NOPERM = 77
 
@@ -35,6 +36,45 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_experiment(run: Callable[[], Any], *, pcap: str | None = None,
+                   prefix: str = "netlab: ") -> int:
+    """Run an experiment, print its report, save its capture; the exit status to return.
+
+    The CLI and every snippet in ``snippets/`` end here, so they print and fail alike:
+    0 when every fact holds, 1 when one does not or the network misbehaved, 2 when the pcap
+    cannot be written (checked before anything runs), 77 without the privileges.
+
+    Args:
+        run: the experiment function; its result has ``report()``, ``facts()``, ``trace``
+            and ``pcap_host``.
+        pcap: where to save the capture of ``result.pcap_host``, if anywhere.
+        prefix: put before every error message.
+    """
+    if pcap:
+        folder = os.path.dirname(os.path.abspath(pcap))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            print(f"{prefix}cannot write {pcap}: {folder} is not a writable directory",
+                  file=sys.stderr)
+            return 2
+    try:
+        result = run()
+    except PrivilegeError as exc:
+        print(f"{prefix}{exc}", file=sys.stderr)
+        return EX_NOPERM
+    except NetlabError as exc:
+        print(f"{prefix}{exc}", file=sys.stderr)
+        return 1
+    print(result.report())
+    if pcap:
+        try:
+            path = result.trace.write_pcap(pcap, host=result.pcap_host)
+        except OSError as exc:
+            print(f"{prefix}cannot write {pcap}: {exc.strerror}", file=sys.stderr)
+            return 1
+        print(f"\ncapture saved to {path} (open it with Wireshark or tshark -r)")
+    return 0 if all(f.holds for f in result.facts()) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``netlab`` console script."""
     from netlab.experiments import EXPERIMENTS
@@ -45,29 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for e in EXPERIMENTS.values():
             print(f"{e.name.ljust(width)}  {e.summary}")
         return 0
-    if args.pcap:
-        folder = os.path.dirname(os.path.abspath(args.pcap))
-        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-            print(f"netlab: cannot write {args.pcap}: {folder} is not a writable directory",
-                  file=sys.stderr)
-            return 2
-    try:
-        result = EXPERIMENTS[args.experiment].run()
-    except PrivilegeError as exc:
-        print(f"netlab: {exc}", file=sys.stderr)
-        return EX_NOPERM
-    except NetlabError as exc:
-        print(f"netlab: {exc}", file=sys.stderr)
-        return 1
-    print(result.report())
-    if args.pcap:
-        try:
-            path = result.trace.write_pcap(args.pcap, host=result.pcap_host)
-        except OSError as exc:
-            print(f"netlab: cannot write {args.pcap}: {exc.strerror}", file=sys.stderr)
-            return 1
-        print(f"\ncapture saved to {path} (open it with Wireshark or tshark -r)")
-    return 0 if all(f.holds for f in result.facts()) else 1
+    return run_experiment(EXPERIMENTS[args.experiment].run, pcap=args.pcap)
 
 
 if __name__ == "__main__":

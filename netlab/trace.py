@@ -272,11 +272,12 @@ class Trace:
 
         return Table(self, absolute=absolute, options=options)
 
-    def ladder(self, states: Sequence[StateSample] = (), *, title: str = "") -> Ladder:
-        """A ladder (sequence) diagram of the segments, with kernel states if given."""
+    def ladder(self, states: Sequence[StateSample] = (), *, title: str = "",
+               notes: Mapping[int, str] | None = None) -> Ladder:
+        """A ladder (sequence) diagram of the segments, with kernel states and notes if given."""
         from netlab.views.ladder import Ladder
 
-        return Ladder(self, states=tuple(states), title=title)
+        return Ladder(self, states=tuple(states), title=title, notes=notes)
 
     def write_pcap(self, path: str | os.PathLike[str], *, host: str | None = None) -> Path:
         """Save what the capture on ``host`` saw (the first capture by default) as pcap."""

@@ -8,7 +8,11 @@ files from a real run of the handshake experiment:
 * ``handshake-client.pcap`` and ``handshake-server.pcap``: what the capture on each host
   saw (nanosecond pcap, Ethernet);
 * ``handshake.json``: what the pcaps cannot say, the host name of each address, so a test
-  can rebuild the same :class:`netlab.trace.Trace` (and tell sent frames from received).
+  can rebuild the same :class:`netlab.trace.Trace` (and tell sent frames from received);
+
+and from a short run of the HTTP chapter's pipelining experiment (three requests):
+
+* ``http-pipelined-client.pcap``, with its names in ``http.json``.
 
 A run whose facts do not all hold is not recorded. After re-recording, update the exact
 values the unit tests expect (raw sequence numbers, times, the table text): they describe
@@ -56,6 +60,23 @@ def main() -> int:
     meta.write_text(json.dumps(sidecar, indent=2) + "\n")
     print(f"{meta.relative_to(ROOT)}: {sidecar['names']}")
     print(result.trace.table(absolute=False, options=False))
+    return record_http()
+
+
+def record_http() -> int:
+    """Three pipelined requests over a 50 ms round trip, captured on the client."""
+    from netlab.experiments.http_costs import connection_costs
+
+    run = connection_costs(3, small=1).run("pipelined")
+    if run.handshakes != 1 or run.sent_before_first_response() != 3:
+        print("not recorded: the pipelined run did not pipeline", file=sys.stderr)
+        return 1
+    path = run.trace.write_pcap(FIXTURES / "http-pipelined-client.pcap", host="client")
+    print(f"{path.relative_to(ROOT)}: {len(run.trace.frames['client'])} frames")
+    meta = FIXTURES / "http.json"
+    meta.write_text(json.dumps({"experiment": "http_costs pipelined, n=3",
+                                "names": dict(sorted(run.trace.names.items()))}, indent=2) + "\n")
+    print(run.trace.table(absolute=False, options=False))
     return 0
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh: install everything netlab needs, on Debian/Ubuntu, as root. Safe to run again.
 #   1. system tools from apt: python3-venv python3-pip tshark tcpdump iproute2 nftables gettext,
-#      curl and openssl (real HTTP/TLS clients for the tests), chromium (real-browser tests)
+#      ethtool (the lab tests' witness of checksum offload), curl and openssl (real HTTP/TLS clients for the tests), chromium (real-browser tests)
 #      (skipped only when NETLAB_SKIP_APT=1 AND every tool is already there);
 #   2. a project venv in .venv with netlab installed editable plus its docs and test extras,
 #      every package pinned by requirements.lock (skipped when the lock and pyproject.toml
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 tools_present() {
     command -v tshark && command -v tcpdump && command -v ip && command -v nft \
-        && command -v curl && command -v openssl && command -v chromium \
+        && command -v ethtool && command -v curl && command -v openssl && command -v chromium \
         && command -v msgfmt && python3 -c 'import ensurepip, venv' && python3 -m pip --version
 } >/dev/null 2>&1
 
@@ -27,7 +27,7 @@ else
     echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
     apt-get update -q
     apt-get install -y -q python3-venv python3-pip tshark tcpdump iproute2 nftables gettext \
-        curl openssl chromium
+        ethtool curl openssl chromium
 fi
 
 stamp=.venv/.netlab-installed

@@ -21,26 +21,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from netlab.errors import NetlabError, PrivilegeError
+from netlab.cli import run_experiment
 from netlab.experiments.tcp_teardown import teardown
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pcap", help="save the client's capture to this pcap file")
-    args = parser.parse_args()
-    try:
-        result = teardown()
-    except PrivilegeError as exc:
-        print(exc, file=sys.stderr)
-        return 77
-    except NetlabError as exc:  # the network did not behave as the experiment needs
-        print(exc, file=sys.stderr)
-        return 1
-    print(result.report())
-    if args.pcap:
-        print(f"\ncapture saved to {result.trace.write_pcap(args.pcap, host='client')}")
-    return 0 if all(f.holds for f in result.facts()) else 1
+    return run_experiment(teardown, pcap=parser.parse_args().pcap, prefix="")
 
 
 if __name__ == "__main__":

@@ -51,9 +51,9 @@ def test_hexdump_shows_every_byte_up_to_the_limit() -> None:
     data = bytes(range(256)) * 2
     lines = hexdump(data).splitlines()
     assert len(lines) == MAX_BYTES // 16 + 1 and "256" in lines[-1]
-    shown = bytes.fromhex("".join(line[6:55].replace(" ", "") for line in lines[:-1]))
+    shown = bytes.fromhex("".join(line[6:53].replace(" ", "") for line in lines[:-1]))
     assert shown == data[:MAX_BYTES]
-    assert hexdump(b"ab") == "0000  61 62" + " " * 43 + "  ab"
+    assert hexdump(b"ab") == "0000  61 62" + " " * 42 + "  ab"
 
 
 def test_every_arrow_links_to_its_segment_entry() -> None:

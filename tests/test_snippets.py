@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 import pytest
-from support import HANDSHAKE_FACTS, REPO, LiveProcesses, run_python
+from support import HANDSHAKE_FACTS, REPO, LiveProcesses, require_namespaces, run_python, saved
 
 from netlab.capture import read_pcap
 from netlab.trace import Trace
@@ -32,7 +32,7 @@ def test_tcp_handshake_snippet(live_processes: LiveProcesses) -> None:
     assert done.stderr == ""
     assert done.stdout.count("✓") == HANDSHAKE_FACTS and "✗" not in done.stdout
     assert "\nFacts\n\n✓ connect() is what starts the handshake\n" in done.stdout
-    assert done.stdout.rstrip().endswith(f"capture saved to {pcap}")
+    assert done.stdout.rstrip().endswith(saved(pcap))
     trace = Trace.from_frames([read_pcap(pcap)])
     assert len(trace) == 7
     assert [c.client[1] for c in trace.connections()] == [40000, 40001, 40002]
@@ -44,3 +44,41 @@ def test_tcp_handshake_snippet_unprivileged() -> None:
     assert "Traceback" not in done.stderr
     assert len(done.stderr.splitlines()) == 1
     assert "sudo " in done.stderr and "CAP_NET_ADMIN" in done.stderr
+
+
+@pytest.mark.live
+def test_http_snippet(tmp_path: Path) -> None:
+    """The HTTP chapter's snippet runs every experiment and every fact holds."""
+    require_namespaces()
+    pcap = tmp_path / "http.pcap"
+    done = run_python(str(REPO / "snippets" / "http_connections.py"), "--pcap", str(pcap),
+                      timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == ""
+    assert "✗" not in done.stdout and done.stdout.count("✓") == 20
+    assert "\n✓ HTTP/1.0 opens one connection per request, HTTP/1.1 one in all\n" in done.stdout
+    trace = Trace.from_frames([read_pcap(pcap)])
+    assert [c.client[1] for c in trace.connections()] == [40000]
+
+
+def test_http_snippet_unprivileged() -> None:
+    done = run_python(str(REPO / "snippets" / "http_connections.py"), demote=True)
+    assert done.returncode == 77, done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "sudo " in done.stderr
+
+
+HTTP_SNIPPETS = ["http_one_request.py", "http_costs.py", "http_head_of_line.py",
+                 "http_keepalive.py", "http_bad_input.py", "http_eavesdropper.py"]
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("name", HTTP_SNIPPETS)
+def test_each_http_experiment_has_a_snippet(name: str, tmp_path: Path) -> None:
+    """Each of the chapter's experiments runs on its own, checks its facts, saves its pcap."""
+    require_namespaces()
+    pcap = tmp_path / "out.pcap"
+    done = run_python(str(REPO / "snippets" / name), "--pcap", str(pcap), timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == "" and "✗" not in done.stdout and "\nFacts\n\n✓ " in done.stdout
+    assert done.stdout.rstrip().endswith(saved(pcap))
+    assert len(read_pcap(pcap)) > 0

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import REPO, require_namespaces, run_python
+from support import REPO, require_namespaces, run_python, saved
 
 from netlab.capture import Frame, read_pcap, write_pcap
 from netlab.experiments import EXPERIMENTS
@@ -289,7 +289,7 @@ def test_snippet(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stderr == ""
     assert done.stdout.count("✓") == FACTS and "✗" not in done.stdout
-    assert done.stdout.rstrip().endswith(f"capture saved to {pcap}")
+    assert done.stdout.rstrip().endswith(saved(pcap))
     assert sum(p.port_unreachable for p in packets(read_pcap(pcap))) == 1
 
 

@@ -22,6 +22,7 @@ from support import (
     finish,
     require_namespaces,
     require_program,
+    saved,
     start_python,
     tshark_rows,
 )
@@ -496,7 +497,7 @@ def test_snippet(processes: Processes) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stderr == ""
     assert done.stdout.count("✓") == TEARDOWN_FACTS and "✗" not in done.stdout
-    assert done.stdout.rstrip().endswith(f"capture saved to {processes.snippet_pcap}")
+    assert done.stdout.rstrip().endswith(saved(processes.snippet_pcap))
     assert len(Trace.from_frames([read_pcap(processes.snippet_pcap)]).connections()) == 10
 
 

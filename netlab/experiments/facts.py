@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Fact"]
+__all__ = ["Fact", "checklist"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -14,3 +15,8 @@ class Fact:
     text: str
     holds: bool
     evidence: str
+
+
+def checklist(facts: Sequence[Fact]) -> str:
+    """The facts as a terminal checklist: ✓ or ✗, the claim, and its evidence below it."""
+    return "\n".join(f"{'✓' if f.holds else '✗'} {f.text}\n    {f.evidence}" for f in facts)

@@ -72,7 +72,7 @@ from typing import Any
 
 from netlab.capture import Capture, Frame
 from netlab.errors import ExperimentError
-from netlab.experiments.facts import Fact
+from netlab.experiments.facts import Fact, checklist
 from netlab.framing import Decoder, encode
 from netlab.i18n import tr
 from netlab.lab import Host, Lab, Namespace, Wire
@@ -369,8 +369,7 @@ class SocketsResult:
 
     def report(self) -> str:
         """Everything, as text for a terminal."""
-        facts = "\n".join(f"{'✓' if f.holds else '✗'} {f.text}\n    {f.evidence}"
-                          for f in self.facts())
+        facts = checklist(self.facts())
         return (
             f"The life of a TCP socket (client 192.0.2.1:{CLIENT_PORT} → server "
             f"192.0.2.2:{SERVER_PORT})\n\n{self.life_table()}\n\n"

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
 from netlab.experiments._tcp import client_socket, listening_socket
-from netlab.experiments.facts import Fact
+from netlab.experiments.facts import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.sockdiag import SockDiag
@@ -247,8 +247,7 @@ class HandshakeResult:
 
     def report(self) -> str:
         """Everything, as text for a terminal."""
-        facts = "\n".join(f"{'✓' if f.holds else '✗'} {f.text}\n    {f.evidence}"
-                          for f in self.facts())
+        facts = checklist(self.facts())
         return (
             f"Three-way handshake (client 192.0.2.1:{CLIENT_PORT} → server "
             f"192.0.2.2:{SERVER_PORT})\n\n{self.table()}\n\n"

@@ -18,7 +18,7 @@ from pathlib import Path
 from netlab.capture import write_pcap
 from netlab.decode import Segment
 from netlab.experiments._teardown_bench import CHUNKS, CLOSE_WAIT_PORTS, SERVER_PORT, _endpoint
-from netlab.experiments.facts import Fact
+from netlab.experiments.facts import Fact, checklist
 from netlab.i18n import tr, tr_moment
 from netlab.states import SocketEntry, StateSample, Timer
 from netlab.tcpstates import Rule, TcpState, UnexpectedTransition
@@ -436,7 +436,6 @@ class TeardownResult:
         parts.append(f"Sockets of the server that never closes\n\n"
                      f"{self.close_wait.sockets_grid()}")
         parts.append(f"Restarting a server that closed first\n\n{self.restart_grid()}")
-        facts = "\n".join(f"{'✓' if f.holds else '✗'} {f.text}\n    {f.evidence}"
-                          for f in self.facts())
+        facts = checklist(self.facts())
         parts.append(f"Facts\n\n{facts}")
         return "\n\n".join(parts)

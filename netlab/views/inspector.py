@@ -19,7 +19,7 @@ kept.
 
 >>> from netlab.views.inspector import hexdump
 >>> print(hexdump(b"GET / HTTP/1.1\\r\\n"))
-0000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a  GET / HTTP/1.1..
+0000  47 45 54 20 2f 20 48 54 54 50 2f 31 2e 31 0d 0a  GET / HTTP/1.1..
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from scapy.packet import NoPayload, Packet, Padding, Raw
 
 from netlab.decode import Segment, option_text
 from netlab.i18n import tr
+from netlab.views.message import HexDump
 
 if TYPE_CHECKING:
     from netlab.trace import Trace
@@ -96,15 +97,10 @@ def _fields(layer: Packet, segment: Segment | None) -> list[Field]:
 
 
 def hexdump(data: bytes, limit: int = MAX_BYTES) -> str:
-    """``data`` as Wireshark's bytes pane shows it: offset, 16 bytes in hex, the same as text."""
-    lines = []
-    for offset in range(0, min(len(data), limit), 16):
-        chunk = data[offset:offset + 16]
-        hexes = " ".join(f"{b:02x}" for b in chunk)
-        if len(chunk) > 8:
-            hexes = hexes[:23] + " " + hexes[23:]
-        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
-        lines.append(f"{offset:04x}  {hexes:<48}  {text}")
+    """The first ``limit`` bytes of ``data`` as a :class:`~netlab.views.message.HexDump`
+    prints them (offset, 16 bytes in hex, the same as text), and how many bytes were left out.
+    """
+    lines = [str(HexDump(data[:limit]))] if data else []
     if len(data) > limit:
         lines.append(tr("… {n} more bytes (in the pcap download)").format(n=len(data) - limit))
     return "\n".join(lines)

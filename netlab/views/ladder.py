@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -80,13 +80,16 @@ class Ladder:
         trace: the segments (use :meth:`netlab.trace.Trace.only` to draw one connection).
         states: kernel state samples to draw on the lanes (a label where the state changes).
         title: a caption, also used as the accessible name of the image.
+        notes: what a segment carries at a higher layer, by segment number (``{4: "GET /"}``):
+            written on its arrow above the TCP fields, and in the text alternative.
     """
 
     def __init__(self, trace: Trace, *, states: Sequence[StateSample] = (),
-                 title: str = "") -> None:
+                 title: str = "", notes: Mapping[int, str] | None = None) -> None:
         self.trace = trace
         self.states = tuple(states)
         self.title = title
+        self.notes = dict(notes or {})
         self.lanes = self._lanes()
 
     def _lanes(self) -> tuple[str, ...]:
@@ -245,6 +248,9 @@ class Ladder:
         if seg.length:
             label += f" len={seg.length}"
         detail = f"raw seq={seg.seq}" + (f" ack={seg.ack}" if seg.has("ACK") else "")
+        note = self.notes.get(seg.number)
+        if note:  # the higher layer's words on top, the TCP fields below them
+            label, detail = note, label
         tip = (f"#{seg.number} {self.trace.name(seg.src)}:{seg.sport} → "
                f"{self.trace.name(seg.dst)}:{seg.dport} [{seg.flags_text}] {detail} "
                f"win={seg.window} len={seg.length} {option_text(seg.options)}")
@@ -280,8 +286,10 @@ class Ladder:
         parts = []
         for seg in self.trace.segments:
             conn = self.trace.connection_of(seg)
+            note = self.notes.get(seg.number)
             parts.append(tr("{src} to {dst}: ").format(src=self.trace.name(seg.src),
                                                        dst=self.trace.name(seg.dst))
+                         + (f"{note}, " if note else "")
                          + f"{seg.flags_text} seq={conn.relative_seq(seg)}"
                          + (f" ack={conn.relative_ack(seg)}" if seg.has("ACK") else ""))
         return tr("; ").join(parts) + tr(".")

@@ -28,6 +28,11 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def text_width(text: str, size: float) -> float:
+    """About how wide ``text`` is drawn in a sans-serif font of ``size`` px (CJK counts twice)."""
+    return _width(text) * 0.6 * size
+
+
 class Grid:
     """Rows of text cells with a header row, shown as aligned text or as an HTML table.
 

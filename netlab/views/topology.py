@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from netlab.i18n import tr
-from netlab.views.table import _width
+from netlab.views.table import text_width
 
 if TYPE_CHECKING:
     from netlab.lab.lab import Lab
@@ -58,7 +58,7 @@ _ids = itertools.count(1)
 
 
 def _text_width(text: str, size: int = FONT) -> float:
-    return _width(text) * 0.6 * size
+    return text_width(text, size)
 
 
 def _num(value: float) -> str:
