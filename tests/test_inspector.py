@@ -103,3 +103,12 @@ def test_a_subset_of_segments() -> None:
     inspector = Inspector(trace, [1, 3])
     assert [s.number for s in inspector.segments] == [1, 3]
     assert ET.fromstring(inspector.html()).get("data-segments") == "2"
+
+
+def test_a_ladders_notes_name_its_segments_in_the_inspector() -> None:
+    trace = fixture_trace()
+    first = trace.segments[0]
+    root = ET.fromstring(trace.ladder(notes={first.number: "GET /"})._repr_html_())
+    summaries = [d.findtext("summary") or "" for d in root.iter("details")
+                 if d.get("class") == "netlab-packet"]
+    assert summaries[0].endswith(" — GET /") and not summaries[1].endswith("GET /")

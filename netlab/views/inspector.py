@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import html
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from scapy.fields import FlagsField
@@ -109,13 +109,19 @@ def hexdump(data: bytes, limit: int = MAX_BYTES) -> str:
 class Inspector:
     """The inspector of the segments of ``trace`` (all of them, or those numbered ``numbers``).
 
+    ``notes`` are what segments carry at a higher layer, by segment number (``{4: "GET /"}``),
+    as a :class:`~netlab.views.ladder.Ladder` writes them on its arrows; each is added to its
+    segment's one-line summary.
+
     A view that shows segments (:class:`~netlab.views.ladder.Ladder`,
     :class:`~netlab.views.table.Table`) makes one, links each segment to :meth:`target`, and
     appends :meth:`html` after itself.
     """
 
-    def __init__(self, trace: Trace, numbers: Sequence[int] | None = None) -> None:
+    def __init__(self, trace: Trace, numbers: Sequence[int] | None = None, *,
+                 notes: Mapping[int, str] | None = None) -> None:
         self.trace = trace
+        self.notes = dict(notes or {})
         wanted = None if numbers is None else set(numbers)
         self.segments = tuple(s for s in trace.segments if wanted is None or s.number in wanted)
         self.uid = next(_ids)
@@ -133,7 +139,9 @@ class Inspector:
                 f"seq={conn.relative_seq(seg)}")
         if rel_ack is not None:
             text += f" ack={rel_ack}"
-        return text + f" len={seg.length}"
+        text += f" len={seg.length}"
+        note = self.notes.get(seg.number)
+        return f"{text} — {note}" if note else text
 
     def _entry(self, seg: Segment) -> str:
         rows = []

@@ -295,7 +295,7 @@ class Ladder:
         return tr("; ").join(parts) + tr(".")
 
     def _repr_html_(self) -> str:
-        inspector = Inspector(self.trace)
+        inspector = Inspector(self.trace, notes=self.notes)
         caption = f"<figcaption>{html.escape(self.title)}</figcaption>" if self.title else ""
         return (f'<div class="netlab-view"><figure class="netlab-figure">{self.svg(inspector)}'
                 f"{caption}</figure>{inspector.html()}</div>")
