@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-LIVE_DOCTESTS = {"netlab.experiments.tcp_handshake"}
+LIVE_DOCTESTS = {"netlab.experiments.tcp_handshake",
+                 # long-lived connections
+                 "netlab.experiments.longlived_idle", "netlab.experiments.longlived_heartbeat",
+                 "netlab.experiments.longlived_push", "netlab.experiments.longlived_websocket"}
 
 
 def _can_make_namespaces() -> bool:

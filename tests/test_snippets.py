@@ -82,3 +82,31 @@ def test_each_http_experiment_has_a_snippet(name: str, tmp_path: Path) -> None:
     assert done.stderr == "" and "✗" not in done.stdout and "\nFacts\n\n✓ " in done.stdout
     assert done.stdout.rstrip().endswith(saved(pcap))
     assert len(read_pcap(pcap)) > 0
+
+
+LONGLIVED_SNIPPETS = {"longlived_idle.py": 8, "longlived_heartbeat.py": 8,
+                      "longlived_push.py": 5, "longlived_websocket.py": 6}
+"""The long-lived connections chapter's snippets, and how many facts each checks."""
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("name", LONGLIVED_SNIPPETS)
+def test_each_longlived_experiment_has_a_snippet(name: str, tmp_path: Path) -> None:
+    """Each runs as a reader would run it, checks every fact, saves the client's capture."""
+    require_namespaces()
+    pcap = tmp_path / "out.pcap"
+    done = run_python(str(REPO / "snippets" / name), "--pcap", str(pcap), timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stderr == "" and "✗" not in done.stdout
+    assert done.stdout.count("\n✓ ") == LONGLIVED_SNIPPETS[name]
+    assert done.stdout.rstrip().endswith(f"capture saved to {pcap} (open it with Wireshark "
+                                         "or tshark -r)")
+    trace = Trace.from_frames([read_pcap(pcap)])
+    assert trace.connections() and all(c.client[0] == "192.0.2.1" for c in trace.connections())
+
+
+def test_longlived_snippet_unprivileged() -> None:
+    done = run_python(str(REPO / "snippets" / "longlived_idle.py"), demote=True)
+    assert done.returncode == 77, done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
+    assert "CAP_NET_ADMIN" in done.stderr

@@ -12,12 +12,25 @@ from netlab.experiments.http_eavesdrop import eavesdrop
 from netlab.experiments.http_hol import head_of_line
 from netlab.experiments.http_over_tcp import HttpResult, http
 from netlab.experiments.http_robustness import bad_input
+from netlab.experiments.https_cost import HttpsCost, https_round_trips
+from netlab.experiments.https_eavesdrop import EavesdropResult, https_eavesdropper
+from netlab.experiments.https_request import HttpsRequestResult, https_one_request
+from netlab.experiments.longlived_heartbeat import HeartbeatResult, heartbeats
+from netlab.experiments.longlived_idle import IdleResult, idle_connections
+from netlab.experiments.longlived_push import PushPollResult, push_vs_poll
+from netlab.experiments.longlived_websocket import WebSocketResult, websocket
 from netlab.experiments.socket_api import SocketsResult, sockets
 from netlab.experiments.tcp_handshake import HandshakeResult, handshake
 from netlab.experiments.tcp_teardown import TeardownResult, teardown
+from netlab.experiments.tls_certs import CertsResult, certificates
 
 __all__ = ["EXPERIMENTS", "Experiment", "handshake", "HandshakeResult", "teardown",
-           "TeardownResult", "sockets", "SocketsResult", "http", "HttpResult"]
+           "TeardownResult", "sockets", "SocketsResult", "http", "HttpResult",
+           "https_one_request", "HttpsRequestResult", "certificates", "CertsResult",
+           "https_eavesdropper", "EavesdropResult", "https_round_trips", "HttpsCost",
+           # long-lived connections
+           "idle_connections", "IdleResult", "heartbeats", "HeartbeatResult", "push_vs_poll",
+           "PushPollResult", "websocket", "WebSocketResult"]
 
 
 @dataclass(frozen=True)
@@ -52,5 +65,24 @@ EXPERIMENTS = {
                    bad_input),
         Experiment("http-eavesdrop", "a login over plain HTTP, read by a router on the path",
                    eavesdrop),
+        # the HTTPS chapter
+        Experiment("https", "one HTTPS request on ports 80 and 443: TLS records, the handshake "
+                   "as the client logged it and as the capture decrypts, SNI", https_one_request),
+        Experiment("https-certs", "certificate chain; unknown CA, wrong host name, expired "
+                   "(Python ssl, curl, openssl s_client); bad input on the TLS port",
+                   certificates),
+        Experiment("https-eavesdrop", "a login posted over HTTP and HTTPS, captured on a "
+                   "router; decrypted with the key log", https_eavesdropper),
+        Experiment("https-cost", "time to the first response byte: HTTP, TLS 1.3, TLS 1.2, "
+                   "resumed sessions, against the round trips", https_round_trips),
+        # long-lived connections
+        Experiment("idle", "an idle connection through a firewall that forgets: the silent "
+                   "death, and TCP keepalive that prevents it", idle_connections),
+        Experiment("heartbeat", "application heartbeats against TCP keepalive: a hung server, "
+                   "a cut link", heartbeats),
+        Experiment("push", "updates pushed over one WebSocket against HTTP polling: "
+                   "connections, bytes, latency", push_vs_poll),
+        Experiment("websocket", "WebSocket: the HTTP Upgrade handshake, masked frames, "
+                   "ping/pong, the closing handshake", websocket),
     ]
 }

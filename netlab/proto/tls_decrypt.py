@@ -1,0 +1,159 @@
+"""Reading a TLS capture back: the records on the wire, decrypted with the session's key log.
+
+A TLS record's 5-byte header (content type, legacy version, length; RFC 8446 §5.1) travels in
+clear; its content does too until the keys are agreed, then it is ciphertext: in TLS 1.3 every
+record after the ServerHello is an ``application_data`` record on the wire, whatever it
+carries (§5.2). With the NSS key log the client wrote (``SSLContext.keylog_filename``),
+scapy's TLS layer derives the traffic keys and decrypts each record, as Wireshark does.
+
+scapy dissects TLS on TCP port 443 only, which is why the lab's TLS server listens there.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["WireRecord", "decrypt", "CONTENT_TYPES"]
+
+#: RFC 8446 §5.1: ContentType.
+CONTENT_TYPES = {20: "change_cipher_spec", 21: "alert", 22: "handshake", 23: "application_data"}
+_lock = threading.Lock()  # scapy's TLS settings are process-wide
+
+
+@dataclass(frozen=True, kw_only=True)
+class WireRecord:
+    """One TLS record as captured, and what it carried once decrypted."""
+
+    time_ns: int
+    """When the capture saw the (last) segment that completed the record."""
+    src: str
+    sport: int
+    dst: str
+    dport: int
+    wire_type: str
+    """The content type in the record header, readable by anyone on the path."""
+    length: int
+    """The record's length field, the size of what follows the header."""
+    encrypted: bool
+    inner_type: str
+    """What the record really carries (equal to ``wire_type`` for a clear record)."""
+    messages: tuple[str, ...]
+    """Handshake message names, or ``alert: <description>``, or ``application data``."""
+    message_bytes: tuple[bytes, ...]
+    """Each handshake message, whole (type, length, body), as the endpoints hashed it."""
+    plaintext: bytes = b""
+    """Application data, decrypted."""
+    decrypted: bool = True
+    """False if an encrypted record could not be decrypted (no key for it)."""
+
+    def label(self) -> str:
+        """A short label: the messages, and ``[encrypted]`` if they were."""
+        inside = ", ".join(self.messages) if self.decrypted else "?"
+        return f"{inside} [encrypted]" if self.encrypted else inside
+
+
+def _opaque(msg: Any) -> bool:
+    """scapy's stand-in for content it could not decrypt or dissect."""
+    return type(msg).__name__ in ("Raw", "_TLSEncryptedContent")
+
+
+def _messages(msgs: list[Any]) -> tuple[tuple[str, ...], tuple[bytes, ...], bytes]:
+    from netlab.proto.tls import HANDSHAKE_TYPES
+
+    names: list[str] = []
+    raw: list[bytes] = []
+    plain = b""
+    for m in msgs:
+        kind = type(m).__name__
+        if kind == "TLSApplicationData":
+            names.append("application data")
+            plain += bytes(m.data)
+        elif kind == "TLSAlert":
+            from scapy.layers.tls.record import _tls_alert_description
+
+            names.append("alert: " + _tls_alert_description.get(m.descr, str(m.descr)))
+        elif kind == "TLSChangeCipherSpec":
+            names.append("ChangeCipherSpec")
+        elif hasattr(m, "msgtype"):
+            data = bytes(m)
+            names.append(HANDSHAKE_TYPES.get(data[0], kind))
+            raw.append(data)
+        else:
+            names.append(kind)
+    return tuple(names), tuple(raw), plain
+
+
+def decrypt(pcap: str | os.PathLike[str], keylog: str | os.PathLike[str] | None
+            ) -> tuple[WireRecord, ...]:
+    """Every TLS record in ``pcap``, decrypted with ``keylog`` where it can be.
+
+    Without a key log (``None``) the encrypted records stay opaque: that is the eavesdropper's
+    view. A pcap captured on one interface holds each record once.
+    """
+    from scapy.config import conf
+    from scapy.layers.inet import IP, TCP
+    from scapy.layers.tls.record import TLS
+    from scapy.layers.tls.record_tls13 import TLS13
+    from scapy.layers.tls.session import _tls_sessions
+    from scapy.sendrecv import sniff
+    from scapy.sessions import TCPSession
+
+    out: list[WireRecord] = []
+    with _lock:
+        saved = (conf.tls_session_enable, conf.tls_nss_filename)
+        conf.tls_session_enable = True
+        conf.tls_nss_filename = os.fspath(keylog) if keylog is not None else None
+        # scapy remembers TLS sessions process-wide by addresses and ports: a connection of
+        # an earlier capture between the same lab addresses must not lend this one its keys.
+        fresh: Any = _tls_sessions
+        setattr(conf, "tls_sessions", fresh())  # noqa: B010 (scapy's Conf is untyped here)
+        try:
+            packets = sniff(offline=os.fspath(pcap), session=TCPSession, quiet=True)
+        finally:
+            conf.tls_session_enable, conf.tls_nss_filename = saved
+            conf.tls_nss_keys = None  # type: ignore[assignment]
+            setattr(conf, "tls_sessions", fresh())  # noqa: B010
+    ccs_sent: set[tuple[str, int]] = set()  # senders whose later records are encrypted
+    tls13: set[frozenset[tuple[str, int]]] = set()  # connections whose ServerHello chose 1.3
+    for p in packets:
+        if not (p.haslayer(TCP) and (p.haslayer(TLS) or p.haslayer(TLS13))):
+            continue
+        ip, tcp = p[IP], p[TCP]
+        t = int(p.time * 1_000_000_000)
+        sender = (str(ip.src), int(tcp.sport))
+        conn = frozenset({sender, (str(ip.dst), int(tcp.dport))})
+        for layer in p[TCP].payload.iterpayloads():
+            if not isinstance(layer, TLS | TLS13):
+                continue
+            wire = CONTENT_TYPES.get(layer.type, str(layer.type))
+            common: dict[str, Any] = dict(
+                time_ns=t, src=str(ip.src), sport=int(tcp.sport), dst=str(ip.dst),
+                dport=int(tcp.dport), wire_type=wire, length=int(layer.len))
+            if isinstance(layer, TLS13):  # scapy made it TLS 1.3 ciphertext
+                inner: Any = layer.inner if keylog is not None else None
+                ok = inner is not None and getattr(inner, "msg", None) is not None \
+                    and not any(_opaque(m) for m in inner.msg)
+                names, raw, plain = _messages(list(inner.msg) if ok else [])
+                inner_type = CONTENT_TYPES.get(inner.type, "?") if ok else "?"
+                out.append(WireRecord(**common, encrypted=True, decrypted=ok,
+                                      inner_type=inner_type, messages=names,
+                                      message_bytes=raw, plaintext=plain))
+                continue
+            # RFC 5246 §7.1: after its ChangeCipherSpec, a sender's records are encrypted.
+            encrypted = sender in ccs_sent or layer.type == 23
+            if layer.type == 20:
+                ccs_sent.add(sender)
+            msgs = list(layer.msg or [])
+            if any(type(m).__name__ == "TLS13ServerHello" for m in msgs):
+                tls13.add(conn)
+            # A TLS 1.3 record that scapy could not decrypt stays a plain TLS record.
+            ok = not encrypted or (keylog is not None and conn not in tls13
+                                   and not any(_opaque(m) for m in msgs))
+            names, raw, plain = _messages(msgs if ok else [])
+            out.append(WireRecord(**common, encrypted=encrypted, decrypted=ok,
+                                  inner_type=wire if ok or keylog is not None else "?",
+                                  messages=names, message_bytes=raw, plaintext=plain))
+    return tuple(out)
