@@ -84,6 +84,7 @@ CHAPTERS = [p for p in ALL_PAGES if '<p class="netlab-page-downloads"' in _text(
 LADDER_PAGES = [p for p in ALL_PAGES if '<svg xmlns="http://www.w3.org/2000/svg" '
                 'class="netlab-ladder"' in _text(p)]
 CODE_PAGES = [p for p in CONTENT_PAGES if '<div class="highlight' in _text(p)]
+INSPECT_PAGES = [p for p in CONTENT_PAGES if '<a class="netlab-inspect"' in _text(p)]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -179,7 +180,7 @@ def test_pages_were_found() -> None:
     """The discovery above found the site's pages (so the tests below are not vacuous)."""
     for lang in LANGS:
         assert f"{lang}/index.html" in ALL_PAGES and f"{lang}/search.html" in ALL_PAGES
-    assert CHAPTERS and LADDER_PAGES and CODE_PAGES
+    assert CHAPTERS and LADDER_PAGES and CODE_PAGES and INSPECT_PAGES
     assert {p.split("/", 1)[0] for p in CHAPTERS} == set(LANGS)
 
 
@@ -242,38 +243,38 @@ def _entry_of(page: Page, link_selector: str, index: int) -> tuple[Locator, Loca
     return link, entry
 
 
-@pytest.mark.parametrize("path", LADDER_PAGES)
+@pytest.mark.parametrize("path", INSPECT_PAGES)
 def test_packet_inspector_opens_by_click_and_by_keyboard(
         context: tuple[BrowserContext, _Log], path: str) -> None:
     ctx, log = context
     page = _open(ctx, path)
     arrows = "svg.netlab-ladder a.netlab-inspect"
     rows = "table.netlab-table a.netlab-inspect"
-    assert page.locator(arrows).count() > 0 and page.locator(rows).count() > 0
+    assert page.locator(arrows).count() + page.locator(rows).count() > 0
 
-    link, entry = _entry_of(page, arrows, 0)
-    assert not entry.evaluate("d => d.open")
-    link.locator("line.netlab-hit").click()  # on the arrow itself, as a reader clicks
-    assert entry.evaluate("d => d.open")
-    assert entry.locator("table.netlab-fields").is_visible()
-    assert "TCP" in entry.locator("table.netlab-fields").inner_text()
-    assert re.match(r"0000  [0-9a-f]{2} ", entry.locator("pre.netlab-bytes").inner_text())
-    link.locator("line.netlab-hit").click()
-    assert not entry.evaluate("d => d.open")
+    if page.locator(arrows).count():
+        link, entry = _entry_of(page, arrows, 0)
+        assert not entry.evaluate("d => d.open")
+        link.locator("line.netlab-hit").click()  # on the arrow itself, as a reader clicks
+        assert entry.evaluate("d => d.open")
+        assert entry.locator("table.netlab-fields").is_visible()
+        assert "TCP" in entry.locator("table.netlab-fields").inner_text()
+        assert re.match(r"0000  [0-9a-f]{2} ", entry.locator("pre.netlab-bytes").inner_text())
+        link.locator("line.netlab-hit").click()
+        assert not entry.evaluate("d => d.open")
+        # keyboard: focus an arrow, press Enter
+        link, entry = _entry_of(page, arrows, page.locator(arrows).count() - 1)
+        link.focus()
+        page.keyboard.press("Enter")
+        assert entry.evaluate("d => d.open")
+        assert link.get_attribute("aria-expanded") == "true"
 
-    # keyboard: focus the second arrow, press Enter
-    link, entry = _entry_of(page, arrows, 1)
-    link.focus()
-    page.keyboard.press("Enter")
-    assert entry.evaluate("d => d.open")
-    assert link.get_attribute("aria-expanded") == "true"
-
-    # a table row's number does the same
-    link, entry = _entry_of(page, rows, 0)
-    link.focus()
-    page.keyboard.press("Enter")
-    assert entry.evaluate("d => d.open")
-    assert entry.locator("pre.netlab-bytes").is_visible()
+    if page.locator(rows).count():  # a table row's number does the same
+        link, entry = _entry_of(page, rows, 0)
+        link.focus()
+        page.keyboard.press("Enter")
+        assert entry.evaluate("d => d.open")
+        assert entry.locator("pre.netlab-bytes").is_visible()
     _assert_clean(log, path)
 
 

@@ -108,9 +108,9 @@ def test_chapter_ends_with_exercises_closed_until_opened(lang: str, chapter: str
     answers = _Elements(text).having("details", "netlab-answer")
     assert len(answers) >= 2, f"{chapter}: 2–3 'predict, then check' exercises expected"
     assert all("open" not in a for a in answers)
-    # the answers come last: after the last answer there is no other section heading
+    # at the end: only the closing sections (the capture to open, how to run it) may follow
     last = text.rindex('class="netlab-answer"')
-    assert "<h2" not in text[last:]
+    assert text[last:].count("<h2") <= 2, f"{chapter}: the exercises are not near the end"
 
 
 @pytest.mark.parametrize("lang", LANGS)
