@@ -17,9 +17,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jupyter_sphinx.execute
+import jupyter_sphinx.utils
+import sphinx.search
+from docutils import nodes
 from jupyter_sphinx.ast import JupyterCellNode
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.search.zh import SearchChinese
 from sphinx.transforms import SphinxTransform
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,11 +83,30 @@ jupyter_execute_kwargs = {
 # ipywidgets support would load require.js and the widget embedder from CDNs: the site is offline.
 jupyter_sphinx_require_url = ""
 
+
+def _notebook_directory(env: Any) -> Path:
+    """Where jupyter-sphinx writes each page's notebook and script: one folder per language.
+
+    jupyter-sphinx 0.5.3 writes them to ``<outdir>/../jupyter_execute``, one folder that the
+    English and the Chinese build share, so the file a page offered for download would be
+    whichever language was built last (an incremental build copies it again). Each language
+    gets its own folder under docs/_build instead; Sphinx copies each page's files into that
+    language's ``_downloads/``, so the published site carries them and they work offline.
+    """
+    return Path(env.app.srcdir) / "_build" / "jupyter_execute" / (env.config.language or "en")
+
+
+# jupyter-sphinx has no setting for this folder: replace its helper where it is looked up.
+jupyter_sphinx.utils.output_directory = _notebook_directory
+jupyter_sphinx.execute.output_directory = _notebook_directory  # imported there by name
+
 # -- HTML ---------------------------------------------------------------------------------------
 html_theme = "furo"
 html_title = "netlab"
 html_static_path = ["_static"]
 html_css_files = ["netlab.css"]
+html_js_files = ["netlab-inspector.js"]  # opens a segment's entry in the packet inspector
+html_favicon = "_static/netlab-icon.svg"  # else every browser asks for /favicon.ico, a 404
 html_sidebars = {
     "**": [
         "sidebar/brand.html",
@@ -108,6 +133,24 @@ try:  # jieba segments Chinese words for the zh_CN search index; without it no C
     jieba.setLogLevel(logging.WARNING)  # it logs two DEBUG lines on stderr per build
 except ImportError:
     pass
+
+
+class _ChineseSearch(SearchChinese):
+    """Sphinx 9.0's Chinese search, with the name of its stemmer fixed in the page's script.
+
+    Sphinx 9.0.4 ends the Chinese ``language_data.js`` with ``window.Stemmer =
+    ChineseStemmer``, but the stemmer it embeds is the English one (``EnglishStemmer``), so
+    every search on the Chinese site stops with "ChineseStemmer is not defined"
+    (sphinx-doc/sphinx#14229, fixed by #14416 in Sphinx 9.1, which needs Python 3.12). The
+    browser tests (tests/test_browser.py) found it. Same code, right name.
+    """
+
+    js_stemmer_rawcode = ""  # no file to copy: the code is given whole, below
+    js_stemmer_code = "\n".join((
+        *(Path(sphinx.search.__file__).parent.joinpath("minified-js", name).read_text("utf-8")
+          for name in ("base-stemmer.js", SearchChinese.js_stemmer_rawcode)),
+        "window.Stemmer = EnglishStemmer;",
+    ))
 
 
 def _export_language(app: Sphinx, config: Config) -> None:
@@ -147,6 +190,44 @@ class _SkipCellsForGettext(SphinxTransform):
             node.parent.remove(node)
 
 
+class _PageDownloads(SphinxTransform):
+    """Offer every page that runs cells as a notebook and as a script, under its title.
+
+    The files are the ones jupyter-sphinx wrote while it ran the page (the same cells, hidden
+    asserts included, with this build's outputs), linked the way its ``jupyter-download-notebook``
+    and ``jupyter-download-script`` roles link them, so no page needs to ask for them and a new
+    chapter gets them too. Runs after the cells (priority 400); in a gettext build there are no
+    cells left, so no message to translate either: the sentence comes from netlab.i18n.
+    """
+
+    default_priority = 410
+
+    def apply(self, **kwargs: Any) -> None:
+        if next(self.document.findall(JupyterCellNode), None) is None:
+            return
+        title = next(self.document.findall(nodes.title), None)
+        if title is None:
+            return
+        from netlab.i18n import tr
+
+        name = Path(self.env.docname).name
+        sentence = tr("Run this page yourself: download it as a notebook ({notebook}) or as a "
+                      "Python script ({script}); like the experiments on it, they need root.",
+                      self.config.language or "en")
+        para = nodes.paragraph(classes=["netlab-page-downloads"])
+        before_script, after_script = sentence.split("{script}")
+        before_nb, between = before_script.split("{notebook}")
+        para += nodes.Text("⤓ " + before_nb)
+        for ext, text in ((".ipynb", between), (".py", after_script)):
+            ref = addnodes.download_reference(
+                "", "", refdoc=self.env.docname, refexplicit=True,
+                reftarget=jupyter_sphinx.utils.sphinx_abs_dir(self.env, name + ext))
+            ref += nodes.literal("", name + ext, classes=["xref", "download"])
+            para += ref
+            para += nodes.Text(text)
+        title.parent.insert(title.parent.index(title) + 1, para)
+
+
 def _on_builder_inited(app: Sphinx) -> None:
     # accessible-pygments (a furo dependency) sets the root logger to INFO when it is imported,
     # which makes nbclient print two log lines per page; keep its warnings and errors only.
@@ -179,6 +260,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _export_language)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("html-page-context", _drop_remote_assets)
+    app.add_transform(_PageDownloads)
+    app.add_search_language(_ChineseSearch)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

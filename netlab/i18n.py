@@ -148,6 +148,60 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "address": "地址",
     "what each recv() returned": "每次 recv() 的返回值",
     "packets captured": "抓到的数据包",
+    # the site: packet inspector, text alternatives, page downloads (netlab.views.inspector,
+    # netlab.views.ladder, docs/conf.py)
+    "Packet inspector: {n} segments, decoded headers and bytes":
+        "数据包查看器：{n} 个报文段的首部解码和原始字节",
+    "Decoded headers": "首部解码",
+    "{n} bytes captured": "抓到的 {n} 字节",
+    "… {n} more bytes (in the pcap download)": "……其余 {n} 字节见抓包文件下载",
+    "padding": "填充",  # and "payload": 载荷, in the long-lived connections block
+    "length": "长度",
+    "{src} to {dst}: ": "{src} → {dst}：",
+    "; ": "；",
+    ".": "。",
+    "Run this page yourself: download it as a notebook ({notebook}) or as a Python script "
+    "({script}); like the experiments on it, they need root.":
+        "自己运行本页：下载为 Jupyter 笔记本（{notebook}）或 Python 脚本（{script}）；"
+        "和页面上的实验一样，需要 root 权限。",
+    # the site: "predict, then check" exercises at the end of each chapter
+    "listen(): {listen} segments; connect(): {connect} segments":
+        "listen()：{listen} 个报文段；connect()：{connect} 个报文段",
+    "listen() only marks the socket, inside the kernel, as willing to accept connections; "
+    "connect() makes the kernel run the three-way handshake.":
+        "listen() 只是在内核里把套接字标记为愿意接受连接；connect() 则让内核完成三次握手。",
+    "{n} recv() call; it returned {first}": "{n} 次 recv() 调用，返回了 {first}",
+    "TCP is a byte stream: recv() returns the bytes that have arrived, with no trace of the "
+    "three send() calls that wrote them.":
+        "TCP 是字节流：recv() 返回已经到达的字节，看不出它们是由三次 send() 分别写入的。",
+    "ICMP type {type}, code {code} (port unreachable); the next recv() raised {error}":
+        "ICMP 类型 {type}、代码 {code}（端口不可达）；下一次 recv() 抛出了 {error}",
+    "UDP has no connection to refuse: the receiving host's kernel answers with an ICMP "
+    "message, and only a connected UDP socket is told of it.":
+        "UDP 没有连接可以拒绝：接收方主机的内核用一条 ICMP 消息作答，而只有已连接的 UDP 套接字"
+        "才会收到这个错误。",
+    "relative ack = {rel}; raw ack = {raw} = j + 1":
+        "相对确认号 = {rel}；原始确认号 = {raw} = j + 1",
+    "The SYN occupies one sequence number, so the next byte the server expects is number "
+    "j + 1.": "SYN 本身占用一个序列号，所以服务器期待的下一个字节是第 j + 1 号。",
+    "{n} segments": "{n} 个报文段",
+    "The kernel finished the handshake before accept() was called; accept() only hands over "
+    "the connection waiting in the accept queue.":
+        "调用 accept() 之前，内核就已完成了握手；accept() 只是把在全连接队列（accept 队列）"
+        "里等待的连接交给程序。",
+    "after {s:.3f} s": "{s:.3f} 秒之后",
+    "The initial retransmission timeout is one second (RFC 6298, section 2.1); each later "
+    "retry waits twice as long as the one before.":
+        "初始重传超时为 1 秒（RFC 6298 第 2.1 节）；之后每次重试的等待时间都是上一次的两倍。",
+    "ack = {ack} (relative)": "ack = {ack}（相对值）",
+    "A FIN, like a SYN, occupies one sequence number: acknowledging it moves the "
+    "acknowledgment number on by one.":
+        "FIN 和 SYN 一样占用一个序列号：确认它，确认号就要加一。",
+    "the {side}, for {s:.2f} s": "{side}，还要停留 {s:.2f} 秒",
+    "TIME_WAIT falls on the side that closes first (the active close); Linux keeps it for "
+    "60 s.": "TIME_WAIT 落在先关闭的一方（主动关闭方）；Linux 让它保持 60 秒。",
+    "The server's FIN rides on its ACK of the client's FIN: four steps, three segments.":
+        "服务器的 FIN 搭上了它对客户端 FIN 的 ACK：四个步骤，三个报文段。",
     # the HTTP chapter (netlab.experiments.http_*)
     "way": "方式",
     "h11 event": "h11 事件",

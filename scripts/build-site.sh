@@ -32,6 +32,10 @@ fresh=(-E)
 [[ "${NETLAB_INCREMENTAL:-}" == 1 ]] && fresh=()
 
 html() {  # html LANG: one language's build, with its own doctree cache outside the site
+    # A clean build starts from an empty output folder: sphinx.ext.viewcode rewrites a source
+    # page only when the module changed, so a template or conf.py change would otherwise leave
+    # old _modules/ pages behind.
+    [[ ${#fresh[@]} -gt 0 ]] && rm -rf "docs/_build/html/$1"
     .venv/bin/python -m sphinx "${fresh[@]}" -b html -W --keep-going -n -j "${NETLAB_JOBS:-2}" -D language="$1" \
         -d "docs/_build/doctrees/$1" docs "docs/_build/html/$1"
 }

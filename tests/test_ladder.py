@@ -117,8 +117,9 @@ def test_ids_are_unique_per_diagram() -> None:
 def test_html_figure() -> None:
     trace = fixture_trace()
     ladder = trace.ladder(title="a & b")
-    figure = ET.fromstring(ladder._repr_html_())
-    assert figure.tag == "figure"
+    view = ET.fromstring(ladder._repr_html_())
+    figure = view.find("figure")
+    assert view.tag == "div" and figure is not None
     assert figure.findtext("figcaption") == "a & b"
     svg = figure.find(f"{SVG}svg")
     assert svg is not None and svg.get("class") == "netlab-ladder"

@@ -8,6 +8,11 @@ is slanted when something happened while the segment was in flight, and the kern
 
 A segment captured leaving its sender but never arriving at a receiver that was also
 captured is drawn stopping short, with a cross: it was lost on the way.
+
+On a page (:meth:`Ladder._repr_html_`) the diagram comes with a packet inspector
+(:mod:`netlab.views.inspector`): each arrow is a link to its segment's decoded headers and
+bytes, which a click, or Enter on the focused arrow, opens. The ``<svg>`` says how many
+arrows it draws in ``data-segments``, so a test in a browser can count them against it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from netlab.decode import Segment, option_text
+from netlab.i18n import tr
 from netlab.states import StateSample
+from netlab.views.inspector import Inspector
 
 if TYPE_CHECKING:
     from netlab.trace import Trace
@@ -157,15 +164,25 @@ class Ladder:
         i = self.lanes.index(_host(host))
         return left + (right - left) * i / (len(self.lanes) - 1)
 
-    def svg(self) -> str:
-        """The diagram as a standalone ``<svg>`` element."""
+    def svg(self, inspector: Inspector | None = None) -> str:
+        """The diagram as a standalone ``<svg>`` element.
+
+        Args:
+            inspector: link each arrow to its entry in this inspector (shown beside the
+                diagram). Without one the diagram is a plain image.
+        """
         uid = next(_ids)
         arrows, samples, rows = self._layout()
         height = int(TOP + (rows + 1) * ROW + 10)
+        # An image's children are hidden from assistive technology, so a diagram whose arrows
+        # are links is a group, named by its title and described by its text alternative.
+        role = (f'role="group" aria-labelledby="ladder{uid}-title" '
+                f'aria-describedby="ladder{uid}-desc"' if inspector else
+                f'role="img" aria-labelledby="ladder{uid}-title ladder{uid}-desc"')
         out = [
-            f'<svg xmlns="http://www.w3.org/2000/svg" class="netlab-ladder" role="img" '
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="netlab-ladder" {role} '
+            f'data-segments="{len(arrows)}" '
             f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
-            f'aria-labelledby="ladder{uid}-title ladder{uid}-desc" '
             f'font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" '
             f'font-size="12" fill="currentColor">',
             f'<title id="ladder{uid}-title">{html.escape(self.title or "Ladder diagram")}</title>',
@@ -184,7 +201,12 @@ class Ladder:
                        f'stroke-opacity="0.35" stroke-width="2"/>')
         t0 = self.trace.start_ns
         for a in arrows:
-            out.append(self._arrow(a, t0))
+            arrow = self._arrow(a, t0)
+            if inspector is not None:
+                arrow = (f'<a class="netlab-inspect" href="#{inspector.target(a.seg)}" '
+                         f'aria-label="{html.escape(inspector.summary(a.seg))}">{arrow}'
+                         f"{self._hit_line(a)}</a>")
+            out.append(arrow)
         for rank, s in samples:
             x, y = self._x(s.host), TOP + rank * ROW
             label = s.state.name
@@ -199,13 +221,24 @@ class Ladder:
         out.append("</svg>")
         return "".join(out)
 
-    def _arrow(self, a: _Arrow, t0: int) -> str:
-        seg = a.seg
-        x1, x2 = self._x(self.trace.hop(seg)[0]), self._x(a.to)
+    def _ends(self, a: _Arrow) -> tuple[float, float, float, float]:
+        """Where the arrow starts and ends: ``x1, y1, x2, y2``."""
+        x1, x2 = self._x(self.trace.hop(a.seg)[0]), self._x(a.to)
         y1, y2 = TOP + a.start * ROW, TOP + a.end * ROW
         if a.lost:  # it did not reach the next lane on its way: stop short of it
             step = (self._x(self.lanes[1]) - self._x(self.lanes[0])) * (1 if x2 > x1 else -1)
             x2, y2 = x1 + step * 0.7, y1 + (y2 - y1) * 0.7
+        return x1, y1, x2, y2
+
+    def _hit_line(self, a: _Arrow) -> str:
+        """An invisible wide stroke along the arrow, so a click need not hit the 2 px line."""
+        x1, y1, x2, y2 = self._ends(a)
+        return (f'<line class="netlab-hit" x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" '
+                f'stroke="transparent" stroke-width="16" pointer-events="stroke"/>')
+
+    def _arrow(self, a: _Arrow, t0: int) -> str:
+        seg = a.seg
+        x1, y1, x2, y2 = self._ends(a)
         colour = _colour(seg)
         conn = self.trace.connection_of(seg)
         rel_ack = conn.relative_ack(seg)
@@ -225,7 +258,7 @@ class Ladder:
         d = 1 if x2 > x1 else -1
         head = f"{x2},{y2} {x2 - 10 * d},{y2 - 5} {x2 - 10 * d},{y2 + 5}"
         parts = [
-            f'<g class="segment" data-segment="{seg.number}" tabindex="0">'
+            f'<g class="segment" data-segment="{seg.number}">'
             f"<title>{html.escape(tip)}</title>",
             f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{colour}" stroke-width="2"/>',
         ]
@@ -254,13 +287,16 @@ class Ladder:
         for seg in self.trace.segments:
             conn = self.trace.connection_of(seg)
             note = self.notes.get(seg.number)
-            parts.append(f"{self.trace.name(seg.src)} to {self.trace.name(seg.dst)}: "
+            parts.append(tr("{src} to {dst}: ").format(src=self.trace.name(seg.src),
+                                                       dst=self.trace.name(seg.dst))
                          + (f"{note}, " if note else "")
                          + f"{seg.flags_text} seq={conn.relative_seq(seg)}"
                          + (f" ack={conn.relative_ack(seg)}" if seg.has("ACK") else ""))
-        return "; ".join(parts) + "."
+        return tr("; ").join(parts) + tr(".")
 
     def _repr_html_(self) -> str:
+        inspector = Inspector(self.trace, notes=self.notes)
         caption = f"<figcaption>{html.escape(self.title)}</figcaption>" if self.title else ""
-        return f'<figure class="netlab-figure">{self.svg()}{caption}</figure>'
+        return (f'<div class="netlab-view"><figure class="netlab-figure">{self.svg(inspector)}'
+                f"{caption}</figure>{inspector.html()}</div>")
 

@@ -1,4 +1,9 @@
-"""A trace as a table: stable text for terminals and doctests, HTML for pages."""
+"""A trace as a table: stable text for terminals and doctests, HTML for pages.
+
+On a page a packet table comes with a packet inspector (:mod:`netlab.views.inspector`): each
+row's number is a link to that segment's decoded headers and bytes, and the ``<table>`` says
+how many segments it lists in ``data-segments``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from netlab.decode import option_text
 from netlab.i18n import tr
+from netlab.views.inspector import Inspector
 
 if TYPE_CHECKING:
     from netlab.trace import Trace
@@ -49,6 +55,17 @@ class Grid:
     def _row_attrs(self, index: int) -> str:
         return ""
 
+    def _cell_html(self, index: int, column: str, text: str) -> str:
+        """The HTML content of one cell (escaped text; a view may add a link)."""
+        return html.escape(text)
+
+    def _table_attrs(self) -> str:
+        return ""
+
+    def _after_html(self) -> str:
+        """HTML shown after the table, inside its wrapper."""
+        return ""
+
     def __str__(self) -> str:
         rows = [self.columns, *self.rows]
         widths = [max(_width(r[i]) for r in rows) for i in range(len(self.columns))]
@@ -69,13 +86,15 @@ class Grid:
         body = []
         for i, row in enumerate(self.rows):
             cells = "".join(
-                f'<td class="{"num" if name in self.right else "txt"}">{html.escape(c)}</td>'
+                f'<td class="{"num" if name in self.right else "txt"}">'
+                f"{self._cell_html(i, name, c)}</td>"
                 for c, name in zip(row, self.columns, strict=True)
             )
             body.append(f"<tr{self._row_attrs(i)}>{cells}</tr>")
         return (
-            '<div class="netlab-table-wrap"><table class="netlab-table">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+            f'<div class="netlab-table-wrap"><table class="netlab-table"{self._table_attrs()}>'
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            f"{self._after_html()}</div>"
         )
 
 
@@ -138,3 +157,21 @@ class Table(Grid):
 
     def _row_attrs(self, index: int) -> str:
         return f' data-segment="{self.trace.segments[index].number}"'
+
+    def _repr_html_(self) -> str:
+        self._inspector = Inspector(self.trace)  # a fresh one (fresh ids) for each rendering
+        return super()._repr_html_()
+
+    def _cell_html(self, index: int, column: str, text: str) -> str:
+        if column != self.columns[0]:
+            return html.escape(text)
+        seg = self.trace.segments[index]
+        return (f'<a class="netlab-inspect" href="#{self._inspector.target(seg)}" '
+                f'aria-label="{html.escape(self._inspector.summary(seg))}">'
+                f"{html.escape(text)}</a>")
+
+    def _table_attrs(self) -> str:
+        return f' data-segments="{len(self.trace.segments)}"'
+
+    def _after_html(self) -> str:
+        return self._inspector.html()

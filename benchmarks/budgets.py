@@ -1,0 +1,221 @@
+"""The site's budgets: page weight and requests per page, and how long the site takes to build.
+
+Prints, for this machine:
+
+* **Build time** of both languages with ``scripts/build-site.sh``, the command a writer and CI
+  run (its own per-phase timings are read from its output): clean (every page read again,
+  every experiment run), then after a one-line prose edit of one page, with
+  ``NETLAB_INCREMENTAL=1`` (only that page is read again; a chapter runs its experiments
+  again). The edit is a MyST comment line, so the Chinese catalogs stay complete and the
+  translation gate passes; what an edit costs is reading the page again, whatever the edit
+  says. The page is restored afterwards.
+* **Page weight and requests** of every page that runs experiments, in both languages, as
+  headless Chromium loads it from a local server with an empty cache: every response's
+  bytes (the HTML and every stylesheet, script, font and image it loads) and the number of
+  requests. The pcap downloads are embedded in the HTML as ``data:`` URLs; their bytes are
+  shown apart and left out of the weight, as are the notebook and script downloads, which
+  load only when clicked. The packet inspector's share of the HTML is shown too.
+
+Run it as root from the repository (the experiments need it)::
+
+    sudo .venv/bin/python benchmarks/budgets.py [--repeat 3] [--no-build] [--check]
+
+``--no-build`` measures the pages of the site already built. ``--check`` exits with status
+1 if a figure is over its budget (BUDGETS below). Other builds running on the machine at the
+same time slow the build figures down: the medians of ``--repeat`` runs are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.server
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "docs" / "_build" / "html"
+LANGS = ("en", "zh_CN")
+EDITED = ("handshake.md", "glossary.md")  # a chapter with experiments, a page without
+
+BUDGETS = {
+    "page weight (KiB)": 1024,  # per chapter page, pcaps excluded
+    "requests per page": 25,
+    "clean build (s)": 180,  # both languages, scripts/build-site.sh
+    "one-page edit (s)": 60,  # both languages, NETLAB_INCREMENTAL=1
+}
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+
+
+def build_site(incremental: bool) -> dict[str, float]:
+    """Run scripts/build-site.sh; its phases' wall times, in seconds, and the total."""
+    env = {**os.environ, "NETLAB_SKIP_APT": "1"}
+    if incremental:
+        env["NETLAB_INCREMENTAL"] = "1"
+    start = time.perf_counter()
+    done = subprocess.run(["bash", "scripts/build-site.sh"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=False)
+    total = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"budgets: scripts/build-site.sh failed:\n{done.stdout[-3000:]}{done.stderr}")
+    phases = {m[1]: float(m[2]) for m in re.finditer(r"^== (.+?): ([\d.]+) s$", done.stdout,
+                                                     re.MULTILINE)}
+    phases["total"] = total
+    return phases
+
+
+@contextmanager
+def edited(page: str) -> Iterator[None]:
+    """One page of docs/ with a comment line added, restored afterwards whatever happens."""
+    path = ROOT / "docs" / page
+    original = path.read_bytes()
+    try:
+        path.write_bytes(original + b"\n% edited by benchmarks/budgets.py\n")
+        yield
+    finally:
+        path.write_bytes(original)
+
+
+@dataclass(frozen=True)
+class PageWeight:
+    page: str
+    html: int
+    html_gzip: int
+    pcap: int
+    inspector: int
+    assets: int
+    requests: int
+
+    @property
+    def weight(self) -> int:
+        return self.html - self.pcap + self.assets
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def chapter_pages() -> list[str]:
+    return sorted(str(p.relative_to(SITE)) for lang in LANGS for p in (SITE / lang).glob("*.html")
+                  if '<p class="netlab-page-downloads"' in p.read_text(encoding="utf-8"))
+
+
+def measure_pages(pages: list[str]) -> list[PageWeight]:
+    from playwright.sync_api import Response, sync_playwright
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(SITE)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    out = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            for page_path in pages:
+                context = browser.new_context()  # an empty cache for each page
+                responses: list[Response] = []
+                page = context.new_page()
+                page.on("response", lambda r, seen=responses: seen.append(r))
+                page.goto(f"{origin}/{page_path}", wait_until="networkidle")
+                page.wait_for_timeout(300)  # the icon, fetched after the load event
+                sizes = {r.url: len(r.body()) for r in responses}
+                pcap = page.evaluate("""() => [...document.querySelectorAll(
+                    'p.netlab-download a[download]')].reduce((n, a) => n + a.href.length, 0)""")
+                inspector = page.evaluate("""() => [...document.querySelectorAll(
+                    'details.netlab-inspector')].reduce((n, d) => n + d.outerHTML.length, 0)""")
+                context.close()
+                file = SITE / page_path
+                html = file.stat().st_size
+                assets = sum(n for url, n in sizes.items() if not url.endswith("/" + page_path))
+                local = all(url.startswith(origin) for url in sizes)
+                if not local:
+                    sys.exit(f"budgets: {page_path} loaded from another host: {list(sizes)}")
+                out.append(PageWeight(page_path, html, len(gzip.compress(file.read_bytes())),
+                                      pcap, inspector, assets, len(sizes)))
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return out
+
+
+def kib(n: float) -> str:
+    return f"{n / 1024:,.1f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=1, help="build runs (medians printed)")
+    parser.add_argument("--no-build", action="store_true", help="measure the built site only")
+    parser.add_argument("--check", action="store_true", help="exit 1 if over a budget")
+    args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    if not args.no_build and os.geteuid() != 0:
+        sys.exit("budgets: building the site runs its experiments, which needs root: use sudo "
+                 "(or --no-build to measure the site already built)")
+
+    figures: dict[str, float] = {}
+    if not args.no_build:
+        runs: dict[str, list[dict[str, float]]] = {"clean": []}
+        runs.update({page: [] for page in EDITED})
+        for _ in range(args.repeat):
+            runs["clean"].append(build_site(incremental=False))
+            for page in EDITED:
+                with edited(page):
+                    runs[page].append(build_site(incremental=True))
+                build_site(incremental=True)  # read the restored page again, untimed
+        print("Build time, both languages (scripts/build-site.sh; seconds, median of "
+              f"{args.repeat})")
+        print(f"{'build':<28}{'html (en)':>11}{'html (zh_CN)':>14}{'gate':>8}{'total':>9}")
+        for name, results in runs.items():
+            med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+            label = "clean (-E)" if name == "clean" else f"after editing {name}"
+            print(f"{label:<28}{med['html (en)']:>11.1f}{med['html (zh_CN)']:>14.1f}"
+                  f"{med['translation gate']:>8.1f}{med['total']:>9.1f}")
+            key = "clean build (s)" if name == "clean" else "one-page edit (s)"
+            figures[key] = max(figures.get(key, 0.0), med["total"])
+        print()
+
+    pages = chapter_pages()
+    if not pages:
+        sys.exit(f"budgets: no chapter pages in {SITE}: build the site first")
+    weights = measure_pages(pages)
+    print("Page weight per chapter page (KiB; Chromium, empty cache; pcaps left out)")
+    print(f"{'page':<22}{'HTML':>9}{'gzip':>8}{'pcaps':>8}{'inspector':>11}{'assets':>9}"
+          f"{'weight':>9}{'requests':>10}")
+    for w in weights:
+        print(f"{w.page:<22}{kib(w.html):>9}{kib(w.html_gzip):>8}{kib(w.pcap):>8}"
+              f"{kib(w.inspector):>11}{kib(w.assets):>9}{kib(w.weight):>9}{w.requests:>10}")
+    figures["page weight (KiB)"] = max(w.weight for w in weights) / 1024
+    figures["requests per page"] = max(w.requests for w in weights)
+
+    print("\nBudgets (the largest figure of each kind)")
+    over = []
+    for name, limit in BUDGETS.items():
+        if name in figures:
+            ok = figures[name] <= limit
+            verdict = "ok" if ok else "OVER"
+            print(f"  {name:<20} {figures[name]:>8.1f}  budget {limit:>5}  {verdict}")
+            if not ok:
+                over.append(name)
+    return 1 if args.check and over else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

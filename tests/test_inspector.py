@@ -1,0 +1,114 @@
+"""netlab.views.inspector: each segment's decoded headers and bytes, linked from the views.
+
+The decoded fields are checked against the raw bytes of the frame, read here with struct at
+the offsets RFC 791 and RFC 9293 give, not with scapy: an independent reading of the same
+bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+import xml.etree.ElementTree as ET
+
+from support import fixture_trace
+
+from netlab.views.inspector import MAX_BYTES, Inspector, hexdump, layers
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _entries(root: ET.Element) -> dict[str, ET.Element]:
+    """The inspector entries in a rendered view, by the id their links point at."""
+    out = {}
+    for d in root.iter("details"):
+        if d.get("class") == "netlab-packet":
+            body = d.find("div")
+            assert body is not None and body.get("id")
+            out[str(body.get("id"))] = d
+    return out
+
+
+def test_fields_match_the_raw_bytes() -> None:
+    for seg in fixture_trace().segments:
+        frame = seg.frame
+        ihl = (frame[14] & 0x0F) * 4
+        tcp = 14 + ihl
+        ttl, ip_id = frame[22], struct.unpack("!H", frame[18:20])[0]
+        sport, dport, seq, ack = struct.unpack("!HHII", frame[tcp:tcp + 12])
+        checksum = struct.unpack("!H", frame[tcp + 16:tcp + 18])[0]
+        decoded = dict(layers(frame, seg))
+        ip, tcp_fields = dict(decoded["IP"]), dict(decoded["TCP"])
+        assert ip["ttl"] == str(ttl) and ip["id"] == str(ip_id)
+        assert (tcp_fields["sport"], tcp_fields["dport"]) == (str(sport), str(dport))
+        assert (tcp_fields["seq"], tcp_fields["ack"]) == (str(seq), str(ack))
+        assert tcp_fields["chksum"] == f"0x{checksum:x}"
+        assert tcp_fields["flags"].endswith(f"({seg.flags_text})")
+        if seg.length:
+            assert dict(decoded["payload"])["length"] == f"{seg.length} bytes"
+
+
+def test_hexdump_shows_every_byte_up_to_the_limit() -> None:
+    data = bytes(range(256)) * 2
+    lines = hexdump(data).splitlines()
+    assert len(lines) == MAX_BYTES // 16 + 1 and "256" in lines[-1]
+    shown = bytes.fromhex("".join(line[6:53].replace(" ", "") for line in lines[:-1]))
+    assert shown == data[:MAX_BYTES]
+    assert hexdump(b"ab") == "0000  61 62" + " " * 42 + "  ab"
+
+
+def test_every_arrow_links_to_its_segment_entry() -> None:
+    trace = fixture_trace()
+    root = ET.fromstring(trace.ladder(title="t")._repr_html_())
+    svg = root.find(f"figure/{SVG}svg")
+    assert svg is not None and svg.get("data-segments") == str(len(trace.segments))
+    assert svg.get("role") == "group"  # its arrows are links: not a flat image
+    links = [a for a in svg.iter(f"{SVG}a") if a.get("class") == "netlab-inspect"]
+    entries = _entries(root)
+    assert len(links) == len(entries) == len(trace.segments)
+    for link, seg in zip(links, trace.segments, strict=True):
+        g = link.find(f"{SVG}g")
+        assert g is not None and g.get("data-segment") == str(seg.number)
+        target = str(link.get("href")).removeprefix("#")
+        assert entries[target].get("data-segment") == str(seg.number)
+        assert str(link.get("aria-label")).startswith(f"#{seg.number} ")
+    inspector = root.find("details")
+    assert inspector is not None and inspector.get("data-segments") == str(len(trace.segments))
+    assert inspector.get("open") is None  # closed until the reader opens it
+
+
+def test_every_row_number_links_to_its_segment_entry() -> None:
+    trace = fixture_trace()
+    root = ET.fromstring(trace.table()._repr_html_())
+    table = root.find("table")
+    assert table is not None and table.get("data-segments") == str(len(trace.segments))
+    entries = _entries(root)
+    for row, seg in zip(table.iterfind("tbody/tr"), trace.segments, strict=True):
+        link = row[0].find("a")
+        assert link is not None and link.text == str(seg.number)
+        target = str(link.get("href")).removeprefix("#")
+        assert entries[target].get("data-segment") == str(seg.number)
+
+
+def test_ids_are_unique_across_views_of_one_page() -> None:
+    trace = fixture_trace()
+    ids = []
+    for html in (trace.table()._repr_html_(), trace.ladder()._repr_html_(),
+                 trace.table()._repr_html_()):
+        ids += list(_entries(ET.fromstring(html)))
+    assert len(ids) == len(set(ids)) == 3 * len(trace.segments)
+
+
+def test_a_subset_of_segments() -> None:
+    trace = fixture_trace()
+    inspector = Inspector(trace, [1, 3])
+    assert [s.number for s in inspector.segments] == [1, 3]
+    assert ET.fromstring(inspector.html()).get("data-segments") == "2"
+
+
+def test_a_ladders_notes_name_its_segments_in_the_inspector() -> None:
+    trace = fixture_trace()
+    first = trace.segments[0]
+    root = ET.fromstring(trace.ladder(notes={first.number: "GET /"})._repr_html_())
+    summaries = [d.findtext("summary") or "" for d in root.iter("details")
+                 if d.get("class") == "netlab-packet"]
+    assert summaries[0].endswith(" — GET /") and not summaries[1].endswith("GET /")
