@@ -33,11 +33,24 @@ def _parser() -> argparse.ArgumentParser:
                      help="one of: " + ", ".join(sorted(EXPERIMENTS)))
     run.add_argument("--pcap", metavar="FILE",
                      help="also save the capture (client side) as a pcap file for Wireshark")
+    run.add_argument("--keylog", metavar="FILE",
+                     help="TLS experiments: also save the NSS key log, so Wireshark can decrypt "
+                          "the pcap")
     return parser
 
 
+def _writable(path: str | None, prefix: str) -> bool:
+    if not path:
+        return True
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(folder) and os.access(folder, os.W_OK):
+        return True
+    print(f"{prefix}cannot write {path}: {folder} is not a writable directory", file=sys.stderr)
+    return False
+
+
 def run_experiment(run: Callable[[], Any], *, pcap: str | None = None,
-                   prefix: str = "netlab: ") -> int:
+                   keylog: str | None = None, prefix: str = "netlab: ") -> int:
     """Run an experiment, print its report, save its capture; the exit status to return.
 
     The CLI and every snippet in ``snippets/`` end here, so they print and fail alike:
@@ -48,14 +61,12 @@ def run_experiment(run: Callable[[], Any], *, pcap: str | None = None,
         run: the experiment function; its result has ``report()``, ``facts()``, ``trace``
             and ``pcap_host``.
         pcap: where to save the capture of ``result.pcap_host``, if anywhere.
+        keylog: where to save ``result.keylog``, the TLS key log of the capture, if anywhere
+            (an error for an experiment without TLS).
         prefix: put before every error message.
     """
-    if pcap:
-        folder = os.path.dirname(os.path.abspath(pcap))
-        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-            print(f"{prefix}cannot write {pcap}: {folder} is not a writable directory",
-                  file=sys.stderr)
-            return 2
+    if not (_writable(pcap, prefix) and _writable(keylog, prefix)):
+        return 2
     try:
         result = run()
     except PrivilegeError as exc:
@@ -72,6 +83,19 @@ def run_experiment(run: Callable[[], Any], *, pcap: str | None = None,
             print(f"{prefix}cannot write {pcap}: {exc.strerror}", file=sys.stderr)
             return 1
         print(f"\ncapture saved to {path} (open it with Wireshark or tshark -r)")
+    if keylog:
+        keys = getattr(result, "keylog", None)
+        if keys is None:
+            print(f"{prefix}this experiment has no TLS key log to save", file=sys.stderr)
+            return 2
+        try:
+            with open(keylog, "wb") as f:
+                f.write(keys)
+        except OSError as exc:
+            print(f"{prefix}cannot write {keylog}: {exc.strerror}", file=sys.stderr)
+            return 1
+        print(f"key log saved to {keylog} (Wireshark: Preferences → Protocols → TLS → "
+              "(Pre)-Master-Secret log filename)")
     return 0 if all(f.holds for f in result.facts()) else 1
 
 
@@ -85,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for e in EXPERIMENTS.values():
             print(f"{e.name.ljust(width)}  {e.summary}")
         return 0
-    return run_experiment(EXPERIMENTS[args.experiment].run, pcap=args.pcap)
+    return run_experiment(EXPERIMENTS[args.experiment].run, pcap=args.pcap, keylog=args.keylog)
 
 
 if __name__ == "__main__":

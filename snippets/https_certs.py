@@ -18,23 +18,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from netlab.errors import PrivilegeError
+from netlab.cli import run_experiment
 from netlab.experiments.tls_certs import certificates
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pcap", help="save the client's capture to this pcap file")
-    args = parser.parse_args()
-    try:
-        result = certificates()
-    except PrivilegeError as exc:
-        print(exc, file=sys.stderr)
-        return 77
-    print(result.report())
-    if args.pcap:
-        print(f"\ncapture saved to {result.trace.write_pcap(args.pcap, host=result.pcap_host)}")
-    return 0 if all(f.holds for f in result.facts()) else 1
+    return run_experiment(certificates, pcap=parser.parse_args().pcap, prefix="")
 
 
 if __name__ == "__main__":

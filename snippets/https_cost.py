@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from netlab.errors import PrivilegeError
+from netlab.cli import run_experiment
 from netlab.experiments.https_cost import https_round_trips
 
 
@@ -25,13 +25,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="connections per way")
     args = parser.parse_args()
-    try:
-        result = https_round_trips(repeats=args.repeats)
-    except PrivilegeError as exc:
-        print(exc, file=sys.stderr)
-        return 77
-    print(result.report())
-    return 0 if all(f.holds for f in result.facts()) else 1
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    return run_experiment(lambda: https_round_trips(repeats=args.repeats), prefix="")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from netlab.errors import PrivilegeError
+from netlab.cli import run_experiment
 from netlab.experiments.https_eavesdrop import https_eavesdropper
 
 
@@ -26,19 +26,7 @@ def main() -> int:
     parser.add_argument("--pcap", help="save the router's capture of the HTTPS login")
     parser.add_argument("--keylog", help="save the NSS key log (for Wireshark) to this file")
     args = parser.parse_args()
-    try:
-        result = https_eavesdropper()
-    except PrivilegeError as exc:
-        print(exc, file=sys.stderr)
-        return 77
-    print(result.report())
-    if args.pcap:
-        print(f"\ncapture saved to {result.trace.write_pcap(args.pcap, host=result.pcap_host)}")
-    if args.keylog:
-        with open(args.keylog, "wb") as f:
-            f.write(result.keylog)
-        print(f"key log saved to {args.keylog}")
-    return 0 if all(f.holds for f in result.facts()) else 1
+    return run_experiment(https_eavesdropper, pcap=args.pcap, keylog=args.keylog, prefix="")
 
 
 if __name__ == "__main__":

@@ -89,6 +89,28 @@ def test_run_writes_the_pcap(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
         f.data for f in trace.frames["client"]]
 
 
+def test_keylog_is_written_where_the_result_has_one(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    @dataclass(frozen=True)
+    class _TlsResult(_Result):
+        keylog: bytes = b"CLIENT_RANDOM 00 11\n"
+
+    _stand_in(monkeypatch, lambda: _TlsResult(fixture_trace()))
+    assert main(["run", "handshake", "--keylog", str(tmp_path / "k.log")]) == 0
+    assert (tmp_path / "k.log").read_bytes() == b"CLIENT_RANDOM 00 11\n"
+    assert f"key log saved to {tmp_path / 'k.log'}" in capsys.readouterr().out
+
+
+def test_keylog_of_an_experiment_without_tls_is_a_usage_error(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _stand_in(monkeypatch, lambda: _Result(fixture_trace()))
+    assert main(["run", "handshake", "--keylog", str(tmp_path / "k.log")]) == 2
+    assert capsys.readouterr().err == "netlab: this experiment has no TLS key log to save\n"
+    assert not (tmp_path / "k.log").exists()
+
+
 def test_pcap_in_a_missing_directory_is_one_clear_line(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
