@@ -117,6 +117,11 @@ class Segment:
     def flags_text(self) -> str:
         return ", ".join(self.flag_names)
 
+    @property
+    def is_syn(self) -> bool:
+        """True for a connection request, with SYN set and ACK not (a SYN-ACK answers one)."""
+        return self.has("SYN") and not self.has("ACK")
+
     def has(self, *names: str) -> bool:
         """True if every flag in ``names`` is set."""
         return all(name in self.flag_names for name in names)

@@ -104,7 +104,7 @@ class Connection:
             LookupError: if the connection has no SYN.
         """
         for s in self.segments:
-            if s.has("SYN") and not s.has("ACK"):
+            if s.is_syn:
                 return s
         raise LookupError("no SYN in this connection")
 
@@ -114,7 +114,7 @@ class Connection:
         Raises:
             LookupError: if the trace does not hold a complete three-way handshake.
         """
-        syn = next((s for s in self.segments if s.has("SYN") and not s.has("ACK")), None)
+        syn = next((s for s in self.segments if s.is_syn), None)
         synack = next((s for s in self.segments if s.has("SYN", "ACK")), None)
         if syn is None or synack is None:
             raise LookupError("no SYN and SYN-ACK in this connection")
@@ -248,7 +248,7 @@ class Trace:
             groups.setdefault(ends, []).append(seg)
         result = []
         for segs in groups.values():
-            first = next((s for s in segs if s.has("SYN") and not s.has("ACK")), segs[0])
+            first = next((s for s in segs if s.is_syn), segs[0])
             client, server = (first.src, first.sport), (first.dst, first.dport)
             result.append(Connection(tuple(segs), client, server))
         return tuple(result)

@@ -94,4 +94,4 @@ def test_fixture_is_what_the_recorder_wrote() -> None:
     """A guard for the tests above: the committed pcap is the three-request pipelined run."""
     assert Path(PCAP).stat().st_size > 0
     trace = fixture()
-    assert sum(1 for s in trace.segments if s.has("SYN") and not s.has("ACK")) == 1
+    assert sum(s.is_syn for s in trace.segments) == 1

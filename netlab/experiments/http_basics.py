@@ -196,7 +196,7 @@ class Persistence:
     def facts(self) -> list[Fact]:
         """The section's claims, each checked on this run's data."""
         after = self.idle_close_after()
-        syns = sum(1 for s in self.persistent.segments if s.has("SYN") and not s.has("ACK"))
+        syns = sum(s.is_syn for s in self.persistent.segments)
         return [
             Fact(text="HTTP/1.1 keeps the connection open by default",
                  holds=syns == 1 and all(r.header("connection") is None for r in self.kept_alive),

@@ -137,7 +137,7 @@ class ModeRun:
     @property
     def handshakes(self) -> int:
         """The number of SYNs the client sent, one per TCP connection."""
-        return sum(1 for s in self.trace.segments if s.has("SYN") and not s.has("ACK"))
+        return sum(s.is_syn for s in self.trace.segments)
 
     @property
     def requests_per_connection(self) -> tuple[int, ...]:

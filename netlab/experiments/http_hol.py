@@ -97,7 +97,7 @@ class HolRun:
 
     @property
     def connections(self) -> int:
-        return sum(1 for s in self.trace.segments if s.has("SYN") and not s.has("ACK"))
+        return sum(s.is_syn for s in self.trace.segments)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -331,7 +331,7 @@ def _measure(name: str, trace: Trace, port: int, created: tuple[int, ...]) -> Me
                 requests += 1
                 empty += ex.response is not None and not ex.response.body
     return Method(name=name, connections=sum(1 for c in conns for s in c.segments
-                                             if s.has("SYN") and not s.has("ACK")),
+                                             if s.is_syn),
                   requests=requests, empty=empty, segments=len(segs),
                   wire_bytes=sum(len(s.frame) for s in segs),
                   payload_bytes=sum(s.length for s in segs), latencies=tuple(latencies))

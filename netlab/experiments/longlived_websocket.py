@@ -153,7 +153,7 @@ class WebSocketResult:
         fs = self.frames()
         pings = [f for w, f in fs if f.opcode == 9]
         pongs = [f for w, f in fs if f.opcode == 10]
-        syns = [s for s in self.trace.segments if s.has("SYN") and not s.has("ACK")]
+        syns = [s for s in self.trace.segments if s.is_syn]
         closes = [(w, f) for w, f in fs if f.opcode == 8]
         return [
             Fact(text="the connection starts as an HTTP/1.1 GET asking to upgrade",

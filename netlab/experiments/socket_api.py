@@ -304,7 +304,7 @@ class SocketsResult:
                                                          "recv")),
                  evidence=", ".join(f"{c.text.partition('(')[0]}: {c.frames}" for c in quiet)),
             Fact(text="connect() causes the three-way handshake (RFC 9293 §3.5)",
-                 holds=syn is not None and syn.has("SYN") and not syn.has("ACK")
+                 holds=syn is not None and syn.is_syn
                  and synack is not None and synack.has("SYN", "ACK")
                  and ack is not None and ack.flag_names == ("ACK",)
                  and len(self.segments_of(connect)) == connect.frames == 3,

@@ -238,7 +238,7 @@ class HandshakeResult:
                           f"reply [{rst[0].flags_text if rst else 'none'}]"),
             Fact(text="a SYN that gets no answer leaves the client in SYN_SENT, retransmitting",
                  holds=set(self.unanswered_states) == {TcpState.SYN_SENT}
-                 and all(s.has("SYN") and not s.has("ACK") for s in unanswered)
+                 and all(s.is_syn for s in unanswered)
                  and len({s.seq for s in unanswered}) == 1 and 0.9 < retrans < 1.5,
                  evidence=f"{len(unanswered)} SYNs with the same seq, the second "
                           f"{retrans:.3f} s after the first; "
