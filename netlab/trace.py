@@ -287,14 +287,13 @@ class Trace:
 
     def pcap_download(self, filename: str, *, host: str | None = None) -> Download:
         """The pcap of ``host``'s capture as a download link for a page."""
-        import tempfile
-
+        from netlab.scratch import directory
         from netlab.views.download import Download
 
         if host is None:
             host = next(iter(self.frames), "")
-        with tempfile.TemporaryDirectory() as tmp:
-            data = self.write_pcap(Path(tmp) / filename, host=host).read_bytes()
+        with directory("netlab-pcap-") as tmp:  # a capture may hold a password
+            data = self.write_pcap(tmp / filename, host=host).read_bytes()
         frames = len(self.frames.get(host, ()))
         summary = tr("{frames} frames captured on {host}").format(frames=frames, host=host)
         return Download(filename, data, "application/vnd.tcpdump.pcap", summary)

@@ -20,7 +20,6 @@ From one run this gives:
 from __future__ import annotations
 
 import ssl
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +51,7 @@ from netlab.proto.tls import (
     hello_fields,
 )
 from netlab.proto.tls_decrypt import WireRecord, decrypt
+from netlab.scratch import directory as scratch_directory
 from netlab.trace import Connection, Trace
 from netlab.views import Ladder
 from netlab.views.download import Download
@@ -279,7 +279,7 @@ def https_one_request() -> HttpsRequestResult:
 
             time.sleep(RTT * 2)  # the closing FINs and ACKs cross before the capture stops
         assert cap.trace is not None
-        with tempfile.TemporaryDirectory(prefix="netlab-https-") as tmp:
+        with scratch_directory("netlab-https-") as tmp:
             pcap = cap.trace.write_pcap(Path(tmp) / "client.pcap", host="client")
             records = decrypt(pcap, files.keylog)
             eavesdropped = decrypt(pcap, None)
