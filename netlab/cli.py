@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import os
 import signal
 import sys
@@ -33,9 +32,12 @@ import typing
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netlab.errors import NetlabError, PrivilegeError
+
+if TYPE_CHECKING:
+    from netlab.experiments.result import Result
 
 __all__ = ["main", "run_experiment", "EX_NOPERM", "EXIT_CODES"]
 
@@ -145,7 +147,7 @@ def _guarded(prefix: str, body: Callable[[], int]) -> int:
 def _reap() -> None:
     """Remove what runs killed by SIGKILL left in the scratch directory (it holds no key
     log, those live in memory, but may hold a capture with a password in it)."""
-    from netlab import scratch
+    from netlab.kernel import scratch
 
     with contextlib.suppress(OSError, NetlabError):
         scratch.reap()
@@ -169,25 +171,28 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("experiment", choices=sorted(EXPERIMENTS), metavar="EXPERIMENT",
                      help="one of: " + ", ".join(sorted(EXPERIMENTS)))
     run.add_argument("--pcap", metavar="FILE",
-                     help="also save the capture (client side) as a pcap file for Wireshark")
+                     help="also save a capture as a pcap file for Wireshark: the client's, the "
+                          "server's or a router's, whichever the experiment saves (it says so)")
     run.add_argument("--keylog", metavar="FILE",
                      help="TLS experiments: also save the NSS key log, so Wireshark can decrypt "
                           "the pcap (written readable by you only, mode 600)")
     return parser
 
 
-def _has_keylog(run: Callable[[], Any]) -> bool | None:
-    """Whether ``run``'s result has a TLS key log, from its return annotation; None if the
-    annotation does not say (then the result itself is asked, after the run)."""
+def _has_keylog(run: Callable[[], Result]) -> bool | None:
+    """Whether ``run``'s result can hold a TLS key log, from its type: False where its
+    ``keylog`` is declared ``None`` (no TLS in this experiment); None where the types do not
+    say (then the result itself is asked, after the run)."""
     try:
         result = typing.get_type_hints(run).get("return")
+        hints = typing.get_type_hints(result) if isinstance(result, type) else {}
     except Exception:  # no annotations, or ones that do not resolve: unknown
         return None
-    if not isinstance(result, type):
-        return None
-    if dataclasses.is_dataclass(result):
-        return any(f.name == "keylog" for f in dataclasses.fields(result))
-    return hasattr(result, "keylog")
+    if "keylog" in hints:
+        return hints["keylog"] is not type(None)
+    if isinstance(result, type) and hasattr(result, "keylog"):
+        return getattr(result, "keylog", None) is not None or None
+    return None
 
 
 def _check_output(path: str | None, option: str) -> str | None:
@@ -209,7 +214,7 @@ def _check_output(path: str | None, option: str) -> str | None:
     return None
 
 
-def _check_outputs(run: Callable[[], Any], pcap: str | None, keylog: str | None) -> str | None:
+def _check_outputs(run: Callable[[], Result], pcap: str | None, keylog: str | None) -> str | None:
     """The first reason the outputs asked for cannot be written, before anything runs."""
     for path, option in ((pcap, "--pcap"), (keylog, "--keylog")):
         if (why := _check_output(path, option)) is not None:
@@ -240,7 +245,7 @@ def _replace(path: str, write: Callable[[Path], object], *, private: bool = Fals
         raise
 
 
-def run_experiment(run: Callable[[], Any], *, pcap: str | None = None,
+def run_experiment(run: Callable[[], Result], *, pcap: str | None = None,
                    keylog: str | None = None, prefix: str = "netlab: ") -> int:
     """Run an experiment, print its report, save its capture; the exit status to return.
 
@@ -250,8 +255,8 @@ def run_experiment(run: Callable[[], Any], *, pcap: str | None = None,
     without the privileges, 130 when interrupted (Ctrl-C or SIGTERM), never a traceback.
 
     Args:
-        run: the experiment function; its result has ``report()``, ``facts()``, ``trace``
-            and ``pcap_host``.
+        run: the experiment function (its result is a
+            :class:`~netlab.experiments.result.Result`).
         pcap: where to save the capture of ``result.pcap_host``, if anywhere.
         keylog: where to save ``result.keylog``, the TLS key log of the capture, if anywhere
             (an error for an experiment without TLS); written with mode 0600.
@@ -260,11 +265,13 @@ def run_experiment(run: Callable[[], Any], *, pcap: str | None = None,
     return _guarded(prefix, lambda: _run(run, pcap, keylog, prefix))
 
 
-def _run(run: Callable[[], Any], pcap: str | None, keylog: str | None, prefix: str) -> int:
+def _run(run: Callable[[], Result], pcap: str | None, keylog: str | None, prefix: str) -> int:
     if (why := _check_outputs(run, pcap, keylog)) is not None:
         _err(f"{prefix}{why}")
         return EX_USAGE
     _reap()
+    from netlab.experiments.result import save_pcap
+
     try:
         result = run()
     except PrivilegeError as exc:
@@ -276,17 +283,18 @@ def _run(run: Callable[[], Any], pcap: str | None, keylog: str | None, prefix: s
         _err(f"{prefix}{exc}")
         return 1
     _out(result.report())
-    keys = getattr(result, "keylog", None) if keylog else None
+    keys = result.keylog if keylog else None
     if keylog and keys is None:
         _err(f"{prefix}this experiment has no TLS key log to save")
         return EX_USAGE
     if pcap:
         try:
-            _replace(pcap, lambda tmp: result.trace.write_pcap(tmp, host=result.pcap_host))
+            _replace(pcap, lambda tmp: save_pcap(result, tmp))
         except OSError as exc:
             _err(f"{prefix}cannot write {pcap}: {exc.strerror}")
             return EX_IOERR
-        _out(f"\ncapture saved to {pcap} (open it with Wireshark or tshark -r)")
+        _out(f"\nthe {result.pcap_host}'s capture saved to {pcap} (open it with Wireshark or "
+             "tshark -r)")
     if keylog:
         data: bytes = keys or b""
         try:

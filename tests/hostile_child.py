@@ -26,7 +26,7 @@ import sys
 import time
 
 from netlab.lab import Lab
-from netlab.proto.heartbeat import HeartbeatServer, Message, Reader, encode
+from netlab.proto.heartbeat import HeartbeatMessage, HeartbeatServer, Reader, encode
 from netlab.proto.http import HttpServer, Response
 from netlab.proto.server import ThreadedServer, listening
 
@@ -38,7 +38,7 @@ HOLD = 0.5  # seconds the clients wait, connected, before they send anything
 def _request(kind: str) -> bytes:
     if kind == "http":
         return b"GET / HTTP/1.1\r\nhost: 192.0.2.2\r\nconnection: close\r\n\r\n"
-    return encode(Message.ping(1))
+    return encode(HeartbeatMessage.ping(1))
 
 
 def _answered(kind: str, data: bytes) -> bool:

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from netlab.experiments.tcp_handshake import Fact
 from support import REPO, fixture_trace
 
 import netlab.cli
+from netlab.analysis.trace import Trace
 from netlab.cli import main
 from netlab.experiments import EXPERIMENTS, Experiment
-from netlab.experiments.tcp_handshake import Fact
-from netlab.trace import Trace
 
 
 @dataclass(frozen=True)

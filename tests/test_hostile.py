@@ -24,7 +24,7 @@ from wsproto.events import CloseConnection
 
 import netlab.proto.http
 from netlab.lab import Host, Lab
-from netlab.proto.heartbeat import HeartbeatServer, Message, Reader, encode
+from netlab.proto.heartbeat import HeartbeatMessage, HeartbeatServer, Reader, encode
 from netlab.proto.http import HttpClient, HttpServer, Request, Response
 from netlab.proto.server import ThreadedServer, listening
 from netlab.proto.websocket import WebSocketClient, WebSocketServer
@@ -334,14 +334,15 @@ def test_f_a_slow_heartbeat_frame_is_dropped(hosts: tuple[Host, Host]) -> None:
 
     def good() -> None:
         with _dial(client) as s:
-            s.sendall(encode(Message.ping(5)))
+            s.sendall(encode(HeartbeatMessage.ping(5)))
             s.settimeout(2)
-            assert Reader().feed(s.recv(100)) == [Message("pong", Message.ping(5).body)]
+            pong = HeartbeatMessage("pong", HeartbeatMessage.ping(5).body)
+            assert Reader().feed(s.recv(100)) == [pong]
 
     with listening(server, hb, PORT):
         before = _resources()
         with _dial(client) as s:
-            closed = _drip(s, encode(Message("data", b"slow" * 10)), 0.3, 4.0)
+            closed = _drip(s, encode(HeartbeatMessage("data", b"slow" * 10)), 0.3, 4.0)
         assert closed is not None and closed < 2.0, closed
         deadline = time.monotonic() + 2
         while hb.open_connections and time.monotonic() < deadline:
