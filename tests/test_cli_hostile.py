@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from netlab.experiments.tcp_handshake import Fact
 from support import REPO, fixture_trace
 
 import netlab.cli
 from netlab.analysis.trace import Trace
 from netlab.cli import main
 from netlab.experiments import EXPERIMENTS, Experiment
+from netlab.experiments.result import Fact
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return _tls_result()
 
     run.__annotations__["return"] = _Result
-    monkeypatch.setitem(EXPERIMENTS, "handshake", Experiment("handshake", "stand-in", run))
+    monkeypatch.setitem(EXPERIMENTS, "handshake",
+                        Experiment("handshake", "handshake", "stand-in", run, facts=1))
     return runs
 
 

@@ -113,15 +113,15 @@ class ThreadedServer:
             peer: tuple[str, int] = conn.getpeername()[:2]
         except OSError:
             peer = ("?", 0)
+        with self._lock:  # counted and logged first: whoever sees the close finds them
+            self.refused += 1
+        self.note_refused(peer)
         with contextlib.suppress(OSError):
             conn.setblocking(False)
             if data := self.refusal():
                 conn.send(data)
                 conn.shutdown(socket.SHUT_WR)
         conn.close()
-        with self._lock:
-            self.refused += 1
-        self.note_refused(peer)
 
     def serve_forever(self, listener: socket.socket) -> None:
         """Accept connections, one thread each, until ``listener`` is shut down or closed."""
