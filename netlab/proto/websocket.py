@@ -123,6 +123,8 @@ def frames(data: bytes) -> list[WebSocketFrame]:
             (length,) = struct.unpack_from("!Q", data, at + 2)
             head = 10
         masked = bool(b1 & 0x80)
+        if masked and len(data) - at < head + 4:
+            break  # the capture ends inside the masking key
         mask = data[at + head:at + head + 4] if masked else b""
         head += len(mask)
         end = at + head + length
