@@ -7,6 +7,7 @@ client and holds no more threads or descriptors than before the hostile one came
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -388,3 +389,162 @@ def test_f_bookkeeping_is_bounded(hosts: tuple[Host, Host],
         assert srv.threads == 0 and srv.accepted == 40
         assert len(srv.log) == 10
         assert srv.log[-1].connection == 40
+
+
+# ---------------------------------------------------------------------------------------
+# The rest of the hostile suite: floods, half-close, resets, TLS spoken badly
+
+
+def test_slowloris_connections_all_get_408(
+        http: tuple[Host, HttpServer, Callable[[], None]]) -> None:
+    """Five clients each trickle a header line; each is answered 408 when its request is
+    2 s old (Limits.request_timeout), however steadily it trickles."""
+    client, srv, good = http
+    before = _resources()
+    socks = [_dial(client) for _ in range(5)]
+    for s in socks:
+        s.sendall(b"GET / HTTP/1.1\r\n")
+    start = time.monotonic()
+    answers = [b""] * len(socks)
+    while time.monotonic() - start < 4 and not all(answers):
+        for i, s in enumerate(socks):
+            if answers[i]:
+                continue
+            with contextlib.suppress(OSError):
+                s.sendall(b"x-a: b\r\n")
+            s.settimeout(0.05)
+            with contextlib.suppress(TimeoutError, OSError):
+                answers[i] = s.recv(65536)
+        time.sleep(0.2)
+    took = time.monotonic() - start
+    for s in socks:
+        s.close()
+    assert all(a.startswith(b"HTTP/1.1 408 ") for a in answers), answers
+    assert took < 3.5
+    _settled(srv, before, good)
+
+
+def test_a_header_flood_gets_431(http: tuple[Host, HttpServer, Callable[[], None]]) -> None:
+    client, srv, good = http
+    before = _resources()
+    with _dial(client) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n" + b"x-a: b\r\n" * 5000 + b"\r\n")
+        data, _ = _read_until_closed(s, 3.0)
+    assert data.startswith(b"HTTP/1.1 431 "), data[:100]
+    _settled(srv, before, good)
+
+
+def test_a_pipelined_flood_is_answered_in_order(
+        http: tuple[Host, HttpServer, Callable[[], None]]) -> None:
+    client, srv, good = http
+    before = _resources()
+    n = 300
+    with _dial(client) as s:
+        s.sendall(b"".join(b"GET /%d HTTP/1.1\r\nhost: x\r\n\r\n" % i for i in range(n))
+                  + b"GET /last HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        data, closed = _read_until_closed(s, 5.0)
+    bodies = [line for line in data.replace(b"\r\n", b"\n").split(b"\n")
+              if line.startswith(b"GET /")]
+    assert bodies == [b"GET /%d 0" % i for i in range(n)] + [b"GET /last 0"]
+    assert closed is not None
+    _settled(srv, before, good)
+
+
+def test_a_half_closed_client_gets_its_answer(
+        http: tuple[Host, HttpServer, Callable[[], None]]) -> None:
+    """The client sends its request and its FIN at once (shutdown(SHUT_WR)): the server
+    still answers, then closes."""
+    client, srv, good = http
+    before = _resources()
+    with _dial(client) as s:
+        s.sendall(b"GET /half HTTP/1.1\r\nhost: x\r\n\r\n")
+        s.shutdown(socket.SHUT_WR)
+        data, closed = _read_until_closed(s, 3.0)
+    assert data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"GET /half 0\n")
+    assert closed is not None
+    _settled(srv, before, good)
+
+
+def test_a_reset_in_the_middle_of_a_response(hosts: tuple[Host, Host]) -> None:
+    """The client asks for 4 MB and resets the connection (SO_LINGER 0) after 1 KB."""
+    client, server = hosts
+    srv = HttpServer(lambda request: Response(status=200, body=b"x" * (4 << 20)))
+
+    def good() -> None:
+        with HttpClient.connect(client, SERVER, PORT) as c:
+            assert len(c.request("GET", "/").body) == 4 << 20
+
+    with listening(server, srv, PORT):
+        before = _resources()
+        for _ in range(3):
+            s = _dial(client)
+            s.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            s.settimeout(3)
+            assert s.recv(1024)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+        deadline = time.monotonic() + 3
+        while srv.open_connections and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [e.detail.split(":")[0] for e in srv.log if e.what == "closed"] == [
+            "socket error"] * 3
+        _settled(srv, before, good)
+
+
+@pytest.mark.parametrize("what", ["plain HTTP", "a ClientHello cut short", "nothing"])
+def test_tls_port_spoken_to_badly(hosts: tuple[Host, Host], what: str) -> None:
+    """Plain HTTP, a third of a ClientHello, or silence on the TLS port: the handshake
+    fails (or times out after the 1 s request timeout), that connection only is closed."""
+    from netlab.experiments.https.certs import client_hello
+    from netlab.proto.http import Limits
+    from netlab.proto.tls import SERVER_NAME, Authority, client_context, server_context
+
+    client, server = hosts
+    authority = Authority()
+    ctx = server_context(authority.issue())
+    srv = HttpServer(ok, limits=Limits(request_timeout=1.0),
+                     wrap=lambda s: ctx.wrap_socket(s, server_side=True))
+
+    def good() -> None:
+        tls = client_context(authority)
+        with HttpClient.connect(client, SERVER, PORT, wrap=lambda s: tls.wrap_socket(
+                s, server_hostname=SERVER_NAME)) as c:
+            assert c.request("GET", "/tls").status == 200
+
+    data = {"plain HTTP": b"GET / HTTP/1.1\r\nhost: x\r\n\r\n",
+            "a ClientHello cut short": client_hello(authority)[:100], "nothing": b""}[what]
+    with listening(server, srv, PORT):
+        before = _resources()
+        with _dial(client) as s:
+            s.sendall(data)
+            _, closed = _read_until_closed(s, 3.0)
+        assert closed is not None
+        deadline = time.monotonic() + 2
+        while srv.open_connections and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert srv.log[-1].what == "closed" and srv.log[-1].detail.startswith("wrap failed")
+        _settled(srv, before, good)
+
+
+def test_a_ping_flood_is_answered(hosts: tuple[Host, Host]) -> None:
+    """5,000 pings in one burst get 5,000 pongs, in order."""
+    client, server = hosts
+    hb = HeartbeatServer(idle_deadline=2.0)
+
+    def good() -> None:
+        with _dial(client) as s:
+            s.sendall(encode(HeartbeatMessage.ping(1)))
+            s.settimeout(2)
+            assert Reader().feed(s.recv(100))[0].kind == "pong"
+
+    with listening(server, hb, PORT):
+        before = _resources()
+        with _dial(client) as s:
+            s.sendall(b"".join(encode(HeartbeatMessage.ping(i)) for i in range(5000)))
+            reader, pongs = Reader(), []
+            deadline = time.monotonic() + 5
+            while len(pongs) < 5000 and time.monotonic() < deadline:
+                s.settimeout(max(0.01, deadline - time.monotonic()))
+                pongs += reader.feed(s.recv(65536))
+        assert [p.counter for p in pongs] == list(range(5000))
+        _settled(hb, before, good)
