@@ -65,7 +65,7 @@ class ThreadedServer:
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._threads: set[threading.Thread] = set()
-        self.accept_errors: Counter[str] = Counter()
+        self.accept_errors: dict[str, int] = Counter()
         """``accept()`` failures the server survived, by errno name (``EMFILE`` …)."""
         self.refused = 0
         """Connections refused because :attr:`max_connections` were open."""

@@ -68,7 +68,7 @@ class TlsFiles:
 def tls_files(*, tickets: int = 2) -> Iterator[TlsFiles]:
     """A fresh CA and server certificate, a private scratch directory, and a key log.
 
-    The key log is a :class:`~netlab.kernel.scratch.MemoryFile`: its path works for ``ssl`` and
+    The key log is a ``netlab.kernel.scratch.MemoryFile``: its path works for ``ssl`` and
     scapy, and the secrets never reach a disk, so no way of ending the run leaves them.
     """
     authority = Authority()
