@@ -26,10 +26,14 @@ phase() {  # phase NAME COMMAND...: run COMMAND, print and remember how long it 
     timings+=("$(printf '%-18s %8s' "$name" "$took")")
 }
 
-# Every page is read afresh (-E), so every experiment runs again in this build; a writer who
-# only edits prose may set NETLAB_INCREMENTAL=1 to rebuild just the changed pages.
+# Every page is read afresh (-E) and the recorded runs are dropped (docs/_build/runs/), so every
+# experiment runs again in this build: once, in the English build, whose kernels record the
+# results; the Chinese build's kernels replay them (docs/conf.py), so both languages show the
+# same run. A writer may set NETLAB_INCREMENTAL=1 to rebuild just the changed pages: a page
+# whose code and netlab's source are unchanged replays its recorded run instead of running it.
 fresh=(-E)
 [[ "${NETLAB_INCREMENTAL:-}" == 1 ]] && fresh=()
+if [[ ${#fresh[@]} -gt 0 ]]; then rm -rf docs/_build/runs; fi
 
 html() {  # html LANG: one language's build, with its own doctree cache outside the site
     # A clean build starts from an empty output folder: sphinx.ext.viewcode rewrites a source

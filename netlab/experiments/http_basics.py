@@ -21,6 +21,7 @@ import h11
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
 from netlab.experiments.facts import Fact, checklist
+from netlab.experiments.replay import replayable
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.proto.http import Event, HttpClient, Limits, LogEntry, Request, Response, serving
@@ -136,6 +137,7 @@ class OneRequest:
                 f"{self.event_grid()}\n\nFacts\n\n{checklist(self.facts())}")
 
 
+@replayable
 def one_request() -> OneRequest:
     """Connect, GET /hello, read the response, close."""
     with Lab() as lab:
@@ -218,6 +220,7 @@ class Persistence:
                 f"Facts\n\n{checklist(self.facts())}")
 
 
+@replayable
 def persistence(idle_timeout: float = 1.0) -> Persistence:
     """Two requests on one connection, then idle; then one request with ``Connection: close``.
 

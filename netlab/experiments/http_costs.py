@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from netlab.decode import Segment
 from netlab.errors import ExperimentError, MissingToolError
 from netlab.experiments.facts import Fact, checklist
+from netlab.experiments.replay import replayable
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
@@ -259,6 +260,7 @@ def run_mode(lab: Lab, client: Host, server: Host, mode: str, n: int, rtt: float
     return ModeRun(mode=mode, requests=n, rtt=rtt, trace=cap.trace, bodies=tuple(bodies))
 
 
+@replayable
 def connection_costs(n: int = N, rtt: float = RTT, *, small: int = 3,
                      repeats: int = REPEATS) -> CostResult:
     """Fetch ``n`` items in each of the three ways over a link with round-trip time ``rtt``.

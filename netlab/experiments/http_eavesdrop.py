@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlencode
 from netlab.decode import Segment
 from netlab.errors import ExperimentError
 from netlab.experiments.facts import Fact, checklist
+from netlab.experiments.replay import replayable
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
@@ -129,6 +130,7 @@ class Eavesdrop:
                 f"{self.table()}\n\n{self.password_frame()}\n\nFacts\n\n{checklist(self.facts())}")
 
 
+@replayable
 def eavesdrop() -> Eavesdrop:
     """Fetch the login form and log in, over plain HTTP, while the router captures."""
     with Lab() as lab:

@@ -28,6 +28,7 @@ from netlab.decode import Segment
 from netlab.errors import ExperimentError
 from netlab.experiments.facts import Fact, checklist
 from netlab.experiments.http_costs import TOLERANCE, at_client
+from netlab.experiments.replay import replayable
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
@@ -191,6 +192,7 @@ def _http2(client: Host, address: str) -> Fetched:
         return tuple(a.response.body.decode().split()[0] for a in arrivals), sending
 
 
+@replayable
 def head_of_line(repeats: int = REPEATS) -> HolResult:
     """Fetch /slow then /fast in each of :data:`WAYS`, ``repeats`` times each.
 

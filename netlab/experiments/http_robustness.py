@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from netlab.errors import ExperimentError
 from netlab.experiments.facts import Fact, checklist
 from netlab.experiments.http_basics import hello
+from netlab.experiments.replay import replayable
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Limits, serving
@@ -114,6 +115,7 @@ class BadInput:
         return self.grid()._repr_html_()
 
 
+@replayable
 def bad_input() -> BadInput:
     """Send each of :data:`CASES`, then a good request."""
     out = []

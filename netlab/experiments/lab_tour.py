@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 from netlab.errors import ExperimentError
+from netlab.experiments.replay import replayable
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.trace import Trace
@@ -115,6 +116,7 @@ def measure_rtt(rtt: float, samples: int = 5) -> RttSample:
                          mechanism=link.describe())
 
 
+@replayable
 def delay_fidelity(rtts: tuple[float, ...] = (0.010, 0.050, 0.200), samples: int = 5
                    ) -> DelayFidelity:
     """Measure connect and echo times for each configured RTT (seconds)."""
@@ -135,6 +137,7 @@ class FirewallCheck:
     """Captured on the client and on the server."""
 
 
+@replayable
 def firewall_check(attempt: float = 0.5) -> FirewallCheck:
     """Client — firewall — server: connect inside → outside, then outside → inside.
 

@@ -47,6 +47,7 @@ from netlab.errors import ExperimentError
 from netlab.experiments._tcp import client_socket, listening_socket
 from netlab.experiments.facts import Fact, checklist
 from netlab.experiments.longlived_idle import keepalive_probes
+from netlab.experiments.replay import replayable
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.proto.heartbeat import (
@@ -303,6 +304,7 @@ def _connected(address: str, port: int, server: tuple[str, int]) -> socket.socke
     return sock
 
 
+@replayable
 def heartbeats() -> HeartbeatResult:
     """Run the experiment (about 8 s)."""
     with Lab() as lab:

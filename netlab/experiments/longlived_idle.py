@@ -43,6 +43,7 @@ from netlab.decode import Segment
 from netlab.errors import ExperimentError
 from netlab.experiments._tcp import client_socket, listening_socket
 from netlab.experiments.facts import Fact, checklist
+from netlab.experiments.replay import replayable
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.sockdiag import SockDiag
@@ -401,6 +402,7 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes:
     return data
 
 
+@replayable
 def idle_connections() -> IdleResult:
     """Run the experiment (about 7 s: the idle period, then the client's retransmissions)."""
     with Lab() as lab:

@@ -43,6 +43,7 @@ from urllib.parse import parse_qs, urlsplit
 from netlab.errors import ExperimentError
 from netlab.experiments._tcp import client_socket
 from netlab.experiments.facts import Fact, checklist
+from netlab.experiments.replay import replayable
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
@@ -246,6 +247,7 @@ def _poll(get: object, stop_at: float) -> tuple[list[str], int]:
     return got, polls
 
 
+@replayable
 def push_vs_poll() -> PushPollResult:
     """Run the experiment (about 2.5 s: the updates' schedule)."""
     with Lab() as lab:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 from netlab.experiments._tcp import client_socket
 from netlab.experiments.facts import Fact, checklist
+from netlab.experiments.replay import replayable
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.proto.http_capture import stream
@@ -197,6 +198,7 @@ def _connected(address: str, server: tuple[str, int]) -> socket.socket:
     return sock
 
 
+@replayable
 def websocket() -> WebSocketResult:
     """Run the experiment (well under a second)."""
     with Lab() as lab:

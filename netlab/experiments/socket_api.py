@@ -73,6 +73,7 @@ from typing import Any
 from netlab.capture import Capture, Frame
 from netlab.errors import ExperimentError
 from netlab.experiments.facts import Fact, checklist
+from netlab.experiments.replay import replayable
 from netlab.framing import Decoder, encode
 from netlab.i18n import tr
 from netlab.lab import Host, Lab, Namespace, Wire
@@ -631,6 +632,7 @@ def _transports() -> list[Transport]:
     return out
 
 
+@replayable
 def sockets() -> SocketsResult:
     """Run the experiment (about 1.5 s)."""
     with Lab() as lab:

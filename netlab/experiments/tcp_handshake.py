@@ -46,6 +46,7 @@ from netlab.decode import Segment
 from netlab.errors import ExperimentError
 from netlab.experiments._tcp import client_socket, listening_socket
 from netlab.experiments.facts import Fact, checklist
+from netlab.experiments.replay import replayable
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.sockdiag import SockDiag
@@ -281,6 +282,7 @@ def _server_side(diag: SockDiag, server_end: tuple[str, int], client_end: tuple[
             0 if listener is None else listener.rx_queue)
 
 
+@replayable
 def handshake() -> HandshakeResult:
     """Run the experiment (about 2 s, most of it waiting for a SYN retransmission)."""
     with Lab() as lab:

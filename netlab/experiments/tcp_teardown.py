@@ -92,6 +92,7 @@ from netlab.experiments._teardown_bench import (
 from netlab.experiments._teardown_bench import (
     SERVER_PORT as SERVER_PORT,  # re-exported, with the rest of the lab's layout
 )
+from netlab.experiments.replay import replayable
 from netlab.experiments.teardown_results import (
     Abort,
     Close,
@@ -326,6 +327,7 @@ def _restarts(bench: _Bench) -> tuple[Restart, ...]:
     return tuple(rows)
 
 
+@replayable
 def teardown() -> TeardownResult:
     """Run the experiment (about a second, a fifth of it waiting for a retransmitted FIN)."""
     start = time.monotonic()

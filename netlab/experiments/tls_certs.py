@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from netlab.errors import ExperimentError, MissingToolError
 from netlab.experiments.facts import Fact, checklist
 from netlab.experiments.https_lab import PAGE, client_wrap, close_tls, handler, server_wrap, tr
+from netlab.experiments.replay import replayable
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Limits, LogEntry, serving
 from netlab.proto.tls import (
@@ -263,6 +264,7 @@ def _bad_input(client: Host, address: str, what: str, data: bytes) -> BadInput:
         sock.close()
 
 
+@replayable
 def certificates() -> CertsResult:
     """Run the experiment (a few seconds: the cut-short ClientHello waits for a timeout)."""
     import tempfile

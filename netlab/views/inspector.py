@@ -7,6 +7,12 @@ of Wireshark. It works with no script at all (a ``<details>`` opens and closes b
 a keyboard reaches it like a button), and it is also the diagram's long text alternative:
 everything the arrows show, in words and numbers.
 
+On a page of the site, each segment has one entry however many views show it: a packet table
+and a ladder of the same capture link to the same entries, which come after the first view
+that shows them (the later view adds only the segments not shown yet, or no inspector at all).
+A page is one kernel, and the docs build tells it so (``NETLAB_DOCS_LANG``); anywhere else,
+in a notebook whose cells may run again in any order, each view carries its own entries.
+
 On the site, a small local script (``docs/_static/netlab-inspector.js``) lets a click on an
 arrow or on a row's number, or Enter on it, open that segment's entry. Each arrow and each
 row number is a link to its entry (``#netlab-pkt-…``), so without the script a browser still
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -40,7 +47,7 @@ from netlab.views.message import HexDump
 if TYPE_CHECKING:
     from netlab.trace import Trace
 
-__all__ = ["Inspector", "layers", "hexdump", "MAX_BYTES"]
+__all__ = ["Inspector", "layers", "hexdump", "page_wide", "MAX_BYTES"]
 
 MAX_BYTES = 256
 """Bytes of a frame shown in its hex dump: every header and the start of the payload.
@@ -50,6 +57,7 @@ carry every byte twice.
 """
 
 _ids = itertools.count(1)
+_on_page: dict[tuple[int, bytes, str], str] = {}  # a page's entries: segment -> its entry's id
 _PORTS = {"sport", "dport"}  # scapy shows well-known port names (8080 → http_alt): keep numbers
 
 Field = tuple[str, str]
@@ -126,12 +134,20 @@ class Inspector:
         self.segments = tuple(s for s in trace.segments if wanted is None or s.number in wanted)
         self.uid = next(_ids)
 
+    def _key(self, seg: Segment) -> tuple[int, bytes, str]:
+        return seg.number, seg.frame, self._line(seg)
+
+    def shown_before(self, seg: Segment) -> bool:
+        """Whether an earlier view on this page already carries ``seg``'s entry."""
+        return page_wide() and self._key(seg) in _on_page
+
     def target(self, seg: Segment) -> str:
         """The id of ``seg``'s entry (unique on the page): what its arrow or row links to."""
+        if page_wide():
+            return _on_page.get(self._key(seg), f"netlab-pkt-{self.uid}-{seg.number}")
         return f"netlab-pkt-{self.uid}-{seg.number}"
 
-    def summary(self, seg: Segment) -> str:
-        """One line that names the segment: number, direction, flags, relative numbers."""
+    def _line(self, seg: Segment) -> str:
         conn = self.trace.connection_of(seg)
         rel_ack = conn.relative_ack(seg)
         text = (f"#{seg.number} {self.trace.name(seg.src)}:{seg.sport} → "
@@ -139,8 +155,12 @@ class Inspector:
                 f"seq={conn.relative_seq(seg)}")
         if rel_ack is not None:
             text += f" ack={rel_ack}"
-        text += f" len={seg.length}"
+        return text + f" len={seg.length}"
+
+    def summary(self, seg: Segment) -> str:
+        """One line that names the segment: number, direction, flags, relative numbers."""
         note = self.notes.get(seg.number)
+        text = self._line(seg)
         return f"{text} — {note}" if note else text
 
     def _entry(self, seg: Segment) -> str:
@@ -161,11 +181,25 @@ class Inspector:
         )
 
     def html(self) -> str:
-        """Every segment's entry, inside one ``<details>`` that is closed until opened."""
+        """The entries of the segments no earlier view on the page carries, inside one
+        ``<details>`` that is closed until opened; nothing when there are none."""
+        if not page_wide():
+            return self._html(self.segments)
+        new = [s for s in self.segments if not self.shown_before(s)]
+        for seg in new:
+            _on_page[self._key(seg)] = self.target(seg)
+        return self._html(new) if new else ""
+
+    def _html(self, segments: Sequence[Segment]) -> str:
         title = tr("Packet inspector: {n} segments, decoded headers and bytes").format(
-            n=len(self.segments))
+            n=len(segments))
         return (
-            f'<details class="netlab-inspector" data-segments="{len(self.segments)}">'
+            f'<details class="netlab-inspector" data-segments="{len(segments)}">'
             f"<summary>{html.escape(title)}</summary>"
-            f'{"".join(self._entry(s) for s in self.segments)}</details>'
+            f'{"".join(self._entry(s) for s in segments)}</details>'
         )
+
+
+def page_wide() -> bool:
+    """Whether this process renders one page of the site, whose views share their entries."""
+    return bool(os.environ.get("NETLAB_DOCS_LANG"))

@@ -1,0 +1,103 @@
+"""netlab.experiments.replay and netlab.run: one run of a page's experiments, shown twice.
+
+The docs build's first language records each experiment's result, the second replays them
+(docs/conf.py chooses, through the kernel's environment). These tests play both kernels in one
+process with functions that count how often they really ran.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from netlab import run as netlab_run
+from netlab.experiments import replay
+from netlab.experiments.replay import RECORD, REPLAY, ReplayMismatch, recorded_calls, replayable
+
+ran: list[str] = []
+
+
+@replayable
+def measure(rtt: float = 0.05, *, samples: int = 3) -> dict[str, object]:
+    ran.append(f"measure {rtt} {samples}")
+    return {"rtt": rtt, "samples": [rtt * i for i in range(samples)], "isn": len(ran) * 7919}
+
+
+@replayable
+def chapter() -> tuple[dict[str, object], dict[str, object]]:
+    ran.append("chapter")
+    return measure(0.01), measure(0.2, samples=1)  # inner calls: part of this one entry
+
+
+@replayable
+def refused() -> None:
+    ran.append("refused")
+    raise ConnectionRefusedError(111, "Connection refused")
+
+
+@pytest.fixture(autouse=True)
+def fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    ran.clear()
+    monkeypatch.delenv(RECORD, raising=False)
+    monkeypatch.delenv(REPLAY, raising=False)
+    monkeypatch.setattr(replay, "_replay", {})
+
+
+def _page() -> list[object]:
+    """The experiment calls of one page, in its order."""
+    out: list[object] = [measure(), chapter(), measure(0.05, samples=2)]
+    with pytest.raises(ConnectionRefusedError) as error:
+        refused()
+    out.append(error.value.errno)
+    return out
+
+
+def test_the_second_language_shows_the_first_languages_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recording = tmp_path / "page.pickle"
+    monkeypatch.setenv(RECORD, str(recording))
+    first = _page()
+    assert ran == ["measure 0.05 3", "chapter", "measure 0.01 3", "measure 0.2 1",
+                   "measure 0.05 2", "refused"]
+    assert [key for key, _, _ in recorded_calls(recording)] == [
+        "test_replay.measure()", "test_replay.chapter()", "test_replay.measure(0.05, samples=2)",
+        "test_replay.refused()"]  # the outermost calls only
+    monkeypatch.delenv(RECORD)
+    monkeypatch.setenv(REPLAY, str(recording))
+    ran.clear()
+    assert _page() == first  # the same values, the same error
+    assert ran == []  # and nothing ran again
+
+
+def test_without_the_build_experiments_just_run() -> None:
+    assert measure()["isn"] != measure()["isn"]
+    assert ran == ["measure 0.05 3"] * 2
+
+
+def test_a_replay_that_asks_for_something_else_fails(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recording = tmp_path / "page.pickle"
+    monkeypatch.setenv(RECORD, str(recording))
+    measure()
+    monkeypatch.delenv(RECORD)
+    monkeypatch.setenv(REPLAY, str(recording))
+    with pytest.raises(ReplayMismatch, match=r"asks for test_replay.measure\(0.1\)"):
+        measure(0.1)
+    monkeypatch.setattr(replay, "_replay", {})
+    measure()
+    with pytest.raises(ReplayMismatch, match="holds nothing more"):
+        measure()
+    assert ran == ["measure 0.05 3"]
+
+
+def test_the_run_travels_to_the_kernel_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(netlab_run.ENV, raising=False)
+    assert netlab_run.current() is None
+    made = netlab_run.new_run()
+    assert len(made.run_id) == 8 and made.date.endswith("Z") and made.netlab.startswith("0.")
+    monkeypatch.setenv(netlab_run.ENV, made.to_json())
+    assert netlab_run.current() == made
+    monkeypatch.setenv(netlab_run.ENV, "{not json")
+    assert netlab_run.current() is None  # a broken variable names no run, and raises nothing
+    assert made.run_id in made.describe("zh_CN") and "运行" in made.describe("zh_CN")
