@@ -101,3 +101,22 @@ def test_the_run_travels_to_the_kernel_as_json(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv(netlab_run.ENV, "{not json")
     assert netlab_run.current() is None  # a broken variable names no run, and raises nothing
     assert made.run_id in made.describe("zh_CN") and "运行" in made.describe("zh_CN")
+
+
+def test_frozen_objects_with_slots_come_back(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """h11's events are frozen dataclasses with __slots__, which plain pickle cannot restore."""
+    import h11
+
+    @replayable
+    def events() -> list[object]:
+        return [h11.Request(method="GET", target="/", headers=[("Host", "a")]),
+                h11.Response(status_code=200, headers=[]), h11.EndOfMessage()]
+
+    monkeypatch.setenv(RECORD, str(tmp_path / "h11.pickle"))
+    first = events()
+    monkeypatch.delenv(RECORD)
+    monkeypatch.setenv(REPLAY, str(tmp_path / "h11.pickle"))
+    again = events()
+    assert again == first and again is not first
+    assert again[0].method == b"GET"  # type: ignore[attr-defined]

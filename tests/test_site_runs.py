@@ -124,8 +124,10 @@ def test_each_chapter_names_the_same_run_in_both_languages(chapter: str) -> None
     assert len(runs["en"]) == 1 and runs["en"] == runs["zh_CN"], runs
     (run_id,) = runs["en"]
     assert re.fullmatch(r"[0-9a-f]{8}", run_id)
-    for lang in LANGS:
+    for lang, words in (("en", "show this same run"), ("zh_CN", "同一次运行")):
         text = (SITE / lang / f"{chapter}.html").read_text(encoding="utf-8")
+        footer = re.search(r'<footer class="netlab-run"[^>]*><p>(.*?)</p>', text)
+        assert footer and words in footer[1] and run_id in footer[1], (lang, footer)
         for link in re.findall(r'<a download="[^"]*" ([^>]*)>', text):  # pcaps, key logs
             assert f'data-netlab-run="{run_id}"' in link, (lang, link[:120])
         notebook = next((SITE / lang / "_downloads").rglob(f"{chapter}.ipynb"))

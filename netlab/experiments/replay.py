@@ -32,6 +32,7 @@ the page's code changed without its recording being made again, which the build'
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import pickle
@@ -109,7 +110,37 @@ def replayable(fn: F) -> F:
 
 def _append(path: str, call: tuple[str, bool, Any]) -> None:
     with open(path, "ab") as f:
-        pickle.dump(call, f, protocol=pickle.HIGHEST_PROTOCOL)
+        _Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump(call)
+
+
+class _Pickler(pickle.Pickler):
+    """A pickler for frozen objects with ``__slots__`` (h11's events): pickle restores slots
+    with setattr, which a frozen dataclass refuses, so they are rebuilt with
+    ``object.__setattr__`` instead."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        cls = type(obj)
+        if (isinstance(obj, type) or not dataclasses.is_dataclass(obj)
+                or hasattr(cls, "__setstate__")):
+            return NotImplemented
+        slots = [name for c in cls.__mro__ for name in _slot_names(c)]
+        if not slots:
+            return NotImplemented
+        state = {name: getattr(obj, name) for name in slots if hasattr(obj, name)}
+        state.update(getattr(obj, "__dict__", {}))
+        return _rebuild, (cls, state)
+
+
+def _slot_names(cls: type) -> tuple[str, ...]:
+    slots = vars(cls).get("__slots__", ())
+    return (slots,) if isinstance(slots, str) else tuple(slots)
+
+
+def _rebuild(cls: type, state: dict[str, Any]) -> Any:
+    obj: Any = object.__new__(cls)
+    for name, value in state.items():
+        object.__setattr__(obj, name, value)
+    return obj
 
 
 def _replayed(path: str, key: str) -> Any:
