@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,58 @@ def _run_key(kernel_name: str, cells: list[Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+CLAIM_TIMEOUT = 900.0
+"""Seconds a build waits for another to finish running a page (both languages may be built at
+once, scripts/build-site.sh): longer than any page takes; after it, this build runs it too."""
+
+
+def _claim(key: str) -> bool:
+    """Whether this process runs (and records) the page of ``key``; False when it is recorded.
+
+    The English and Chinese builds may read the same page at the same time: the first to get
+    ``<key>.lock`` runs it, the other waits until its recording is kept, then replays it. A
+    lock whose process is gone (a build stopped, a page that failed) is taken over.
+    """
+    RUN_CACHE.mkdir(parents=True, exist_ok=True)
+    lock = RUN_CACHE / f"{key}.lock"
+    deadline = time.monotonic() + CLAIM_TIMEOUT
+    while True:
+        if (RUN_CACHE / f"{key}.json").exists() and (RUN_CACHE / f"{key}.pickle").exists():
+            return False
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                owner = int(lock.read_text() or 0)
+            except (OSError, ValueError):
+                owner = 0
+            if owner and not _alive(owner) or time.monotonic() > deadline:
+                lock.unlink(missing_ok=True)
+            time.sleep(0.2)
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        _locks.append(lock)
+        return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _release_locks(*args: Any) -> None:
+    """Let the other language's build have the pages this process claimed (kept or failed)."""
+    while _locks:
+        _locks.pop().unlink(missing_ok=True)
+
+
+_locks: list[Path] = []  # the pages this process claimed and has not yet kept
 _run_cells = jupyter_sphinx.execute.execute_cells
 
 
@@ -149,10 +202,9 @@ def _execute_cells_once(kernel_name: str, cells: list[Any], execute_kwargs: dict
 
     key = _run_key(kernel_name, cells)
     recording, about = RUN_CACHE / f"{key}.pickle", RUN_CACHE / f"{key}.json"
-    if recording.exists() and about.exists():
+    if not _claim(key):
         run, variables = RunInfo.from_json(about.read_text()), {REPLAY: str(recording)}
     else:
-        RUN_CACHE.mkdir(parents=True, exist_ok=True)
         partial = RUN_CACHE / f"{key}.{os.getpid()}.partial"
         partial.unlink(missing_ok=True)
         partial.touch()  # a page without experiments still has a (empty) recording
@@ -203,7 +255,8 @@ class _ForgetPageRuns(SphinxTransform):
 
     def apply(self, **kwargs: Any) -> None:
         _page_runs.clear()
-        _pending.clear()
+        _pending.clear()  # a page that failed: its recording is never kept
+        _release_locks()
 
 
 class _KeepRecordings(SphinxTransform):
@@ -220,6 +273,7 @@ class _KeepRecordings(SphinxTransform):
             partial.replace(recording)
             recording.with_suffix(".json").write_text(run.to_json())
         _pending.clear()
+        _release_locks()
         if _page_runs:
             self.env.netlab_cell_pages = getattr(self.env, "netlab_cell_pages", set())
             self.env.netlab_cell_pages.add(self.env.docname)
@@ -430,6 +484,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-outdated", _pages_to_run_again)
     app.connect("env-merge-info", _merge_cell_pages)
     app.connect("env-purge-doc", _purge_cell_page)
+    app.connect("env-updated", _release_locks)
+    app.connect("build-finished", _release_locks)
     app.add_search_language(_ChineseSearch)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 

@@ -143,3 +143,20 @@ def test_views_elsewhere_keep_their_own_entries(monkeypatch: pytest.MonkeyPatch)
     for view in (trace.table(), trace.ladder(), trace.table()):
         root = ET.fromstring(f"<div>{view._repr_html_()}</div>")
         assert len(_entries(root)) == len(trace.segments)
+
+
+def test_what_tcp_carries_is_shown_the_same_whatever_ran_before() -> None:
+    """A TLS record on port 443 is a payload of its length, before and after scapy's TLS module
+    is imported (an experiment that decrypts TLS imports it; a replayed page runs none)."""
+    from scapy.layers.inet import IP, TCP
+    from scapy.layers.l2 import Ether
+
+    record = bytes.fromhex("1603010005") + b"hello"
+    frame = bytes(Ether() / IP(src="192.0.2.1", dst="192.0.2.2")
+                  / TCP(sport=40443, dport=443, flags="PA") / record)
+    before = layers(frame)
+    import scapy.layers.tls.record  # noqa: F401  binds TLS to TCP port 443 from now on
+
+    assert layers(frame) == before
+    assert [name for name, _ in before] == ["Ethernet", "IP", "TCP", "payload"]
+    assert before[-1][1] == [("length", "10 bytes")]

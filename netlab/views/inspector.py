@@ -58,13 +58,18 @@ carry every byte twice.
 
 _ids = itertools.count(1)
 _on_page: dict[tuple[int, bytes, str], str] = {}  # a page's entries: segment -> its entry's id
-_PORTS = {"sport", "dport"}  # scapy shows well-known port names (8080 → http_alt): keep numbers
+_PORTS = {"sport", "dport"}
+# What a segment carries is shown as its length, whatever scapy could dissect in it: scapy
+# decodes TLS on port 443 only once its TLS module has been imported, by whichever code ran
+# before, and a page must show the same entries whether its experiments ran or were replayed.
+_TRANSPORTS = {"TCP", "UDP"}  # scapy shows well-known port names (8080 → http_alt): keep numbers
 
 Field = tuple[str, str]
 
 
 def layers(frame: bytes, segment: Segment | None = None) -> list[tuple[str, list[Field]]]:
-    """The frame's layers as scapy dissects them: ``[(layer name, [(field, value), ...]), ...]``.
+    """The frame's layers as scapy dissects them: ``[(layer name, [(field, value), ...]), ...]``,
+    down to the transport layer; what TCP or UDP carries is given as its length.
 
     Args:
         frame: a whole Ethernet frame.
@@ -74,8 +79,9 @@ def layers(frame: bytes, segment: Segment | None = None) -> list[tuple[str, list
     out: list[tuple[str, list[Field]]] = []
     layer: Packet = Ether(frame)
     while not isinstance(layer, NoPayload):
-        if isinstance(layer, (Raw, Padding)):
-            label = tr("payload") if isinstance(layer, Raw) else tr("padding")
+        above_transport = bool(out) and out[-1][0] in _TRANSPORTS
+        if isinstance(layer, (Raw, Padding)) or above_transport:
+            label = tr("padding") if isinstance(layer, Padding) else tr("payload")
             size = tr("{n} bytes").format(n=len(bytes(layer)))
             out.append((label, [(tr("length"), size)]))
         else:
