@@ -55,7 +55,9 @@ html() {  # html LANG: one language's build, with its own doctree cache outside 
 }
 
 tagged() {  # tagged TAG COMMAND...: run COMMAND with TAG before each line it prints
-    "$@" > >(sed -u "s/^/[$1] /") 2> >(sed -u "s/^/[$1] /" >&2)
+    local tag=$1
+    shift
+    "$@" > >(sed -u "s/^/[$tag] /") 2> >(sed -u "s/^/[$tag] /" >&2)
 }
 tagged_html() { tagged "$1" html "$1"; }
 
