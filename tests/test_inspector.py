@@ -151,12 +151,12 @@ def test_what_tcp_carries_is_shown_the_same_whatever_ran_before() -> None:
     from scapy.layers.inet import IP, TCP
     from scapy.layers.l2 import Ether
 
-    record = bytes.fromhex("1603010005") + b"hello"
+    records = bytes.fromhex("140303000101") + bytes.fromhex("1703030005") + b"hello"  # CCS, data
     frame = bytes(Ether() / IP(src="192.0.2.1", dst="192.0.2.2")
-                  / TCP(sport=40443, dport=443, flags="PA") / record)
+                  / TCP(sport=40443, dport=443, flags="PA") / records)
     before = layers(frame)
     import scapy.layers.tls.record  # noqa: F401  binds TLS to TCP port 443 from now on
 
     assert layers(frame) == before
     assert [name for name, _ in before] == ["Ethernet", "IP", "TCP", "payload"]
-    assert before[-1][1] == [("length", "10 bytes")]
+    assert before[-1][1] == [("length", "16 bytes")]

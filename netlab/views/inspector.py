@@ -1,11 +1,11 @@
 """The packet inspector: every segment of a view with its decoded headers and its bytes.
 
 A ladder diagram or a packet table on a page carries, below it, one HTML ``<details>`` element
-per segment: the header fields of each layer (Ethernet, IP, TCP) as scapy dissects the
-captured frame, and the frame's bytes as a hex dump, like the packet details and bytes panes
-of Wireshark. It works with no script at all (a ``<details>`` opens and closes by itself and
-a keyboard reaches it like a button), and it is also the diagram's long text alternative:
-everything the arrows show, in words and numbers.
+per segment: the header fields of each layer (Ethernet, IP, TCP), one row per layer, as
+scapy dissects the captured frame, and the frame's bytes as a hex dump, like the packet details
+and bytes panes of Wireshark. It works with no script at all (a ``<details>`` opens and closes
+by itself and a keyboard reaches it like a button), and it is also the diagram's long text
+alternative: everything the arrows show, in words and numbers.
 
 On a page of the site, each segment has one entry however many views show it: a packet table
 and a ladder of the same capture link to the same entries, which come after the first view
@@ -58,11 +58,11 @@ carry every byte twice.
 
 _ids = itertools.count(1)
 _on_page: dict[tuple[int, bytes, str], str] = {}  # a page's entries: segment -> its entry's id
-_PORTS = {"sport", "dport"}
+_PORTS = {"sport", "dport"}  # scapy shows well-known port names (8080 → http_alt): keep numbers
 # What a segment carries is shown as its length, whatever scapy could dissect in it: scapy
 # decodes TLS on port 443 only once its TLS module has been imported, by whichever code ran
 # before, and a page must show the same entries whether its experiments ran or were replayed.
-_TRANSPORTS = {"TCP", "UDP"}  # scapy shows well-known port names (8080 → http_alt): keep numbers
+_TRANSPORTS = {"TCP", "UDP"}
 
 Field = tuple[str, str]
 
@@ -80,7 +80,12 @@ def layers(frame: bytes, segment: Segment | None = None) -> list[tuple[str, list
     layer: Packet = Ether(frame)
     while not isinstance(layer, NoPayload):
         above_transport = bool(out) and out[-1][0] in _TRANSPORTS
-        if isinstance(layer, (Raw, Padding)) or above_transport:
+        if above_transport and not isinstance(layer, Padding):
+            size = tr("{n} bytes").format(n=len(bytes(layer)) - len(_padding(layer)))
+            out.append((tr("payload"), [(tr("length"), size)]))
+            layer = _padding(layer)
+            continue
+        if isinstance(layer, (Raw, Padding)):
             label = tr("padding") if isinstance(layer, Padding) else tr("payload")
             size = tr("{n} bytes").format(n=len(bytes(layer)))
             out.append((label, [(tr("length"), size)]))
@@ -88,6 +93,12 @@ def layers(frame: bytes, segment: Segment | None = None) -> list[tuple[str, list
             out.append((str(layer.name), _fields(layer, segment)))
         layer = layer.payload
     return out
+
+
+def _padding(layer: Packet) -> Packet:
+    """The Ethernet padding after what a transport layer carries (or nothing)."""
+    pad = layer.getlayer(Padding)
+    return pad if pad is not None else NoPayload()
 
 
 def _fields(layer: Packet, segment: Segment | None) -> list[Field]:
@@ -170,11 +181,11 @@ class Inspector:
         return f"{text} — {note}" if note else text
 
     def _entry(self, seg: Segment) -> str:
-        rows = []
-        for name, fields in layers(seg.frame, seg):
-            rows.append(f'<tr><th scope="rowgroup" colspan="2">{html.escape(name)}</th></tr>')
-            rows += [f'<tr><th scope="row">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>'
-                     for k, v in fields]
+        # One row per layer, its fields on one line as Wireshark's summary lines write them: a
+        # row per field would make the inspector most of a chapter's weight.
+        rows = [f'<tr><th scope="row">{html.escape(name)}</th><td>'
+                f'{html.escape(", ".join(f"{k}: {v}" for k, v in fields))}</td></tr>'
+                for name, fields in layers(seg.frame, seg)]
         caption = tr("{n} bytes captured").format(n=len(seg.frame))
         return (
             f'<details class="netlab-packet" data-segment="{seg.number}">'
