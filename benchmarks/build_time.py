@@ -86,7 +86,7 @@ def cell_times(language: str) -> dict[str, float]:
     from nbclient import NotebookClient
 
     from netlab.experiments.replay import RECORD, REPLAY
-    from netlab.run import ENV
+    from netlab.model.run import ENV
 
     times = {}
     # jupyter-sphinx saves them under the source folder, one folder per language (docs/conf.py)

@@ -198,7 +198,7 @@ _run_cells = jupyter_sphinx.execute.execute_cells
 def _execute_cells_once(kernel_name: str, cells: list[Any], execute_kwargs: dict[str, Any]) -> Any:
     """jupyter-sphinx's execute_cells, recording the experiments' results or replaying them."""
     from netlab.experiments.replay import RECORD, REPLAY
-    from netlab.run import ENV, RunInfo, new_run
+    from netlab.model.run import ENV, RunInfo, new_run
 
     key = _run_key(kernel_name, cells)
     recording, about = RUN_CACHE / f"{key}.pickle", RUN_CACHE / f"{key}.json"
@@ -235,7 +235,7 @@ def _write_notebook_output(notebook: Any, output_dir: str, notebook_name: str,
     about = notebook.metadata.get("netlab", {}).get("run")
     script = Path(output_dir) / f"{notebook_name}.py"
     if about and script.exists():
-        from netlab.run import RunInfo
+        from netlab.model.run import RunInfo
 
         lines = script.read_text("utf-8").splitlines(keepends=True)
         at = next((i for i, line in enumerate(lines) if not line.startswith("#!")

@@ -14,6 +14,8 @@ import pytest
 from support import fixture_trace
 
 from netlab.views.inspector import MAX_BYTES, Inspector, hexdump, layers
+from netlab.views.ladder import Ladder
+from netlab.views.table import Table
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -59,7 +61,7 @@ def test_hexdump_shows_every_byte_up_to_the_limit() -> None:
 
 def test_every_arrow_links_to_its_segment_entry() -> None:
     trace = fixture_trace()
-    root = ET.fromstring(trace.ladder(title="t")._repr_html_())
+    root = ET.fromstring(Ladder(trace, title="t")._repr_html_())
     svg = root.find(f"figure/{SVG}svg")
     assert svg is not None and svg.get("data-segments") == str(len(trace.segments))
     assert svg.get("role") == "group"  # its arrows are links: not a flat image
@@ -79,7 +81,7 @@ def test_every_arrow_links_to_its_segment_entry() -> None:
 
 def test_every_row_number_links_to_its_segment_entry() -> None:
     trace = fixture_trace()
-    root = ET.fromstring(trace.table()._repr_html_())
+    root = ET.fromstring(Table(trace)._repr_html_())
     table = root.find("table")
     assert table is not None and table.get("data-segments") == str(len(trace.segments))
     entries = _entries(root)
@@ -93,8 +95,8 @@ def test_every_row_number_links_to_its_segment_entry() -> None:
 def test_ids_are_unique_across_views_of_one_page() -> None:
     trace = fixture_trace()
     ids = []
-    for html in (trace.table()._repr_html_(), trace.ladder()._repr_html_(),
-                 trace.table()._repr_html_()):
+    for html in (Table(trace)._repr_html_(), Ladder(trace)._repr_html_(),
+                 Table(trace)._repr_html_()):
         ids += list(_entries(ET.fromstring(html)))
     assert len(ids) == len(set(ids)) == 3 * len(trace.segments)
 
@@ -109,7 +111,7 @@ def test_a_subset_of_segments() -> None:
 def test_a_ladders_notes_name_its_segments_in_the_inspector() -> None:
     trace = fixture_trace()
     first = trace.segments[0]
-    root = ET.fromstring(trace.ladder(notes={first.number: "GET /"})._repr_html_())
+    root = ET.fromstring(Ladder(trace, notes={first.number: "GET /"})._repr_html_())
     summaries = [d.findtext("summary") or "" for d in root.iter("details")
                  if d.get("class") == "netlab-packet"]
     assert summaries[0].endswith(" — GET /") and not summaries[1].endswith("GET /")
@@ -121,10 +123,10 @@ def test_one_entry_per_segment_on_a_page(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("NETLAB_DOCS_LANG", "zh_CN")
     monkeypatch.setattr("netlab.views.inspector._on_page", {})
     trace = fixture_trace()
-    table = ET.fromstring(trace.table()._repr_html_())
-    ladder = ET.fromstring(f"<div>{trace.ladder()._repr_html_()}</div>")
+    table = ET.fromstring(Table(trace)._repr_html_())
+    ladder = ET.fromstring(f"<div>{Ladder(trace)._repr_html_()}</div>")
     part = trace.only(trace.connections()[0])
-    again = ET.fromstring(f"<div>{part.table()._repr_html_()}</div>")
+    again = ET.fromstring(f"<div>{Table(part)._repr_html_()}</div>")
     entries = _entries(table)
     assert len(entries) == len(trace.segments)
     assert not _entries(ladder) and ladder.find(".//details") is None  # no inspector at all
@@ -140,7 +142,7 @@ def test_views_elsewhere_keep_their_own_entries(monkeypatch: pytest.MonkeyPatch)
     another's entries."""
     monkeypatch.setattr("netlab.views.inspector._on_page", {})
     trace = fixture_trace()
-    for view in (trace.table(), trace.ladder(), trace.table()):
+    for view in (Table(trace), Ladder(trace), Table(trace)):
         root = ET.fromstring(f"<div>{view._repr_html_()}</div>")
         assert len(_entries(root)) == len(trace.segments)
 

@@ -1,4 +1,4 @@
-"""netlab.experiments.replay and netlab.run: one run of a page's experiments, shown twice.
+"""netlab.experiments.replay and netlab.model.run: one run of a page's experiments, shown twice.
 
 The docs build's first language records each experiment's result, the second replays them
 (docs/conf.py chooses, through the kernel's environment). These tests play both kernels in one
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from netlab import run as netlab_run
 from netlab.experiments import replay
 from netlab.experiments.replay import RECORD, REPLAY, ReplayMismatch, recorded_calls, replayable
+from netlab.model import run as netlab_run
 
 ran: list[str] = []
 
