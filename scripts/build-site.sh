@@ -43,7 +43,8 @@ phase() {  # phase NAME COMMAND...: run COMMAND, print and remember how long it 
 # its recorded run instead of running it again.
 fresh=(-E)
 [[ "${NETLAB_INCREMENTAL:-}" == 1 ]] && fresh=()
-if [[ ${#fresh[@]} -gt 0 ]]; then rm -rf docs/_build/runs; fi
+# The translation gate keeps its own doctree cache too (scripts/check_translations.py).
+if [[ ${#fresh[@]} -gt 0 ]]; then rm -rf docs/_build/runs docs/_build/doctrees/gettext; fi
 
 html() {  # html LANG: one language's build, with its own doctree cache outside the site
     # A clean build starts from an empty output folder: sphinx.ext.viewcode rewrites a source
