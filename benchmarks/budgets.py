@@ -214,7 +214,7 @@ def main() -> int:
             code_runs.append(len(set(RUNS.glob("*.json")) - before))
             build_site(incremental=True)  # the restored page replays its first recording
         print("Build time (scripts/build-site.sh; seconds, median of "
-              f"{args.repeat}; html (en) runs beside the gate and html (zh_CN))")
+              f"{args.repeat}; html (en), the gate and html (zh_CN) run side by side)")
         print(f"{'build':<34}{'html (en)':>11}{'gate':>8}{'html (zh_CN)':>14}{'html (both)':>13}"
               f"{'total':>9}")
         medians = {}
