@@ -7,7 +7,9 @@ process with functions that count how often they really ran.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,3 +122,62 @@ def test_frozen_objects_with_slots_come_back(tmp_path: Path,
     again = events()
     assert again == first and again is not first
     assert again[0].method == b"GET"  # type: ignore[attr-defined]
+
+
+def _conf() -> object:
+    """docs/conf.py as a module (importing it patches jupyter-sphinx, as a build does)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "netlab_docs_conf", Path(__file__).resolve().parent.parent / "docs" / "conf.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_one_build_runs_a_page_the_other_waits_and_replays(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both languages build at once: the first to claim a page runs it; the other waits for its
+    recording (not for ever), and a lock left by a process that is gone is taken over."""
+    import threading
+    import time
+
+    conf: Any = _conf()
+    monkeypatch.setattr(conf, "RUN_CACHE", tmp_path)
+    monkeypatch.setattr(conf, "_locks", [])
+    assert conf._claim("page") is True  # this process runs it
+    assert (tmp_path / "page.lock").read_text() == str(os.getpid())
+
+    def keep() -> None:  # the recording is kept a moment later, then the lock released
+        time.sleep(0.5)
+        (tmp_path / "page.pickle").write_bytes(b"")
+        (tmp_path / "page.json").write_text("{}")
+        conf._release_locks()
+
+    keeper = threading.Thread(target=keep)
+    keeper.start()
+    start = time.monotonic()
+    assert conf._claim("page") is False  # the other build: it waited, and replays
+    assert time.monotonic() - start >= 0.4
+    keeper.join()
+    assert not (tmp_path / "page.lock").exists()
+
+    (tmp_path / "other.lock").write_text("99999999")  # above any pid_max: no such process
+    assert conf._claim("other") is True
+    monkeypatch.setattr(conf, "CLAIM_TIMEOUT", 0.3)
+    (tmp_path / "hung.lock").write_text("1")  # pid 1 is alive: waited for, up to the timeout
+    assert conf._claim("hung") is True
+    conf._release_locks()
+
+
+def test_a_pages_key_follows_its_code_and_netlab(monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbformat
+
+    conf: Any = _conf()
+    cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("x")]
+    key = conf._run_key("python3", cells)
+    assert conf._run_key("python3", cells) == key
+    assert conf._run_key("python3", [*cells[:1], nbformat.v4.new_code_cell("x  # edited")]) != key
+    monkeypatch.setattr(conf, "_netlab_source_hash", lambda: "another netlab")
+    assert conf._run_key("python3", cells) != key
