@@ -39,7 +39,7 @@ from netlab.errors import NetlabError, PrivilegeError
 if TYPE_CHECKING:
     from netlab.experiments.result import Result
 
-__all__ = ["main", "run_experiment", "EX_NOPERM", "EXIT_CODES"]
+__all__ = ["main", "console", "run_experiment", "EX_NOPERM", "EXIT_CODES"]
 
 EX_USAGE = 2
 EX_SOFTWARE = 70
@@ -308,8 +308,21 @@ def _run(run: Callable[[], Result], pcap: str | None, keylog: str | None, prefix
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``netlab`` console script."""
+    """Run the ``netlab`` command with ``argv``; its exit status."""
     return _guarded("netlab: ", lambda: _main(argv))
+
+
+def console() -> None:
+    """Entry point of the ``netlab`` console script and of ``python -m netlab``.
+
+    After :func:`main` has returned, SIGINT and SIGTERM are ignored: the lab is gone and
+    everything is printed, and a signal that arrives while the interpreter shuts down would
+    otherwise end the process with the signal's status instead of the run's.
+    """
+    status = main()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    sys.exit(status)
 
 
 def _main(argv: Sequence[str] | None) -> int:
@@ -329,4 +342,4 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console()
