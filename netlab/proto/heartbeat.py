@@ -246,6 +246,7 @@ class HeartbeatServer(ThreadedServer):
                 if not self._awake.is_set():  # hung: read nothing, answer nothing
                     self._awake.wait(0.05)
                     heard = time.monotonic()  # a hung server notices nothing
+                    begun = begun and heard  # nor how long a message is taking
                     continue
                 left = self.idle_deadline - (time.monotonic() - heard)
                 if left <= 0:
