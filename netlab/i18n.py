@@ -387,6 +387,34 @@ ZH_CN: dict[str | tuple[str, str], str] = {
         "time + intvl × probes：多久才发现对端已死",
     "retransmissions before the connection is dropped": "断开连接之前的重传次数",
     "unacknowledged data is given up after": "多久之后放弃未确认的数据",
+    # figures (netlab.views.ladder, netlab.views.state_diagram)
+    "{s} s": "{s} 秒",
+    "TCP handshake": "TCP 握手",
+    "TLS handshake": "TLS 握手",
+    "HTTP exchange": "HTTP 请求与响应",
+    "data transfer": "数据传输",
+    "teardown": "连接关闭",
+    "{a} and {b}": "{a}与{b}",
+    ("list", ", "): "、",
+    "Segments between {ends}": "{ends}之间的报文段",
+    "{phases} between {ends}": "{ends}之间：{phases}",
+    "idle {t}": "空闲 {t}",
+    "RTT {t}": "RTT {t}",
+    "data": "数据",
+    "ACK only": "纯 ACK",
+    "lost on the way": "途中丢失",
+    "kernel state": "内核状态",
+    "round trip the client waited for": "客户端等待的一个往返",
+    "idle time, shortened": "空闲时间（已缩短）",
+    "Legend": "图例",
+    "Drawn to time scale: one round trip ({rtt}) is {px} px high; an idle gap longer than "
+    "{gap} is shortened, on a scale of its own, and marked with its length.":
+        "按时间比例绘制：一个往返（{rtt}）高 {px} 像素；超过 {gap} 的空闲间隔按另一比例缩短，"
+        "并标出实际时长。",
+    "Drawn in order of events, not to time scale: each departure, arrival and state reading "
+    "takes one step down.":
+        "按事件先后绘制，不按时间比例：每次发出、到达和状态读取各占一格。",
+    "Ladder diagram: {title}": "时序图：{title}",
 }
 
 _CATALOGS = {"zh_CN": ZH_CN}
