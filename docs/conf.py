@@ -30,6 +30,7 @@ from sphinx.transforms import SphinxTransform
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # autodoc imports netlab even when it is not installed
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))  # the site's own extensions
 
 project = "netlab"
 author = "netlab contributors"
@@ -43,6 +44,7 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinx.ext.viewcode",
     "sphinx_copybutton",
+    "netlab_a11y",  # names and levels axe-core asks of furo's markup (docs/_ext/netlab_a11y.py)
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}

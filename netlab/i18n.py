@@ -415,6 +415,19 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "takes one step down.":
         "按事件先后绘制，不按时间比例：每次发出、到达和状态读取各占一格。",
     "Ladder diagram: {title}": "时序图：{title}",
+    "Table: {columns}": "表格：{columns}",
+    "TCP state diagram (RFC 9293, Figure 5)": "TCP 状态图（RFC 9293 图 5）",
+    "RFC 9293's TCP state diagram: {n} states and the arrows between them.":
+        "RFC 9293 的 TCP 状态图：{n} 个状态以及它们之间的箭头。",
+    "{i}. {side}: {state} to {next} on {label}": "{i}. {side}：{state} → {next}，{label}",
+    ("list", " "): "",
+    "numbered: the {side}'s transitions in this run": "带编号：本次运行中{side}的状态转换",
+    "an arrow of the diagram this run did not take": "本次运行没有走过的箭头",
+    "State diagram: {title}": "状态图：{title}",
+    "The handshake's state changes on RFC 9293's diagram":
+        "三次握手中的状态变化，画在 RFC 9293 的状态图上",
+    "This connection's state changes on RFC 9293's diagram":
+        "这条连接的状态变化，画在 RFC 9293 的状态图上",
 }
 
 _CATALOGS = {"zh_CN": ZH_CN}

@@ -12,6 +12,13 @@
   }
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("a.netlab-inspect");
+    if (!link && event.target.closest) {
+      // an arrow's words sit beside its link, in a label that names the same entry
+      var label = event.target.closest("g.netlab-label[data-for]");
+      var svg = label && label.closest("svg");
+      link = svg && svg.querySelector('a.netlab-inspect[href="#' +
+                                      label.getAttribute("data-for") + '"]');
+    }
     if (!link) return;
     var entry = entryFor(link);
     if (!entry) return;

@@ -153,7 +153,7 @@ class Inspector:
         return (
             f'<details class="netlab-packet" data-segment="{seg.number}">'
             f"<summary>{html.escape(self.summary(seg))}</summary>"
-            f'<div class="netlab-packet-body" id="{self.target(seg)}">'
+            f'<div class="netlab-packet-body" tabindex="0" id="{self.target(seg)}">'
             f'<table class="netlab-fields"><caption>{html.escape(tr("Decoded headers"))}'
             f'</caption><tbody>{"".join(rows)}</tbody></table>'
             f'<pre class="netlab-bytes" aria-label="{html.escape(caption)}">'

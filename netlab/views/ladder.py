@@ -235,7 +235,7 @@ class Ladder:
 
     def __init__(self, trace: Trace, *, states: Sequence[StateSample] = (),
                  title: str = "", notes: Mapping[int, str] | None = None,
-                 scale: Scale = "order") -> None:
+                 scale: Literal["order", "time"] = "order") -> None:
         if scale not in ("order", "time"):
             raise ValueError(f"scale must be 'order' or 'time', not {scale!r}")
         self.trace = trace
