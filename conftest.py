@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-LIVE_DOCTESTS = {"netlab.experiments.tcp_handshake",
+LIVE_DOCTESTS = {"netlab.experiments.tcp.handshake",
                  # long-lived connections
-                 "netlab.experiments.longlived_idle", "netlab.experiments.longlived_heartbeat",
-                 "netlab.experiments.longlived_push", "netlab.experiments.longlived_websocket"}
+                 "netlab.experiments.longlived.idle", "netlab.experiments.longlived.heartbeat",
+                 "netlab.experiments.longlived.push", "netlab.experiments.longlived.websocket"}
 
 
 def _can_make_namespaces() -> bool:
     from netlab.errors import PrivilegeError
-    from netlab.lab.netns import Namespace
+    from netlab.kernel.netns import Namespace
 
     try:
         Namespace("probe").close()

@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support import Tcpdump
 
 import netlab.lab.lab
-from netlab.experiments.tcp_handshake import handshake
+from netlab.analysis.trace import Trace
+from netlab.experiments.tcp.handshake import handshake
 from netlab.lab.lab import Host, Lab, LabCapture
-from netlab.trace import Trace
 
 
 def witnessed_run(directory: Path) -> tuple[Trace, dict[str, Tcpdump]]:

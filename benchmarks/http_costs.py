@@ -1,6 +1,6 @@
 """The HTTP chapter's figures: N requests over a real RTT as HTTP/1.0, HTTP/1.1 and pipelined.
 
-For each of ``--runs`` single runs of :func:`netlab.experiments.http_costs.connection_costs`
+For each of ``--runs`` single runs of :func:`netlab.experiments.http.costs.connection_costs`
 (by default N = 10 requests over a 50 ms round trip; the page keeps the fastest of three,
 this prints every one), prints the TCP handshakes, the time measured
 from the client's capture (first SYN to the last response byte), the time the round-trip count
@@ -18,8 +18,8 @@ import argparse
 import statistics
 import sys
 
-from netlab.experiments.http_costs import ROUND_TRIPS, TOLERANCE, connection_costs
-from netlab.experiments.http_hol import head_of_line
+from netlab.experiments.http.costs import ROUND_TRIPS, TOLERANCE, connection_costs
+from netlab.experiments.http.head_of_line import head_of_line
 
 
 def main() -> int:

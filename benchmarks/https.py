@@ -7,7 +7,7 @@ Prints, for this machine, over a link with a 50 ms round trip (``--rtt``):
   round trips counting predicts, the predicted time, the measured time to the first response
   byte (fastest, median and slowest of ``--repeats`` new connections, read from the
   client's capture), fastest / predicted, and whether that is within
-  :data:`netlab.experiments.https_cost.TOLERANCE`;
+  :data:`netlab.experiments.https.cost.TOLERANCE`;
 * the TLS bytes on the wire before the first application data, full vs resumed handshakes;
 * how long the decryption of one capture with the key log takes (scapy).
 
@@ -24,9 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from netlab.experiments.https_cost import TOLERANCE, https_round_trips
-from netlab.experiments.https_request import https_one_request
-from netlab.proto.tls_decrypt import decrypt
+from netlab.analysis.tls_decrypt import decrypt
+from netlab.experiments.https.cost import TOLERANCE, https_round_trips
+from netlab.experiments.https.request import https_one_request
 
 
 def main() -> int:

@@ -4,7 +4,7 @@ Prints, for this machine:
 
 * **delay fidelity**: for configured round-trip times of 10, 50 and 200 ms, the median
   ``connect()`` time and one-byte echo over a delayed link, and their ratio to the configured
-  RTT (:func:`netlab.experiments.lab_tour.delay_fidelity`, with more samples);
+  RTT (:func:`netlab.experiments.lab.tour.delay_fidelity`, with more samples);
 * **the wire's capacity**: a bulk TCP transfer for a few seconds through a link with a 1 ms
   one-way delay and no rate limit: throughput (Mbit/s), frames per second the wire forwards
   (both directions: data and ACKs), and the CPU it costs, as a share of one core: the wire's
@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-from netlab.experiments.lab_tour import delay_fidelity
+from netlab.experiments.lab.tour import delay_fidelity
 from netlab.lab import Lab, Wire
 
 RTTS = (0.010, 0.050, 0.200)
@@ -109,7 +109,7 @@ def three_hosts() -> tuple[float, float]:
         client, fw, server = lab.host("client"), lab.host("firewall"), lab.host("server")
         lab.link(client, fw, delay="25ms")
         lab.link(fw, server)
-        fw.firewall(idle_timeout="60s")
+        fw.add_firewall(idle_timeout="60s")
         built = time.perf_counter()
     finally:
         lab.close()

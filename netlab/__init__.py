@@ -3,13 +3,27 @@
 Every experiment runs in network namespaces that netlab creates and drops again, captures
 its own packets, and returns a result whose trace, tables and diagrams the documentation
 pages, the snippets and the tests all share.
+
+The package is in layers, each importing only from those below it (the import-linter
+contract in ``pyproject.toml``; ``lint-imports`` checks it), top to bottom:
+
+- :mod:`netlab.cli`: the ``netlab`` command.
+- :mod:`netlab.experiments`: one folder per chapter; every experiment returns a
+  :class:`~netlab.experiments.result.Result`.
+- :mod:`netlab.views`: tables, SVG figures, the packet inspector, downloads.
+- :mod:`netlab.lab`: hosts, links and captures.
+- :mod:`netlab.analysis`: dissection, traces, state timelines, HTTP and TLS from captures.
+- :mod:`netlab.proto`: HTTP/1.1, HTTP/2, TLS, WebSocket, heartbeats, framing.
+- :mod:`netlab.kernel`: namespaces, veth, the wire, nftables, capture, sock_diag, TCP_INFO.
+- :mod:`netlab.model`: TCP's states and transitions as data.
+- :mod:`netlab.errors` and :mod:`netlab.i18n`: the exception hierarchy; the page's language.
 """
 
-from netlab.capture import Capture, Frame
-from netlab.decode import Segment
+from netlab.analysis.dissect import Segment
+from netlab.analysis.trace import Connection, Trace
 from netlab.errors import NetlabError, PrivilegeError
-from netlab.tcpstates import TcpState
-from netlab.trace import Connection, Trace
+from netlab.kernel.capture import Capture, Frame
+from netlab.model.tcp_states import TcpState
 
 __version__ = "0.1.0"
 

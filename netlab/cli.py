@@ -10,9 +10,12 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from netlab.errors import NetlabError, PrivilegeError
+
+if TYPE_CHECKING:
+    from netlab.experiments.result import Result
 
 __all__ = ["main", "run_experiment"]
 
@@ -32,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("experiment", choices=sorted(EXPERIMENTS), metavar="EXPERIMENT",
                      help="one of: " + ", ".join(sorted(EXPERIMENTS)))
     run.add_argument("--pcap", metavar="FILE",
-                     help="also save the capture (client side) as a pcap file for Wireshark")
+                     help="also save a capture as a pcap file for Wireshark: the client's, the "
+                          "server's or a router's, whichever the experiment saves (it says so)")
     run.add_argument("--keylog", metavar="FILE",
                      help="TLS experiments: also save the NSS key log, so Wireshark can decrypt "
                           "the pcap")
@@ -49,7 +53,7 @@ def _writable(path: str | None, prefix: str) -> bool:
     return False
 
 
-def run_experiment(run: Callable[[], Any], *, pcap: str | None = None,
+def run_experiment(run: Callable[[], Result], *, pcap: str | None = None,
                    keylog: str | None = None, prefix: str = "netlab: ") -> int:
     """Run an experiment, print its report, save its capture; the exit status to return.
 
@@ -58,8 +62,8 @@ def run_experiment(run: Callable[[], Any], *, pcap: str | None = None,
     cannot be written (checked before anything runs), 77 without the privileges.
 
     Args:
-        run: the experiment function; its result has ``report()``, ``facts()``, ``trace``
-            and ``pcap_host``.
+        run: the experiment function (its result is a
+            :class:`~netlab.experiments.result.Result`).
         pcap: where to save the capture of ``result.pcap_host``, if anywhere.
         keylog: where to save ``result.keylog``, the TLS key log of the capture, if anywhere
             (an error for an experiment without TLS).
@@ -67,6 +71,8 @@ def run_experiment(run: Callable[[], Any], *, pcap: str | None = None,
     """
     if not (_writable(pcap, prefix) and _writable(keylog, prefix)):
         return 2
+    from netlab.experiments.result import save_pcap
+
     try:
         result = run()
     except PrivilegeError as exc:
@@ -78,13 +84,14 @@ def run_experiment(run: Callable[[], Any], *, pcap: str | None = None,
     print(result.report())
     if pcap:
         try:
-            path = result.trace.write_pcap(pcap, host=result.pcap_host)
+            path = save_pcap(result, pcap)
         except OSError as exc:
             print(f"{prefix}cannot write {pcap}: {exc.strerror}", file=sys.stderr)
             return 1
-        print(f"\ncapture saved to {path} (open it with Wireshark or tshark -r)")
+        print(f"\nthe {result.pcap_host}'s capture saved to {path} (open it with Wireshark or "
+              "tshark -r)")
     if keylog:
-        keys = getattr(result, "keylog", None)
+        keys = result.keylog
         if keys is None:
             print(f"{prefix}this experiment has no TLS key log to save", file=sys.stderr)
             return 2

@@ -86,13 +86,13 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "(towards {inside}); connection tracking forgets a connection idle for {s} s.":
         "{host} 是一台有状态防火墙：只允许从内侧接口 {iface}（朝向 {inside}）发起新连接；"
         "连接跟踪 (conntrack) 会忘掉空闲超过 {s} 秒的连接。",
-    # the lab's measured round trips (netlab.experiments.lab_tour)
+    # the lab's measured round trips (netlab.experiments.lab.tour)
     "configured RTT (ms)": "配置的 RTT (ms)",
     "connect() (ms)": "connect() 耗时 (ms)",
     "echo (ms)": "回显 (ms)",
     "connect / RTT": "connect / RTT 之比",
     "echo / RTT": "回显 / RTT 之比",
-    # closing a connection (netlab.experiments.tcp_teardown, netlab.timeline)
+    # closing a connection (netlab.experiments.tcp.teardown, netlab.analysis.timeline)
     "request and response exchanged": "交换了一次请求和响应",
     "connection established": "连接已建立",
     "server reads EOF, then sends 3 chunks; client reads them":
@@ -131,12 +131,12 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "A server that never closes: CLOSE_WAIT": "从不调用 close() 的服务器：CLOSE_WAIT",
     "Abortive close: SO_LINGER 0 sends RST": "异常关闭：SO_LINGER 为 0 时发送 RST",
     "close() with unread data sends RST": "带着未读数据调用 close()，发出的是 RST",
-    # packets of any protocol (netlab.udp)
+    # packets of any protocol (netlab.analysis.ip_packets)
     "protocol": "协议",
     ("packet table", "len"): "长度",
     "info": "说明",
     "port unreachable": "端口不可达",
-    # what a socket is (netlab.experiments.socket_api)
+    # what a socket is (netlab.experiments.sockets.socket_api)
     "side": "端",
     "system call": "系统调用",
     "listening": "监听套接字",
@@ -428,6 +428,40 @@ ZH_CN: dict[str | tuple[str, str], str] = {
         "三次握手中的状态变化，画在 RFC 9293 的状态图上",
     "This connection's state changes on RFC 9293's diagram":
         "这条连接的状态变化，画在 RFC 9293 的状态图上",
+    # the architecture page (netlab.views.architecture)
+    "python -m netlab": "python -m netlab",
+    "the netlab command": "netlab 命令行",
+    "one folder per chapter; each experiment returns a Result with its facts":
+        "每章一个目录；每个实验返回一个带事实核验的 Result",
+    "tables, SVG figures, the packet inspector, downloads": "表格、SVG 图、报文查看器、下载文件",
+    "hosts, links and captures composed from the kernel's pieces":
+        "用内核层的零件拼出主机、链路和抓包",
+    "captures read: segments, traces, state timelines, HTTP and TLS":
+        "解读抓包：报文段、trace、状态时间线、HTTP 与 TLS",
+    "HTTP/1.1, HTTP/2, TLS, WebSocket, heartbeats, framing: over any socket":
+        "HTTP/1.1、HTTP/2、TLS、WebSocket、心跳、消息分帧：可跑在任意 socket 上",
+    "namespaces, veth, the wire, nftables, AF_PACKET, pcap, sock_diag, TCP_INFO":
+        "命名空间、veth、用户态线路、nftables、AF_PACKET、pcap、sock_diag、TCP_INFO",
+    "TCP's states and RFC 9293's transitions, as data":
+        "TCP 状态与 RFC 9293 的状态转换，以数据表示",
+    "the exception hierarchy": "异常层级",
+    "the words of the page's language": "页面所用语言的词句",
+    "{modules} modules, {lines} lines": "{modules} 个模块，{lines} 行",
+    "netlab's layers, read from its source: each imports only from below":
+        "netlab 的分层（从源码读出）：每层只导入它下面的层",
+    "{layer}: {modules} modules, {lines} lines": "{layer}：{modules} 个模块，{lines} 行",
+    "From top to bottom: {layers}.": "从上到下：{layers}。",
+    "One experiment's data, from the capture to the page": "一个实验的数据：从抓包到页面",
+    "Ethernet frames, with the time each was seen, on each host":
+        "每台主机上抓到的以太网帧，以及各自被看到的时刻",
+    "TCP segments: flags, sequence numbers, options, payload":
+        "TCP 报文段：标志位、序号、选项、载荷",
+    "connections, each segment seen leaving one host and reaching the other":
+        "按连接归组，每个报文段都能看到它离开一台主机、到达另一台主机",
+    "a result: the trace, both kernels' states between segments, its facts":
+        "实验结果：trace、报文段之间两端内核的状态、以及事实核验",
+    "the ladder diagram and the packet table in the page's language":
+        "用页面语言画出的时序图和报文表",
 }
 
 _CATALOGS = {"zh_CN": ZH_CN}

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Re-record the small pcap fixtures that the unit tests read, by running netlab itself.
 
-The unit tests (``tests/test_decode.py``, ``tests/test_trace.py``, the views) need no
+The unit tests (``tests/test_dissect.py``, ``tests/test_trace.py``, the views) need no
 privilege: they read pcaps committed under ``tests/fixtures/``. This script makes those
 files from a real run of the handshake experiment:
 
 * ``handshake-client.pcap`` and ``handshake-server.pcap``: what the capture on each host
   saw (nanosecond pcap, Ethernet);
 * ``handshake.json``: what the pcaps cannot say, the host name of each address, so a test
-  can rebuild the same :class:`netlab.trace.Trace` (and tell sent frames from received);
+  can rebuild the same :class:`netlab.analysis.trace.Trace` (and tell sent frames from received);
 
 and from a short run of the HTTP chapter's pipelining experiment (three requests):
 
@@ -36,7 +36,7 @@ FIXTURES = ROOT / "tests" / "fixtures"
 def main() -> int:
     sys.path.insert(0, str(ROOT))  # run from a checkout, installed or not
     from netlab.errors import PrivilegeError
-    from netlab.experiments.tcp_handshake import handshake
+    from netlab.experiments.tcp.handshake import handshake
 
     try:
         result = handshake()
@@ -65,7 +65,7 @@ def main() -> int:
 
 def record_http() -> int:
     """Three pipelined requests over a 50 ms round trip, captured on the client."""
-    from netlab.experiments.http_costs import connection_costs
+    from netlab.experiments.http.costs import connection_costs
 
     run = connection_costs(3, small=1).run("pipelined")
     if run.handshakes != 1 or run.sent_before_first_response() != 3:

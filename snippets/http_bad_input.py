@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.http_robustness import bad_input
+from netlab.experiments.http.robustness import bad_input
 
 
 def main() -> int:

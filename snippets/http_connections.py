@@ -21,7 +21,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.http_over_tcp import http
+from netlab.experiments.http.chapter import http
 
 
 def main() -> int:

@@ -19,7 +19,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.http_costs import connection_costs
+from netlab.experiments.http.costs import connection_costs
 
 
 def main() -> int:

@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.http_eavesdrop import eavesdrop
+from netlab.experiments.http.eavesdrop import eavesdrop
 
 
 def main() -> int:

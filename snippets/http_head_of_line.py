@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.http_hol import head_of_line
+from netlab.experiments.http.head_of_line import head_of_line
 
 
 def main() -> int:

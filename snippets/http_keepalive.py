@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.http_basics import persistence
+from netlab.experiments.http.basics import persistence
 
 
 def main() -> int:

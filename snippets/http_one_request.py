@@ -19,7 +19,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.http_basics import one_request
+from netlab.experiments.http.basics import one_request
 
 
 def main() -> int:

@@ -19,7 +19,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.tls_certs import certificates
+from netlab.experiments.https.certs import certificates
 
 
 def main() -> int:

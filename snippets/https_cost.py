@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.https_cost import https_round_trips
+from netlab.experiments.https.cost import https_round_trips
 
 
 def main() -> int:

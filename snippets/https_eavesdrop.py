@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.https_eavesdrop import https_eavesdropper
+from netlab.experiments.https.eavesdrop import https_eavesdropper
 
 
 def main() -> int:

@@ -19,7 +19,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.https_request import https_one_request
+from netlab.experiments.https.request import https_one_request
 
 
 def main() -> int:

@@ -19,7 +19,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.longlived_heartbeat import heartbeats
+from netlab.experiments.longlived.heartbeat import heartbeats
 
 
 def main() -> int:

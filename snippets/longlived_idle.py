@@ -20,7 +20,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.longlived_idle import idle_connections
+from netlab.experiments.longlived.idle import idle_connections
 
 
 def main() -> int:

@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.longlived_push import push_vs_poll
+from netlab.experiments.longlived.push import push_vs_poll
 
 
 def main() -> int:

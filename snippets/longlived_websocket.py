@@ -18,7 +18,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.longlived_websocket import websocket
+from netlab.experiments.longlived.websocket import websocket
 
 
 def main() -> int:

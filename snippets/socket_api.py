@@ -20,7 +20,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.socket_api import sockets
+from netlab.experiments.sockets.socket_api import sockets
 
 
 def main() -> int:

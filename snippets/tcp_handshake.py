@@ -19,7 +19,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.tcp_handshake import handshake
+from netlab.experiments.tcp.handshake import handshake
 
 
 def main() -> int:

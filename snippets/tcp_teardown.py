@@ -22,7 +22,7 @@ import argparse
 import sys
 
 from netlab.cli import run_experiment
-from netlab.experiments.tcp_teardown import teardown
+from netlab.experiments.tcp.teardown import teardown
 
 
 def main() -> int:

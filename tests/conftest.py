@@ -25,10 +25,10 @@ from support import (
 )
 
 import netlab.lab.lab
-from netlab.capture import write_pcap
-from netlab.experiments.tcp_handshake import handshake
+from netlab.analysis.trace import Trace
+from netlab.experiments.tcp.handshake import handshake
+from netlab.kernel.capture import write_pcap
 from netlab.lab.lab import Host, Lab, LabCapture
-from netlab.trace import Trace
 
 
 @pytest.fixture(autouse=True)

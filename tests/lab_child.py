@@ -68,7 +68,7 @@ def main() -> None:
         client, fw, server = lab.host("client"), lab.host("firewall"), lab.host("server")
         lab.link(client, fw, delay=one_way_ms / 1000)
         lab.link(fw, server)
-        fw.firewall(idle_timeout="60s", inside=client)
+        fw.add_firewall(idle_timeout="60s", inside=client)
         listener = server.run(socket.create_server, (server.address, 8080))
         serving = server.start(_accept_all, listener)
         # (not on our pipes: a sleep that outlived us would keep the test waiting for EOF)

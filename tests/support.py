@@ -25,10 +25,10 @@ from typing import TypeVar
 
 import pytest
 
-from netlab.capture import Frame, read_pcap
-from netlab.experiments.tcp_handshake import HandshakeResult
-from netlab.lab.netns import Namespace
-from netlab.trace import Trace
+from netlab.analysis.trace import Trace
+from netlab.experiments.tcp.handshake import HandshakeResult
+from netlab.kernel.capture import Frame, read_pcap
+from netlab.kernel.netns import Namespace
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parent.parent
@@ -400,7 +400,7 @@ def crafted_frames() -> list[Frame]:
 
 @dataclass(frozen=True)
 class LiveRun:
-    """One run of :func:`netlab.experiments.tcp_handshake` and what was seen around it."""
+    """One run of :func:`netlab.experiments.tcp.handshake` and what was seen around it."""
 
     result: HandshakeResult
     pcaps: dict[str, Path]

@@ -1,4 +1,4 @@
-"""netlab.capture: pcap files (round trip, empty, microseconds) and live capture fidelity.
+"""netlab.kernel.capture: pcap files (round trip, empty, microseconds) and live capture fidelity.
 
 The live tests compare netlab's AF_PACKET capture with tcpdump's capture of the same
 interface at the same time, from inside the same namespace: same frames, same bytes.
@@ -23,10 +23,10 @@ from support import (
     tshark_rows,
 )
 
-from netlab.capture import Capture, Frame, read_pcap, write_pcap
+from netlab.analysis.trace import Trace
 from netlab.errors import CaptureError
-from netlab.lab.netns import Namespace
-from netlab.trace import Trace
+from netlab.kernel.capture import Capture, Frame, read_pcap, write_pcap
+from netlab.kernel.netns import Namespace
 
 PCAP_NS_MAGIC = 0xA1B23C4D  # pcap with nanosecond timestamps
 LINKTYPE_ETHERNET = 1

@@ -15,12 +15,12 @@ import pytest
 from support import HANDSHAKE_FACTS, LiveProcesses, fixture_trace, run_python, tshark_rows
 
 import netlab.experiments
-from netlab.capture import read_pcap
+from netlab.analysis.trace import Trace
 from netlab.cli import EX_NOPERM, main
 from netlab.errors import ExperimentError, PrivilegeError
 from netlab.experiments import EXPERIMENTS, Experiment
-from netlab.experiments.tcp_handshake import Fact
-from netlab.trace import Trace
+from netlab.experiments.tcp.handshake import Fact
+from netlab.kernel.capture import read_pcap
 
 
 def netlab_process(*args: str, demote: bool = False) -> subprocess.CompletedProcess[str]:
@@ -37,6 +37,7 @@ class _Result:
     trace: Trace
     holds: bool = True
     pcap_host: str = "client"
+    keylog: bytes | None = None
 
     def report(self) -> str:
         return "the report"
@@ -47,7 +48,7 @@ class _Result:
 
 def _stand_in(monkeypatch: pytest.MonkeyPatch, run: object) -> None:
     monkeypatch.setitem(EXPERIMENTS, "handshake",
-                        Experiment("handshake", "stand-in", run))  # type: ignore[arg-type]
+                        Experiment("handshake", "handshake", "stand-in", run, facts=1))
 
 
 def test_list(capsys: pytest.CaptureFixture[str]) -> None:
@@ -150,7 +151,7 @@ def test_errors_are_one_line(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_experiments_registry() -> None:
-    assert EXPERIMENTS["handshake"].run is netlab.experiments.tcp_handshake.handshake
+    assert EXPERIMENTS["handshake"].run is netlab.experiments.tcp.handshake.handshake
     assert all(name == e.name for name, e in EXPERIMENTS.items())
 
 

@@ -1,4 +1,4 @@
-"""netlab.experiments.tcp_handshake, run live once per session (see conftest.handshake_run)."""
+"""netlab.experiments.tcp.handshake, run live once per session (see conftest.handshake_run)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 from support import HANDSHAKE_FACTS, LiveRun, tshark_rows
 from test_table import ALL_CONNECTIONS
 
-from netlab.experiments.tcp_handshake import Negotiation
-from netlab.tcpstates import TcpState
+from netlab.experiments.tcp.handshake import Negotiation
+from netlab.model.tcp_states import TcpState
+from netlab.views.table import Table
 
 CLOSED, SYN_SENT, SYN_RECV = TcpState.CLOSED, TcpState.SYN_SENT, TcpState.SYN_RECV
 LISTEN, ESTABLISHED = TcpState.LISTEN, TcpState.ESTABLISHED
@@ -83,7 +84,7 @@ def test_trace_shape(handshake_run: LiveRun) -> None:
         ("192.0.2.1", 40000), ("192.0.2.1", 40001), ("192.0.2.1", 40002)]
     assert trace.names == {"192.0.2.1": "client", "192.0.2.2": "server"}
     # Stable columns of the table equal the committed fixture's (times and windows vary).
-    live = str(trace.table(absolute=False, options=False)).splitlines()
+    live = str(Table(trace, absolute=False, options=False)).splitlines()
 
     def stable(line: str) -> list[str]:
         cells = line.split()

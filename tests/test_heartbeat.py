@@ -22,8 +22,8 @@ from netlab.lab import Host, Lab
 from netlab.proto.heartbeat import (
     MAX_FRAME,
     HeartbeatClient,
+    HeartbeatMessage,
     HeartbeatServer,
-    Message,
     ProtocolError,
     Reader,
     encode,
@@ -34,7 +34,8 @@ PORT = 9000
 
 
 def test_round_trip_in_every_split() -> None:
-    messages = [Message.ping(1), Message("pong", b"\0\0\0\1"), Message("data", b"x" * 300)]
+    messages = [HeartbeatMessage.ping(1), HeartbeatMessage("pong", b"\0\0\0\1"),
+                HeartbeatMessage("data", b"x" * 300)]
     wire = b"".join(encode(m) for m in messages)
     for cut in range(len(wire)):
         r = Reader()
@@ -42,18 +43,18 @@ def test_round_trip_in_every_split() -> None:
 
 
 def test_bytes_on_the_wire() -> None:
-    assert encode(Message.ping(258)) == b"\0\0\0\x05P\0\0\x01\x02"
-    assert Message.ping(2**32 + 5).counter == 5
+    assert encode(HeartbeatMessage.ping(258)) == b"\0\0\0\x05P\0\0\x01\x02"
+    assert HeartbeatMessage.ping(2**32 + 5).counter == 5
 
 
 def test_unknown_kind_and_empty_message_are_errors() -> None:
     with pytest.raises(ProtocolError, match="unknown kind b'X'") as caught:
-        Reader().feed(encode(Message.ping(3)) + b"\0\0\0\x01X")
-    assert caught.value.messages == [Message.ping(3)]  # what came before the bad one
+        Reader().feed(encode(HeartbeatMessage.ping(3)) + b"\0\0\0\x01X")
+    assert caught.value.messages == [HeartbeatMessage.ping(3)]  # what came before the bad one
     with pytest.raises(ProtocolError, match="unknown kind b''"):
         Reader().feed(b"\0\0\0\0")
     with pytest.raises(ProtocolError):
-        encode(Message("shout", b""))
+        encode(HeartbeatMessage("shout", b""))
 
 
 def test_oversized_frame_is_refused_before_it_is_buffered() -> None:
@@ -155,13 +156,13 @@ def test_garbage_is_refused_and_the_server_goes_on(bench: Bench) -> None:
 def test_unknown_kind_is_refused(bench: Bench) -> None:
     before = _resources()
     bad = bench.connect()
-    bad.sendall(encode(Message.ping(1)) + b"\0\0\0\x03Zzz")
+    bad.sendall(encode(HeartbeatMessage.ping(1)) + b"\0\0\0\x03Zzz")
     bad.settimeout(2)
     received = b""
     while chunk := bad.recv(100):  # the pong of the good ping, then the close
         received += chunk
     bad.close()
-    assert Reader().feed(received) == [Message("pong", Message.ping(1).body)]
+    assert Reader().feed(received) == [HeartbeatMessage("pong", HeartbeatMessage.ping(1).body)]
     assert bench.last() == "bad message" and "unknown kind b'Z'" in bench.last("detail")
     _assert_recovered(bench, before)
 
@@ -189,7 +190,7 @@ def test_a_client_that_never_reads_is_dropped(bench: Bench) -> None:
     bad = bench.connect()
     bad.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     bad.setblocking(False)
-    ping = encode(Message("ping", b"p" * 1000))  # each pong is as big: it piles up
+    ping = encode(HeartbeatMessage("ping", b"p" * 1000))  # each pong is as big: it piles up
     deadline = time.monotonic() + 2
     while not bench.hb.open_connections and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from support import require_namespaces, require_program
 
-from netlab.experiments.http_basics import hello, one_request, persistence
-from netlab.experiments.http_costs import TOLERANCE, connection_costs
-from netlab.experiments.http_eavesdrop import LOGIN_PASSWORD, eavesdrop
-from netlab.experiments.http_hol import head_of_line, slow_and_fast
-from netlab.experiments.http_robustness import CASES, bad_input
+from netlab.experiments.http.basics import hello, one_request, persistence
+from netlab.experiments.http.costs import TOLERANCE, connection_costs
+from netlab.experiments.http.eavesdrop import LOGIN_PASSWORD, eavesdrop
+from netlab.experiments.http.head_of_line import head_of_line, slow_and_fast
+from netlab.experiments.http.robustness import CASES, bad_input
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Limits, serving
 from netlab.proto.http2 import serving_h2
@@ -117,7 +117,7 @@ def _raw(client: Host, server: Host, data: bytes, timeout: float = 5.0) -> bytes
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_bad_input_gets_its_status_and_the_server_goes_on(
         lab: tuple[Lab, Host, Host], case: object) -> None:
-    from netlab.experiments.http_robustness import LIMITS, Case
+    from netlab.experiments.http.robustness import LIMITS, Case
 
     assert isinstance(case, Case)
     _, client, server = lab

@@ -1,4 +1,4 @@
-"""netlab.proto.http_capture on a committed pcap: HTTP decoded from captured bytes, with tshark
+"""netlab.analysis.http_capture on a committed pcap: HTTP decoded from captured bytes, with tshark
 as the oracle, and the reassembly rules (retransmissions, gaps) on altered copies."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from support import FIXTURES
 
-from netlab.proto.http_capture import exchanges, labels, stream
-from netlab.trace import Connection, Trace
+from netlab.analysis.http_capture import exchanges, labels, stream
+from netlab.analysis.trace import Connection, Trace
 
 PCAP = FIXTURES / "http-pipelined-client.pcap"
 

@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 from support import REPO, host_state, require_namespaces, run_python, settled_host_state
 
-from netlab.experiments.https_cost import ROUND_TRIPS, TOLERANCE, HttpsCost, https_round_trips
-from netlab.experiments.https_eavesdrop import PASSWORD, EavesdropResult, https_eavesdropper
-from netlab.experiments.https_lab import PAGE
-from netlab.experiments.https_request import (
+from netlab.analysis.tls_decrypt import CONTENT_TYPES
+from netlab.experiments.https._lab import PAGE
+from netlab.experiments.https.certs import CertsResult, certificates
+from netlab.experiments.https.cost import ROUND_TRIPS, TOLERANCE, HttpsCost, https_round_trips
+from netlab.experiments.https.eavesdrop import PASSWORD, EavesdropResult, https_eavesdropper
+from netlab.experiments.https.request import (
     PLAIN_PORT,
     TLS_PORT,
     HttpsRequestResult,
     https_one_request,
 )
-from netlab.experiments.tls_certs import CertsResult, certificates
 from netlab.proto.tls import SERVER_NAME
-from netlab.proto.tls_decrypt import CONTENT_TYPES
 
 pytestmark = pytest.mark.live
 

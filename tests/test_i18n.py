@@ -6,7 +6,7 @@ import pytest
 from support import fixture_trace
 
 from netlab.i18n import ZH_CN, language, tr, tr_moment
-from netlab.views.table import Grid
+from netlab.views.table import Grid, Table
 
 
 def test_language_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,9 +36,9 @@ def test_moments_item_by_item(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_chinese_table_headings_and_alignment(monkeypatch: pytest.MonkeyPatch) -> None:
-    english = str(fixture_trace().table(absolute=False, options=False)).splitlines()
+    english = str(Table(fixture_trace(), absolute=False, options=False)).splitlines()
     monkeypatch.setenv("NETLAB_DOCS_LANG", "zh_CN")
-    chinese = str(fixture_trace().table(absolute=False, options=False)).splitlines()
+    chinese = str(Table(fixture_trace(), absolute=False, options=False)).splitlines()
     assert chinese[0] == "#  时间 (ms)  方向                        标志位    seq  ack  len    win"
     # the rows are the same: the headings' width is counted in terminal columns
     assert chinese[1:] == english[1:]

@@ -13,6 +13,8 @@ import xml.etree.ElementTree as ET
 from support import fixture_trace
 
 from netlab.views.inspector import MAX_BYTES, Inspector, hexdump, layers
+from netlab.views.ladder import Ladder
+from netlab.views.table import Table
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -58,7 +60,7 @@ def test_hexdump_shows_every_byte_up_to_the_limit() -> None:
 
 def test_every_arrow_links_to_its_segment_entry() -> None:
     trace = fixture_trace()
-    root = ET.fromstring(trace.ladder(title="t")._repr_html_())
+    root = ET.fromstring(Ladder(trace, title="t")._repr_html_())
     svg = root.find(f"figure/div/{SVG}svg")
     assert svg is not None and svg.get("data-segments") == str(len(trace.segments))
     assert svg.get("role") == "group"  # its arrows are links: not a flat image
@@ -84,7 +86,7 @@ def test_every_arrow_links_to_its_segment_entry() -> None:
 
 def test_every_row_number_links_to_its_segment_entry() -> None:
     trace = fixture_trace()
-    root = ET.fromstring(trace.table()._repr_html_())
+    root = ET.fromstring(Table(trace)._repr_html_())
     table = root.find("table")
     assert table is not None and table.get("data-segments") == str(len(trace.segments))
     entries = _entries(root)
@@ -98,8 +100,8 @@ def test_every_row_number_links_to_its_segment_entry() -> None:
 def test_ids_are_unique_across_views_of_one_page() -> None:
     trace = fixture_trace()
     ids = []
-    for html in (trace.table()._repr_html_(), trace.ladder()._repr_html_(),
-                 trace.table()._repr_html_()):
+    for html in (Table(trace)._repr_html_(), Ladder(trace)._repr_html_(),
+                 Table(trace)._repr_html_()):
         ids += list(_entries(ET.fromstring(html)))
     assert len(ids) == len(set(ids)) == 3 * len(trace.segments)
 
@@ -114,7 +116,7 @@ def test_a_subset_of_segments() -> None:
 def test_a_ladders_notes_name_its_segments_in_the_inspector() -> None:
     trace = fixture_trace()
     first = trace.segments[0]
-    root = ET.fromstring(trace.ladder(notes={first.number: "GET /"})._repr_html_())
+    root = ET.fromstring(Ladder(trace, notes={first.number: "GET /"})._repr_html_())
     summaries = [d.findtext("summary") or "" for d in root.iter("details")
                  if d.get("class") == "netlab-packet"]
     assert summaries[0].endswith(" — GET /") and not summaries[1].endswith("GET /")

@@ -26,12 +26,12 @@ from support import (
     side_by_side,
 )
 
-import netlab.experiments.tcp_handshake as handshake_module
+import netlab.experiments.tcp.handshake as handshake_module
 import netlab.lab.lab
+from netlab.analysis.trace import Trace
 from netlab.errors import LabError
-from netlab.experiments.tcp_handshake import handshake
+from netlab.experiments.tcp.handshake import handshake
 from netlab.lab import Host, Lab
-from netlab.trace import Trace
 
 pytestmark = pytest.mark.live
 

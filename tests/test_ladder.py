@@ -8,10 +8,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from support import fixture_trace
 
-from netlab.decode import FLAG_BITS, Segment
-from netlab.states import StateSample
-from netlab.tcpstates import TcpState
-from netlab.trace import Trace
+from netlab.analysis.dissect import FLAG_BITS, Segment
+from netlab.analysis.trace import Trace
+from netlab.kernel.tcp_info import StateSample
+from netlab.model.tcp_states import TcpState
 from netlab.views.ladder import LANE_X, RTT_PX, Ladder, Scale
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -29,7 +29,7 @@ def _segments(root: ET.Element) -> list[ET.Element]:
 
 def test_one_group_per_segment_with_title_and_desc() -> None:
     trace = fixture_trace()
-    root = _parse(trace.ladder(title="All <three> connections").svg())
+    root = _parse(Ladder(trace, title="All <three> connections").svg())
     groups = _segments(root)
     assert [g.get("data-segment") for g in groups] == [str(s.number) for s in trace.segments]
     for g, seg in zip(groups, trace.segments, strict=True):
@@ -46,7 +46,7 @@ def test_one_group_per_segment_with_title_and_desc() -> None:
 
 def test_description_in_words() -> None:
     trace = fixture_trace()
-    ladder = trace.only(trace.connection(port=40000)).ladder()
+    ladder = Ladder(trace.only(trace.connection(port=40000)))
     assert ladder.describe() == ("client to server: SYN seq=0; "
                                  "server to client: SYN, ACK seq=0 ack=1; "
                                  "client to server: ACK seq=1 ack=1.")
@@ -56,7 +56,7 @@ def test_description_in_words() -> None:
 
 def test_arrows_go_from_sender_to_receiver_and_down() -> None:
     trace = fixture_trace()
-    root = _parse(trace.ladder().svg())
+    root = _parse(Ladder(trace).svg())
     for g, seg in zip(_segments(root), trace.segments, strict=True):
         line = g.find(f"{SVG}line")
         assert line is not None
@@ -69,13 +69,13 @@ def test_arrows_go_from_sender_to_receiver_and_down() -> None:
 def test_lost_segments_end_in_a_cross() -> None:
     """The server was captured but never saw the last two SYNs: they are drawn lost."""
     trace = fixture_trace()
-    root = _parse(trace.ladder().svg())
+    root = _parse(Ladder(trace).svg())
     lost = [g.find(f"{SVG}path") is not None for g in _segments(root)]
     heads = [g.find(f"{SVG}polygon") is not None for g in _segments(root)]
     assert lost == [s.received_ns is None for s in trace.segments] == [False] * 5 + [True] * 2
     assert heads == [not x for x in lost]
     # With only the client's capture nothing can be called lost: the receiver was not watched.
-    client_only = _parse(fixture_trace("client").ladder().svg())
+    client_only = _parse(Ladder(fixture_trace("client")).svg())
     assert all(g.find(f"{SVG}path") is None for g in _segments(client_only))
 
 
@@ -92,7 +92,7 @@ def test_state_labels_sit_between_the_segments() -> None:
         StateSample(host="server", state=TcpState.SYN_RECV, timestamp_ns=synack.time_ns + 2),
         StateSample(host="client", state=TcpState.ESTABLISHED, timestamp_ns=ack.time_ns + 1),
     ]
-    root = _parse(one.ladder(states).svg())
+    root = _parse(Ladder(one, states=states).svg())
     labels = [g for g in root.iter(f"{SVG}g") if g.get("class") == "state"]
     texts = [(g.findtext(f"{SVG}title"), g.findtext(f"{SVG}text")) for g in labels]
     # a label only where a host's state changes (the repeated SYN_RECV is not drawn again)
@@ -112,7 +112,7 @@ def test_state_labels_sit_between_the_segments() -> None:
 
 def test_ids_are_unique_per_diagram() -> None:
     trace = fixture_trace()
-    a, b = _parse(trace.ladder().svg()), _parse(trace.ladder().svg())
+    a, b = _parse(Ladder(trace).svg()), _parse(Ladder(trace).svg())
     ids_a = {e.get("id") for e in a.iter() if e.get("id")}
     ids_b = {e.get("id") for e in b.iter() if e.get("id")}
     assert ids_a and ids_b and not ids_a & ids_b
@@ -120,7 +120,7 @@ def test_ids_are_unique_per_diagram() -> None:
 
 def test_html_figure() -> None:
     trace = fixture_trace()
-    ladder = trace.ladder(title="a & b")
+    ladder = Ladder(trace, title="a & b")
     view = ET.fromstring(ladder._repr_html_())
     figure = view.find("figure")
     assert view.tag == "div" and figure is not None

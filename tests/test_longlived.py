@@ -14,24 +14,24 @@ from pathlib import Path
 import pytest
 from support import require_namespaces
 
-from netlab.experiments.longlived_heartbeat import (
+from netlab.analysis.trace import Connection
+from netlab.experiments.longlived.heartbeat import (
     DEADLINE,
     INTERVAL,
     SLACK,
     HeartbeatResult,
     heartbeats,
 )
-from netlab.experiments.longlived_idle import (
+from netlab.experiments.longlived.idle import (
     FIREWALL_TIMEOUT,
     IdleResult,
     KernelDefaults,
     idle_connections,
     keepalive_probes,
 )
-from netlab.experiments.longlived_push import UPDATES, PushPollResult, push_vs_poll, schedule
-from netlab.experiments.longlived_websocket import WebSocketResult, websocket
+from netlab.experiments.longlived.push import UPDATES, PushPollResult, push_vs_poll, schedule
+from netlab.experiments.longlived.websocket import WebSocketResult, websocket
 from netlab.proto.websocket import accept_key, frames
-from netlab.trace import Connection
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def test_schedule_is_fixed_and_irregular() -> None:
 
 
 def test_keepalive_probe_recognition_on_a_crafted_connection() -> None:
-    from netlab.decode import Segment
+    from netlab.analysis.dissect import Segment
 
     def seg(n: int, src: str, seq: int, ack: int, payload: bytes = b"", flags: int = 0x10
             ) -> Segment:

@@ -1,4 +1,4 @@
-"""netlab.lab.netns: anonymous namespaces, entered by short-lived threads only."""
+"""netlab.kernel.netns: anonymous namespaces, entered by short-lived threads only."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from support import require_namespaces
 
 from netlab.errors import LabError
-from netlab.lab.netns import Namespace
+from netlab.kernel.netns import Namespace
 
 pytestmark = pytest.mark.live
 

@@ -27,12 +27,12 @@ from typing import Any
 import pytest
 from support import REPO, Tcpdump, require_namespaces, require_program, side_by_side
 
-from netlab.capture import Frame
 from netlab.errors import LabError, MissingToolError
-from netlab.experiments.lab_tour import delay_fidelity, firewall_check
+from netlab.experiments.lab.tour import delay_fidelity, firewall_check
+from netlab.kernel.capture import Frame
+from netlab.kernel.firewall import Firewall
+from netlab.kernel.units import duration, rate
 from netlab.lab import Host, Lab, Link
-from netlab.lab.firewall import Firewall
-from netlab.lab.units import duration, rate
 
 pytestmark = pytest.mark.live
 
@@ -374,7 +374,7 @@ def fw_lab() -> Iterator[FirewallLab]:
         client, fw, server = lab.host("client"), lab.host("fw"), lab.host("server")
         lab.link(client, fw, delay="2ms")
         lab.link(fw, server)
-        firewall = fw.firewall(idle_timeout="2s")
+        firewall = fw.add_firewall(idle_timeout="2s")
         yield FirewallLab(lab, client, fw, server, firewall, before)
 
 
@@ -475,7 +475,7 @@ def test_idle_connections_die_and_busy_ones_survive() -> None:
         client, fw, server = lab.host("client"), lab.host("fw"), lab.host("server")
         lab.link(client, fw)
         lab.link(fw, server)
-        firewall = fw.firewall(idle_timeout="2s")
+        firewall = fw.add_firewall(idle_timeout="2s")
         assert firewall.tracked() == 0
         idle, chatty, kept = pairs = _connections(client, server, 3)
         try:
@@ -538,7 +538,7 @@ def test_missing_nft_names_the_package(monkeypatch: pytest.MonkeyPatch, tmp_path
         monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no nft anywhere
         with pytest.raises(MissingToolError, match=r"`nft` was not found.*apt-get install "
                                                    r"nftables"):
-            fw.firewall()
+            fw.add_firewall()
 
 
 # ---------------------------------------------------------------------------------------
@@ -739,7 +739,7 @@ def _threaded_lab(one_way: float, ready: threading.Barrier) -> list[float]:
         client, fw, server = lab.host("client"), lab.host("fw"), lab.host("server")
         lab.link(client, fw, delay=one_way)
         lab.link(fw, server)
-        fw.firewall(idle_timeout="10s")
+        fw.add_firewall(idle_timeout="10s")
         echo = EchoServer.start(server)
         try:
             ready.wait(10)  # both labs are up, with the same names, addresses and ports

@@ -97,7 +97,7 @@ def test_chapter_offers_the_capture_of_its_experiment(lang: str, chapter: str) -
     page = _page(lang, f"{chapter}.html")
     pcaps = [a for t, a in page.tags if t == "a" and "download" in a
              and (a.get("href") or "").startswith("data:application/vnd.tcpdump.pcap;base64,")]
-    assert pcaps, f"{chapter}: no pcap download (trace.pcap_download(...))"
+    assert pcaps, f"{chapter}: no pcap download (pcap_download(trace, ...))"
     assert all((a["download"] or "").endswith(".pcap") for a in pcaps)
 
 

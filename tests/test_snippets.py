@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from support import HANDSHAKE_FACTS, REPO, LiveProcesses, require_namespaces, run_python, saved
 
-from netlab.capture import read_pcap
-from netlab.trace import Trace
+from netlab.analysis.trace import Trace
+from netlab.kernel.capture import read_pcap
 
 SNIPPETS = sorted((REPO / "snippets").glob("*.py"))
 

@@ -1,4 +1,5 @@
-"""netlab.sockdiag: one socket by its addresses, checked against what /proc/net/tcp{,6} lists."""
+"""netlab.kernel.sockdiag: one socket by its addresses, checked against what /proc/net/tcp{,6}
+lists."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from collections.abc import Callable
 import pytest
 from support import require_namespaces
 
-from netlab.lab.netns import Namespace
-from netlab.sockdiag import SockDiag
-from netlab.states import SocketEntry, tcp_sockets
-from netlab.tcpstates import TcpState
+from netlab.kernel.netns import Namespace
+from netlab.kernel.sockdiag import SockDiag
+from netlab.kernel.tcp_info import SocketEntry, tcp_sockets
+from netlab.model.tcp_states import TcpState
 
 BACKLOG = 7  # listen()'s backlog: sock_diag reports it as a listener's tx_queue
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from support import REPO, require_namespaces, run_python, saved
 
-from netlab.capture import Frame, read_pcap, write_pcap
+from netlab.analysis.ip_packets import Packet, decode, packets
 from netlab.experiments import EXPERIMENTS
-from netlab.experiments.socket_api import MESSAGES, SocketsResult, exchange, sockets
-from netlab.framing import MAX_MESSAGE, Decoder, FramingError, encode, split_lines
-from netlab.udp import Packet, decode, packet_table, packets
+from netlab.experiments.sockets.socket_api import MESSAGES, SocketsResult, exchange, sockets
+from netlab.kernel.capture import Frame, read_pcap, write_pcap
+from netlab.proto.framing import MAX_MESSAGE, Decoder, FramingError, encode, split_lines
+from netlab.views.packets import packet_info, packet_table
 
 FACTS = 14
 """How many claims the sockets chapter checks."""
@@ -116,7 +117,7 @@ def test_decode_udp_and_icmp() -> None:
     assert unreach.protocol == "ICMP" and unreach.port_unreachable
     assert unreach.quoted == (("192.0.2.1", 40001), ("192.0.2.2", 9001))
     assert unreach.payload == b"" and unreach.sport is None
-    assert "port unreachable (UDP 192.0.2.1:40001 → 192.0.2.2:9001)" in unreach.info()
+    assert "port unreachable (UDP 192.0.2.1:40001 → 192.0.2.2:9001)" in packet_info(unreach)
     assert (udp6.protocol, udp6.src, udp6.payload) == ("UDP", "2001:db8::1", b"six")
     assert unreach6.protocol == "ICMPv6" and unreach6.port_unreachable
     assert unreach6.quoted == (("2001:db8::1", 40000), ("2001:db8::2", 9000))

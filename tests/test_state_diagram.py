@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from netlab.states import StateSample
-from netlab.tcpstates import RULES, Event, TcpState, rule
+from netlab.kernel.tcp_info import StateSample
+from netlab.model.tcp_states import RULES, Event, TcpState, rule
 from netlab.views.state_diagram import StateDiagram
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -42,7 +42,8 @@ def test_the_runs_steps_are_numbered_in_order() -> None:
         ("client", S.CLOSED, S.SYN_SENT), ("server", S.LISTEN, S.SYN_RECV),
         ("client", S.SYN_SENT, S.ESTABLISHED), ("server", S.SYN_RECV, S.ESTABLISHED)]
     root = ET.fromstring(d.svg())
-    steps = [g.get("data-step") for g in root.iter(f"{SVG}g") if g.get("class") == "netlab-step"]
+    steps = [g.get("data-step", "") for g in root.iter(f"{SVG}g")
+             if g.get("class") == "netlab-step"]
     assert sorted(steps, key=int) == ["1", "2", "3", "4"]
     used = [e for e in root.iter(f"{SVG}line") if "netlab-used" in (e.get("class") or "")]
     assert len(used) == 4

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from support import fixture_frames, fixture_trace
 
-from netlab.trace import Trace
+from netlab.analysis.trace import Trace
 from netlab.views.table import Grid, Table
 
 # The committed fixture's trace. Times are those of the recording; everything else would be
@@ -34,27 +34,27 @@ TS=1363890232/809438224"""
 
 
 def test_text_table_all_connections() -> None:
-    assert str(fixture_trace().table(absolute=False, options=False)) == ALL_CONNECTIONS
+    assert str(Table(fixture_trace(), absolute=False, options=False)) == ALL_CONNECTIONS
 
 
 def test_text_table_one_connection_with_raw_numbers_and_options() -> None:
     trace = fixture_trace()
-    assert str(trace.only(trace.connection(port=40000)).table()) == HANDSHAKE
+    assert str(Table(trace.only(trace.connection(port=40000)))) == HANDSHAKE
 
 
 def test_table_columns() -> None:
     trace = fixture_trace()
-    assert trace.table().columns == ["#", "time (ms)", "direction", "flags", "seq", "ack",
+    assert Table(trace).columns == ["#", "time (ms)", "direction", "flags", "seq", "ack",
                                      "len", "win", "raw seq", "raw ack", "raw win", "options"]
-    assert trace.table(absolute=False).columns[-1] == "options"
-    assert "raw seq" not in trace.table(absolute=False).columns
-    assert len(trace.table().rows) == len(trace)
+    assert Table(trace, absolute=False).columns[-1] == "options"
+    assert "raw seq" not in Table(trace, absolute=False).columns
+    assert len(Table(trace).rows) == len(trace)
 
 
 def test_time_column_is_relative_to_the_first_segment() -> None:
     trace = fixture_trace()
     first = fixture_frames("client")[0].timestamp_ns
-    times = [float(row[1]) for row in trace.table().rows]
+    times = [float(row[1]) for row in Table(trace).rows]
     assert times == [round((s.time_ns - first) / 1e6, 3) for s in trace.segments]
 
 
@@ -62,11 +62,11 @@ def test_html_table_is_well_formed_and_escaped() -> None:
     names = {"192.0.2.1": "<client & co>", "192.0.2.2": "server"}
     frames = [replace(f, host="<client & co>") for f in fixture_frames("client")]
     trace = Trace.from_frames([frames], names)
-    root = ET.fromstring(trace.table()._repr_html_())
+    root = ET.fromstring(Table(trace)._repr_html_())
     table = root.find("table")
     assert table is not None
     header = [th.text for th in table.iterfind("thead/tr/th")]
-    assert header == trace.table().columns
+    assert header == Table(trace).columns
     rows = table.findall("tbody/tr")
     assert [r.get("data-segment") for r in rows] == [str(n) for n in range(1, 8)]
     first = [td.text or "" for td in rows[0]]

@@ -1,4 +1,4 @@
-"""netlab.experiments.tcp_teardown, run live once for this module, with tshark and ss as oracles.
+"""netlab.experiments.tcp.teardown, run live once for this module, with tshark and ss as oracles.
 
 The CLI and the snippet run the same experiment as a reader would, as processes started
 before the in-process run, so the three runs overlap.
@@ -28,18 +28,18 @@ from support import (
 )
 from test_trace import assert_relative_numbers_match_tshark
 
-from netlab.capture import read_pcap
+from netlab.analysis.trace import Trace
 from netlab.experiments import EXPERIMENTS
-from netlab.experiments.tcp_teardown import (
+from netlab.experiments.tcp.teardown import (
     CHUNKS,
     CLOSE_WAIT_PORTS,
     Close,
     TeardownResult,
     teardown,
 )
-from netlab.tcpstates import RULES, Event, TcpState, UnexpectedTransition
-from netlab.timeline import rules_grid
-from netlab.trace import Trace
+from netlab.kernel.capture import read_pcap
+from netlab.model.tcp_states import RULES, Event, TcpState, UnexpectedTransition
+from netlab.views.timeline import rules_grid, timeline_grid
 
 TEARDOWN_FACTS = 12
 """How many claims the teardown chapter checks (each printed with ✓ or ✗)."""
@@ -326,7 +326,7 @@ def test_orderly_timeline(run: Run) -> None:
     assert segments == [*conn[:3], *conn[-4:]]  # the handshake and the teardown
     assert tl.path("client") == run.result.orderly.path("client")
     assert tl.path("server") == run.result.orderly.path("server")
-    lines = str(tl).splitlines()
+    lines = str(timeline_grid(tl)).splitlines()
     assert lines[0].split() == ["time", "(ms)", "event", "client", "server", "RFC", "9293",
                                 "rule"]
     assert lines[1].split() == ["before", "the", "first", "segment", "CLOSED", "LISTEN"]
@@ -418,7 +418,7 @@ def test_chinese_labels(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     lost = str(run.result.lost_ack.snapshot_table())
     assert "FIN, ACK 再次到达客户端" in lost and "线路把客户端的 ACK 丢掉了" in lost
     assert str(run.result.restart_grid()).splitlines()[-1].split()[-1] == "成功"
-    assert "客户端: connect()" in str(run.result.orderly.timeline())
+    assert "客户端: connect()" in str(run.result.orderly.timeline_table())
     assert "乱" not in str(run.result.close_wait.sockets_grid())
 
 
@@ -430,7 +430,7 @@ def test_report(run: Run) -> None:
     assert report.count("✓") == TEARDOWN_FACTS and "✗" not in report
     for c in run.result.closes:
         assert f"\n\n{c.title} (client port {c.client_port})\n\n" in report
-    assert str(run.result.orderly.timeline()) in report
+    assert str(run.result.orderly.timeline_table()) in report
 
 
 @pytest.mark.live

@@ -162,8 +162,8 @@ def test_verify_failure_refuses_other_errors() -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# netlab.proto.tls_decrypt on a recorded capture: tests/fixtures/https/request.pcap is the
-# client's capture of one run of netlab.experiments.https_request (ports 80 and 443), and
+# netlab.analysis.tls_decrypt on a recorded capture: tests/fixtures/https/request.pcap is the
+# client's capture of one run of netlab.experiments.https.request (ports 80 and 443), and
 # request-keys.log its NSS key log (throwaway keys of a throwaway CA), saved from the result's
 # ``pcap`` and ``keylog``.
 
@@ -176,7 +176,7 @@ RECORDS = ["ClientHello", "ServerHello", "ChangeCipherSpec", "EncryptedExtension
 
 
 def test_decrypt_a_recorded_capture() -> None:
-    from netlab.proto.tls_decrypt import decrypt
+    from netlab.analysis.tls_decrypt import decrypt
 
     records = decrypt(FIXTURE / "request.pcap", FIXTURE / "request-keys.log")
     assert [r.label() for r in records] == RECORDS
@@ -189,7 +189,7 @@ def test_decrypt_a_recorded_capture() -> None:
 
 
 def test_without_the_key_log_only_the_hellos_read() -> None:
-    from netlab.proto.tls_decrypt import decrypt
+    from netlab.analysis.tls_decrypt import decrypt
 
     records = decrypt(FIXTURE / "request.pcap", None)
     assert [r.label() for r in records if r.decrypted] == [
@@ -199,7 +199,7 @@ def test_without_the_key_log_only_the_hellos_read() -> None:
 
 
 def test_a_wrong_key_log_decrypts_nothing(tmp_path: Path) -> None:
-    from netlab.proto.tls_decrypt import decrypt
+    from netlab.analysis.tls_decrypt import decrypt
 
     other = tmp_path / "other.log"
     other.write_text("CLIENT_RANDOM " + "00" * 32 + " " + "11" * 48 + "\n")

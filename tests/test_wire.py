@@ -1,4 +1,4 @@
-"""netlab.lab.wire: the userspace wire's three modes, watched from both ends.
+"""netlab.kernel.wire: the userspace wire's three modes, watched from both ends.
 
 Each test checks the wire against witnesses it does not control: the captures on both
 hosts' interfaces and the server kernel's own socket table.
@@ -14,13 +14,13 @@ from collections.abc import Iterator
 import pytest
 from support import require_namespaces, server_socket
 
-from netlab.capture import Capture
-from netlab.decode import dissect
+from netlab.analysis.dissect import dissect
+from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError, LabError
+from netlab.kernel.capture import Capture
+from netlab.kernel.tcp_info import socket_state
 from netlab.lab import Host, Lab, Wire
-from netlab.states import socket_state
-from netlab.tcpstates import TcpState
-from netlab.trace import Trace
+from netlab.model.tcp_states import TcpState
 
 pytestmark = pytest.mark.live
 

@@ -9,7 +9,7 @@
         lab.link(client, server)
         with lab.capture(client) as cap:
             ...  # traffic, e.g. client.run(some_function)
-        print(cap.trace.table())
+        print(Table(cap.trace))
 
 Addresses come from the documentation ranges of RFC 5737 and are fixed by the order of
 the calls, so pages and doctests can show them: the first link is 192.0.2.0/24, its first
@@ -26,23 +26,20 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pyroute2 import IPRoute
 
-from netlab.capture import Capture
+from netlab.analysis.trace import Trace
 from netlab.errors import LabError
-from netlab.lab.firewall import Firewall
-from netlab.lab.link import Interface, checksum_offload_off, configure, create_veth
-from netlab.lab.netns import CLONE_NEWNET, Namespace, Task
-from netlab.lab.units import duration
-from netlab.lab.units import rate as _rate
-from netlab.lab.wire import Wire, WireMode
-from netlab.states import SocketEntry, tcp_sockets
-from netlab.trace import Trace
-
-if TYPE_CHECKING:
-    from netlab.views.topology import Topology
+from netlab.kernel.capture import Capture
+from netlab.kernel.firewall import Firewall
+from netlab.kernel.link import Interface, checksum_offload_off, configure, create_veth
+from netlab.kernel.netns import CLONE_NEWNET, Namespace, Task
+from netlab.kernel.tcp_info import SocketEntry, tcp_sockets
+from netlab.kernel.units import duration
+from netlab.kernel.units import rate as _rate
+from netlab.kernel.wire import Wire, WireMode
 
 __all__ = ["Lab", "Host", "Link", "LabCapture"]
 
@@ -65,7 +62,7 @@ class Host:
         self.interfaces: list[Interface] = []
         self.addresses: list[str] = []
         self.gateway: str | None = None
-        self.firewall_: Firewall | None = None
+        self._firewall: Firewall | None = None
 
     @property
     def address(self) -> str:
@@ -130,9 +127,14 @@ class Host:
                     if peer.gateway is None and len(peer.interfaces) == 1:
                         peer.route_via(self.address_on(mine))
 
-    def firewall(self, *, idle_timeout: str | float = "300s", inside: Host | None = None
-                 ) -> Firewall:
-        """Make this host a stateful firewall between its links (see :mod:`netlab.lab.firewall`).
+    @property
+    def firewall(self) -> Firewall | None:
+        """This host's firewall, once :meth:`add_firewall` made it one."""
+        return self._firewall
+
+    def add_firewall(self, *, idle_timeout: str | float = "300s", inside: Host | None = None
+                     ) -> Firewall:
+        """Make this host a stateful firewall between its links (see :mod:`netlab.kernel.firewall`).
 
         Args:
             idle_timeout: how long connection tracking remembers an idle connection.
@@ -148,9 +150,9 @@ class Host:
                  if mine.ns is self.ns and theirs.ns is inside.ns), None)  # type: ignore[assignment]
             if inside_iface is None:
                 raise LabError(f"{inside.name!r} is not linked to {self.name!r}")
-        self.firewall_ = Firewall(self, inside=inside_iface.name,
+        self._firewall = Firewall(self.ns, inside=inside_iface.name,
                                   idle_timeout=duration(idle_timeout))
-        return self.firewall_
+        return self._firewall
 
     def address_on(self, iface: Interface) -> str:
         """This host's address on one of its interfaces."""
@@ -171,6 +173,10 @@ class Link:
     a: Interface
     b: Interface
     wire: Wire | None
+    network: str = ""
+    """The documentation network (RFC 5737) the two ends are numbered from."""
+    wire_namespace: str = ""
+    """The name of the namespace the wire runs in (empty for a plain veth pair)."""
 
     def describe(self) -> str:
         """How the link is made: a plain veth pair, or which wire delays it."""
@@ -258,7 +264,7 @@ class Lab:
         """Join ``a`` and ``b`` by an Ethernet link on the next documentation network.
 
         Args:
-            wire: put a userspace :class:`~netlab.lab.wire.Wire` in the middle, in this
+            wire: put a userspace :class:`~netlab.kernel.wire.Wire` in the middle, in this
                 mode (``"pass"``, ``"step"`` or ``"drop"``); None for a plain veth pair,
                 unless the link has a delay, loss or rate, which need the wire.
             delay: one-way delay, each direction (``"25ms"``): the round-trip time across
@@ -285,10 +291,12 @@ class Lab:
         net = ipaddress.ip_network(DOC_NETWORKS[len(self.links)])
         a_if, b_if = f"eth{len(a.interfaces)}", f"eth{len(b.interfaces)}"
         the_wire = None
+        wire_name = ""
         if wire is None:
             ia, ib = create_veth(a.ns, a_if, b.ns, b_if)
         else:
-            mid = self._namespace(f"wire-{a.name}-{b.name}")
+            wire_name = f"wire-{a.name}-{b.name}"
+            mid = self._namespace(wire_name)
             ia, wa = create_veth(a.ns, a_if, mid, "wa")
             ib, wb = create_veth(b.ns, b_if, mid, "wb")
             for end in (ia, ib):
@@ -302,15 +310,9 @@ class Lab:
         b.interfaces.append(ib)
         a.addresses.append(addr_a)
         b.addresses.append(addr_b)
-        link = Link(ia, ib, the_wire)
+        link = Link(ia, ib, the_wire, network=str(net), wire_namespace=wire_name)
         self.links.append(link)
         return link
-
-    def diagram(self, *, title: str = "") -> Topology:
-        """A diagram of the lab as it is now: hosts, links, wires and firewall (SVG on pages)."""
-        from netlab.views.topology import Topology
-
-        return Topology.from_lab(self, title=title)
 
     def capture(self, *targets: Host | Interface) -> LabCapture:
         """Capture on each host's first interface (or on the interfaces given); merged.

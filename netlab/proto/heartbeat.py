@@ -1,6 +1,6 @@
 """A small message protocol with heartbeats: ping, pong and data over one TCP connection.
 
-Every message is a frame of :mod:`netlab.framing` (a 4-byte big-endian length, then the
+Every message is a frame of :mod:`netlab.proto.framing` (a 4-byte big-endian length, then the
 message); the message's first byte says what it is:
 
 ======  ========  ================================================================
@@ -11,12 +11,13 @@ byte    kind      meaning
 ``D``   data      anything the application sends (an update, a chat message)
 ======  ========  ================================================================
 
->>> from netlab.proto.heartbeat import Message, encode, Reader
->>> wire = encode(Message.ping(7)) + encode(Message("data", b"hi"))
+>>> from netlab.proto.heartbeat import HeartbeatMessage, encode, Reader
+>>> wire = encode(HeartbeatMessage.ping(7)) + encode(HeartbeatMessage("data", b"hi"))
 >>> wire
 b'\\x00\\x00\\x00\\x05P\\x00\\x00\\x00\\x07\\x00\\x00\\x00\\x03Dhi'
 >>> Reader().feed(wire)
-[Message(kind='ping', body=b'\\x00\\x00\\x00\\x07'), Message(kind='data', body=b'hi')]
+[HeartbeatMessage(kind='ping', body=b'\\x00\\x00\\x00\\x07'),
+ HeartbeatMessage(kind='data', body=b'hi')]
 
 Why heartbeats, when TCP has keepalive? A keepalive probe is answered by the peer's
 *kernel*; a pong is sent by the peer's *application*. A server whose program hangs, or
@@ -46,12 +47,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from netlab.errors import NetlabError
-from netlab.framing import Decoder, FramingError
-from netlab.framing import encode as encode_frame
+from netlab.proto.framing import Decoder, FramingError
+from netlab.proto.framing import encode as encode_frame
 from netlab.proto.server import ThreadedServer
 
-__all__ = ["Message", "ProtocolError", "encode", "Reader", "Event", "HeartbeatServer",
-           "HeartbeatClient", "Verdict", "KINDS", "MAX_FRAME"]
+__all__ = ["HeartbeatMessage", "ProtocolError", "encode", "Reader", "HeartbeatEvent",
+           "HeartbeatServer", "HeartbeatClient", "Verdict", "KINDS", "MAX_FRAME"]
 
 KINDS = {"ping": b"P", "pong": b"O", "data": b"D"}
 """Each kind of message and its first byte."""
@@ -68,20 +69,20 @@ class ProtocolError(NetlabError):
     chunk, so that a receiver can still act on them, in order, before it gives up.
     """
 
-    def __init__(self, text: str, messages: list[Message] | None = None) -> None:
+    def __init__(self, text: str, messages: list[HeartbeatMessage] | None = None) -> None:
         super().__init__(text)
         self.messages = messages or []
 
 
 @dataclass(frozen=True)
-class Message:
+class HeartbeatMessage:
     """One message: its kind (``"ping"``, ``"pong"`` or ``"data"``) and its body."""
 
     kind: str
     body: bytes = b""
 
     @classmethod
-    def ping(cls, counter: int) -> Message:
+    def ping(cls, counter: int) -> HeartbeatMessage:
         """A ping carrying a 32-bit counter, which its pong sends back."""
         return cls("ping", _COUNTER.pack(counter % 2**32))
 
@@ -91,7 +92,7 @@ class Message:
         return int(_COUNTER.unpack(self.body)[0])
 
 
-def encode(message: Message, *, limit: int = MAX_FRAME) -> bytes:
+def encode(message: HeartbeatMessage, *, limit: int = MAX_FRAME) -> bytes:
     """The bytes of one message on the wire: a frame holding the kind byte and the body."""
     if message.kind not in KINDS:
         raise ProtocolError(f"unknown message kind {message.kind!r}")
@@ -108,9 +109,9 @@ class Reader:
     def __init__(self, *, limit: int = MAX_FRAME) -> None:
         self._frames = Decoder(limit=limit)
 
-    def feed(self, data: bytes) -> list[Message]:
+    def feed(self, data: bytes) -> list[HeartbeatMessage]:
         """Add received bytes; return the messages they complete."""
-        messages: list[Message] = []
+        messages: list[HeartbeatMessage] = []
         try:
             frames = self._frames.feed(data)
         except FramingError as exc:
@@ -120,12 +121,12 @@ class Reader:
             if kind is None:
                 raise ProtocolError(f"a message of unknown kind {frame[:1]!r}: not this "
                                     "protocol", messages)
-            messages.append(Message(kind, frame[1:]))
+            messages.append(HeartbeatMessage(kind, frame[1:]))
         return messages
 
 
 @dataclass(frozen=True, kw_only=True)
-class Event:
+class HeartbeatEvent:
     """Something the server noticed about one connection."""
 
     time_ns: int
@@ -165,20 +166,21 @@ class HeartbeatServer(ThreadedServer):
         self.on_data = on_data
         self.pings = 0
         """Pings answered so far."""
-        self._log: list[Event] = []
+        self._log: list[HeartbeatEvent] = []
         self._awake = threading.Event()
         self._awake.set()
         self._stopping = False
 
     @property
-    def log(self) -> tuple[Event, ...]:
+    def log(self) -> tuple[HeartbeatEvent, ...]:
         """What happened so far, in order."""
         with self._lock:
             return tuple(self._log)
 
     def _note(self, peer: tuple[str, int], what: str, detail: str = "") -> None:
         with self._lock:
-            self._log.append(Event(time_ns=time.time_ns(), peer=peer, what=what, detail=detail))
+            self._log.append(HeartbeatEvent(time_ns=time.time_ns(), peer=peer, what=what,
+                                            detail=detail))
 
     def freeze(self) -> None:
         """Make the application hang: stop reading and answering (the kernel carries on)."""
@@ -195,7 +197,7 @@ class HeartbeatServer(ThreadedServer):
         sent = 0
         for conn in conns:
             try:
-                conn.sendall(encode(Message("data", body), limit=self.max_frame))
+                conn.sendall(encode(HeartbeatMessage("data", body), limit=self.max_frame))
                 sent += 1
             except OSError:
                 pass  # that connection's own thread notices and cleans up
@@ -248,19 +250,19 @@ class HeartbeatServer(ThreadedServer):
         finally:  # logged first: whoever sees the close or the count drop finds the entry
             self._note(peer, why, detail)
 
-    def _reply(self, conn: socket.socket, messages: list[Message]) -> None:
+    def _reply(self, conn: socket.socket, messages: list[HeartbeatMessage]) -> None:
         for message in messages:
             reply = self._answer(message)
             if reply is not None:
                 conn.sendall(encode(reply, limit=self.max_frame))
 
-    def _answer(self, message: Message) -> Message | None:
+    def _answer(self, message: HeartbeatMessage) -> HeartbeatMessage | None:
         if message.kind == "ping":
             self.pings += 1
-            return Message("pong", message.body)
+            return HeartbeatMessage("pong", message.body)
         if message.kind == "data" and self.on_data is not None:
             out = self.on_data(message.body)
-            return None if out is None else Message("data", out)
+            return None if out is None else HeartbeatMessage("data", out)
         return None
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -339,7 +341,7 @@ class HeartbeatClient:
     def send(self, body: bytes) -> None:
         """Send a data message to the server."""
         with self._send_lock:
-            self.sock.sendall(encode(Message("data", body)))
+            self.sock.sendall(encode(HeartbeatMessage("data", body)))
 
     def wait(self, timeout: float) -> Verdict:
         """Block until the client stops; its verdict.
@@ -369,7 +371,7 @@ class HeartbeatClient:
                 if now >= next_ping:
                     counter += 1
                     with self._send_lock:
-                        self.sock.sendall(encode(Message.ping(counter)))
+                        self.sock.sendall(encode(HeartbeatMessage.ping(counter)))
                     self._counts.pings.append(time.time_ns())
                     next_ping += self.interval
                 wait = max(0.0, min(next_ping, heard + self.deadline) - time.monotonic())

@@ -51,18 +51,16 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import h11
 
 from netlab.errors import ExperimentError
+from netlab.proto.place import Place
 from netlab.proto.server import ThreadedServer, listening
 
-if TYPE_CHECKING:
-    from netlab.lab.lab import Host
-
 __all__ = ["Header", "decode_headers", "phrase", "Request", "Response", "Limits", "LogEntry",
-           "HttpServer", "HttpClient", "Event", "serving", "Wrap"]
+           "HttpServer", "HttpClient", "HttpEvent", "serving", "Wrap"]
 
 #: A header field as a (name, value) pair.
 Header = tuple[str, str]
@@ -373,7 +371,7 @@ class HttpServer(ThreadedServer):
 
 
 @contextlib.contextmanager
-def serving(host: Host, handler: Callable[[Request], Response], *, port: int = 80,
+def serving(host: Place, handler: Callable[[Request], Response], *, port: int = 80,
             limits: Limits = Limits(), wrap: Wrap | None = None, address: str | None = None
             ) -> Iterator[HttpServer]:
     """Serve HTTP on ``address:port`` (the host's first address) inside a lab host.
@@ -387,7 +385,7 @@ def serving(host: Host, handler: Callable[[Request], Response], *, port: int = 8
 
 
 @dataclass(frozen=True, kw_only=True)
-class Event:
+class HttpEvent:
     """One h11 event a client sent or received, for showing the protocol step by step."""
 
     direction: str
@@ -414,13 +412,13 @@ class HttpClient:
         self.sock = sock
         self.authority = authority
         self.timeout = timeout
-        self.events: list[Event] = []
+        self.events: list[HttpEvent] = []
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._h = h11.Connection(h11.CLIENT)
         self._pending: deque[_Pending] = deque()
 
     @classmethod
-    def connect(cls, host: Host, address: str, port: int = 80, *, timeout: float = 5.0,
+    def connect(cls, host: Place, address: str, port: int = 80, *, timeout: float = 5.0,
                 source_port: int | None = None, wrap: Wrap | None = None) -> HttpClient:
         """Open a connection from a lab host (optionally from a pinned ``source_port``)."""
 
@@ -456,7 +454,7 @@ class HttpClient:
         data += writer.send(h11.EndOfMessage()) or b""
         self.sock.sendall(data)
         self._pending.append(_Pending(request, body))
-        self.events.append(Event(direction="sent", event=request))
+        self.events.append(HttpEvent(direction="sent", event=request))
 
     def receive(self) -> Response:
         """Read the response to the oldest request still unanswered (responses come in order)."""
@@ -486,7 +484,7 @@ class HttpClient:
                     raise ExperimentError(f"no complete response within {self.timeout} s"
                                           ) from None
                 continue
-            self.events.append(Event(direction="received", event=event))
+            self.events.append(HttpEvent(direction="received", event=event))
             if isinstance(event, h11.Response):
                 head = event
             elif isinstance(event, h11.Data):

@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import h2.config
 import h2.connection
@@ -26,10 +25,8 @@ import h2.events
 
 from netlab.errors import ExperimentError
 from netlab.proto.http import Request, Response
+from netlab.proto.place import Place
 from netlab.proto.server import ThreadedServer, listening
-
-if TYPE_CHECKING:
-    from netlab.lab.lab import Host
 
 __all__ = ["Http2Server", "serving_h2", "Http2Client", "Arrival"]
 
@@ -110,7 +107,7 @@ class Http2Server(ThreadedServer):
 
 
 @contextlib.contextmanager
-def serving_h2(host: Host, handler: Callable[[Request], Response], *, port: int = 8080
+def serving_h2(host: Place, handler: Callable[[Request], Response], *, port: int = 8080
                ) -> Iterator[Http2Server]:
     """Serve HTTP/2 on ``host.address:port`` inside a lab host until the block ends."""
     server = Http2Server(handler)
@@ -141,7 +138,7 @@ class Http2Client:
             client_side=True, header_encoding="utf-8"))
 
     @classmethod
-    def connect(cls, host: Host, address: str, port: int = 8080, *, timeout: float = 5.0
+    def connect(cls, host: Place, address: str, port: int = 8080, *, timeout: float = 5.0
                 ) -> Http2Client:
         sock = host.run(socket.create_connection, (address, port), timeout)
         return cls(sock, f"{address}:{port}", timeout=timeout)

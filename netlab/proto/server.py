@@ -15,12 +15,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from netlab.errors import ExperimentError
-
-if TYPE_CHECKING:
-    from netlab.lab.lab import Host
+from netlab.proto.place import Place
 
 __all__ = ["ThreadedServer", "listening"]
 
@@ -89,7 +86,7 @@ class ThreadedServer:
 
 
 @contextlib.contextmanager
-def listening(host: Host, server: ThreadedServer, port: int, *, address: str | None = None,
+def listening(host: Place, server: ThreadedServer, port: int, *, address: str | None = None,
               backlog: int = 32) -> Iterator[None]:
     """Run ``server`` on ``address:port`` (the host's first address) inside a lab host.
 

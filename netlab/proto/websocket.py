@@ -51,7 +51,7 @@ from wsproto.events import Event as WsEvent
 from netlab.errors import ExperimentError, NetlabError
 from netlab.proto.server import ThreadedServer
 
-__all__ = ["accept_key", "GUID", "Frame", "frames", "OPCODES", "WebSocketServer",
+__all__ = ["accept_key", "GUID", "WebSocketFrame", "frames", "OPCODES", "WebSocketServer",
            "WebSocketClient", "WebSocketError"]
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -75,7 +75,7 @@ def accept_key(key: str) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Frame:
+class WebSocketFrame:
     """One WebSocket frame as it crossed the wire (RFC 6455 §5.2)."""
 
     fin: bool
@@ -98,7 +98,7 @@ class Frame:
         return self.size - len(self.payload)
 
 
-def frames(data: bytes) -> list[Frame]:
+def frames(data: bytes) -> list[WebSocketFrame]:
     """Decode the frames in ``data``, the bytes one side sent after the handshake.
 
     Stops at an incomplete frame at the end (the capture may end mid-frame).
@@ -127,7 +127,7 @@ def frames(data: bytes) -> list[Frame]:
         body = data[at + head:end]
         if masked:  # §5.3: octet i of the payload XOR octet i mod 4 of the key
             body = bytes(b ^ mask[i % 4] for i, b in enumerate(body))
-        out.append(Frame(fin=bool(b0 & 0x80), opcode=b0 & 0x0F, masked=masked, mask=mask,
+        out.append(WebSocketFrame(fin=bool(b0 & 0x80), opcode=b0 & 0x0F, masked=masked, mask=mask,
                          payload=body, size=end - at))
         at = end
     return out

@@ -1,4 +1,12 @@
-"""Ways to show a trace: a text/HTML table and an SVG ladder diagram."""
+"""Ways to show what an experiment observed; a trace holds data, a view draws it.
+
+:mod:`~netlab.views.table` (packet tables, grids), :mod:`~netlab.views.ladder` (SVG ladder
+diagrams), :mod:`~netlab.views.inspector` (the packet inspector), :mod:`~netlab.views.message`
+(bytes on the wire), :mod:`~netlab.views.chart`, :mod:`~netlab.views.download`,
+:mod:`~netlab.views.exercise`, :mod:`~netlab.views.topology` (the lab),
+:mod:`~netlab.views.timeline` (state changes), :mod:`~netlab.views.packets` (any IP packet),
+:mod:`~netlab.views.architecture` (this package).
+"""
 
 from netlab.views.ladder import Ladder
 from netlab.views.table import Table

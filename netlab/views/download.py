@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import base64
 import html
+import tempfile
+from pathlib import Path
 
+from netlab.analysis.trace import Trace
 from netlab.i18n import tr
 
-__all__ = ["Download"]
+__all__ = ["Download", "pcap_download"]
 
 
 class Download:
@@ -44,3 +47,14 @@ class Download:
             f'href="{url}">⤓ {html.escape(self.filename)}</a> '
             f"<span>({tr('{n} bytes').format(n=f'{len(self.data):,}')}{extra})</span></p>"
         )
+
+
+def pcap_download(trace: Trace, filename: str, *, host: str | None = None) -> Download:
+    """The pcap of ``host``'s capture (the trace's first capture by default) as a download."""
+    if host is None:
+        host = next(iter(trace.frames), "")
+    with tempfile.TemporaryDirectory() as tmp:
+        data = trace.write_pcap(Path(tmp) / filename, host=host).read_bytes()
+    frames = len(trace.frames.get(host, ()))
+    summary = tr("{frames} frames captured on {host}").format(frames=frames, host=host)
+    return Download(filename, data, "application/vnd.tcpdump.pcap", summary)

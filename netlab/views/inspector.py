@@ -13,7 +13,7 @@ row number is a link to its entry (``#netlab-pkt-…``), so without the script a
 jumps there.
 
 The fields are scapy's own dissection of the frame, on purpose: they are read again from the
-bytes, not from netlab's :class:`~netlab.decode.Segment`, so the inspector shows what the
+bytes, not from netlab's :class:`~netlab.analysis.dissect.Segment`, so the inspector shows what the
 frame really holds (checksums, TTL, IP identification, data offset) and not only what netlab
 kept.
 
@@ -33,12 +33,12 @@ from scapy.fields import FlagsField
 from scapy.layers.l2 import Ether
 from scapy.packet import NoPayload, Packet, Padding, Raw
 
-from netlab.decode import Segment, option_text
+from netlab.analysis.dissect import Segment, option_text
 from netlab.i18n import tr
 from netlab.views.message import HexDump
 
 if TYPE_CHECKING:
-    from netlab.trace import Trace
+    from netlab.analysis.trace import Trace
 
 __all__ = ["Inspector", "layers", "hexdump", "MAX_BYTES"]
 

@@ -42,13 +42,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from netlab.decode import Segment, option_text
+from netlab.analysis.dissect import Segment, option_text
 from netlab.i18n import tr
-from netlab.states import StateSample
+from netlab.kernel.tcp_info import StateSample
 from netlab.views.inspector import Inspector
 
 if TYPE_CHECKING:
-    from netlab.trace import Connection, Trace
+    from netlab.analysis.trace import Connection, Trace
 
 __all__ = ["Ladder", "Phase", "RoundTrip", "StateSample", "text_width"]
 
@@ -224,7 +224,7 @@ class Ladder:
     """The ladder diagram of ``trace``; shows itself inline in Jupyter and on pages.
 
     Args:
-        trace: the segments (use :meth:`netlab.trace.Trace.only` to draw one connection).
+        trace: the segments (use :meth:`netlab.analysis.trace.Trace.only` to draw one connection).
         states: kernel state samples to draw on the lanes (a label where the state changes).
         title: a caption, also used as the accessible name of the image; without one the
             figure is named after the hosts and the phases it shows.

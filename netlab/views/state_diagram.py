@@ -1,13 +1,13 @@
 """RFC 9293's TCP state diagram (its Figure 5), drawn from the rules the code checks.
 
-Every arrow is a :class:`~netlab.tcpstates.Rule` of :data:`~netlab.tcpstates.RULES`: the
-figure's own arrows and its notes, and any other rule (an ABORT, an arriving RST) that the
+Every arrow is a :class:`~netlab.model.tcp_states.Rule` of
+:data:`~netlab.model.tcp_states.RULES`: the figure's own arrows and its notes, and any other rule (an ABORT, an arriving RST) that the
 run followed. The states sit where the RFC puts them (CLOSED twice, at the top and the bottom
 right, as in the RFC). The transitions of this page's run are drawn thick, in the colour of
 the side that made them, and numbered in the order they happened; the text alternative lists
 them in words.
 
->>> from netlab.tcpstates import RULES, TcpState, Event, rule
+>>> from netlab.model.tcp_states import RULES, TcpState, Event, rule
 >>> from netlab.views.state_diagram import StateDiagram
 >>> d = StateDiagram([("client", rule(TcpState.CLOSED, Event.ACTIVE_OPEN))])
 >>> svg = d.svg()
@@ -26,12 +26,12 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from netlab.i18n import tr
-from netlab.tcpstates import RULES, Rule, TcpState
+from netlab.model.tcp_states import RULES, Rule, TcpState
 from netlab.views.ladder import _Box, _Placer, text_width
 
 if TYPE_CHECKING:
-    from netlab.states import StateSample
-    from netlab.timeline import Timeline
+    from netlab.analysis.timeline import Timeline
+    from netlab.kernel.tcp_info import StateSample
 
 __all__ = ["StateDiagram"]
 
@@ -94,7 +94,7 @@ class StateDiagram:
 
     @classmethod
     def from_timeline(cls, timeline: Timeline, *, title: str = "") -> StateDiagram:
-        """The transitions of a connection's :class:`~netlab.timeline.Timeline`."""
+        """The transitions of a connection's :class:`~netlab.analysis.timeline.Timeline`."""
         return cls([(t.host, t.rule) for t in timeline.transitions], title=title)
 
     @classmethod

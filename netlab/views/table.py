@@ -11,12 +11,12 @@ import html
 import unicodedata
 from typing import TYPE_CHECKING
 
-from netlab.decode import option_text
+from netlab.analysis.dissect import option_text
 from netlab.i18n import tr
 from netlab.views.inspector import Inspector
 
 if TYPE_CHECKING:
-    from netlab.trace import Trace
+    from netlab.analysis.trace import Trace
 
 __all__ = ["Table", "Grid"]
 

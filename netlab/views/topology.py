@@ -72,7 +72,7 @@ def _num(value: float) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class FirewallInfo:
-    """A host's stateful firewall (see :mod:`netlab.lab.firewall`)."""
+    """A host's stateful firewall (see :mod:`netlab.kernel.firewall`)."""
 
     inside: str
     """The inside interface, the only one through which new connections may come in."""
@@ -91,7 +91,7 @@ class HostInfo:
 
 @dataclass(frozen=True, kw_only=True)
 class WireInfo:
-    """A userspace wire in the middle of a link (see :class:`netlab.lab.wire.Wire`)."""
+    """A userspace wire in the middle of a link (see :class:`netlab.kernel.wire.Wire`)."""
 
     namespace: str
     """The name of the wire's own namespace."""
@@ -163,11 +163,9 @@ class Topology:
     @classmethod
     def from_lab(cls, lab: Lab, *, title: str = "") -> Topology:
         """Read the hosts, links, wires and firewall of a live lab (what it is right now)."""
-        from netlab.lab.lab import DOC_NETWORKS
-
         hosts = []
         for h in lab.hosts.values():
-            fw = h.firewall_
+            fw = h.firewall
             hosts.append(HostInfo(
                 name=h.name,
                 interfaces=tuple((i.name, a) for i, a in zip(h.interfaces, h.addresses,
@@ -175,13 +173,13 @@ class Topology:
                 firewall=None if fw is None else FirewallInfo(inside=fw.inside,
                                                               idle_timeout=fw.idle_timeout)))
         links = []
-        for i, link in enumerate(lab.links):
+        for link in lab.links:
             a, b, w = lab.host_of(link.a), lab.host_of(link.b), link.wire
             wire = None if w is None else WireInfo(
-                namespace=f"wire-{a.name}-{b.name}",  # as Lab.link names it
+                namespace=link.wire_namespace,
                 mode=w.mode, delay=w.delay, loss=w.loss, rate=w.rate)
             links.append(LinkInfo(a=a.name, a_iface=link.a.name, b=b.name, b_iface=link.b.name,
-                                  network=DOC_NETWORKS[i], wire=wire))
+                                  network=link.network, wire=wire))
         return cls(hosts, links, title=title)
 
     # -- layout ----------------------------------------------------------------------------

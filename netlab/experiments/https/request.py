@@ -1,0 +1,297 @@
+"""One HTTPS request, one trace; and the same page over plain HTTP, to compare the wire.
+
+A client (192.0.2.1) and a server (192.0.2.2) are joined by a link with a 20 ms round trip.
+The server runs one web service on two ports: 80, plain HTTP, and 443, the same HTTP inside
+TLS (the server's certificate is issued by a CA made for this run). The client fetches ``/``
+from each, with TLS 1.3, verifying the certificate and the host name, and writes its session
+secrets to a key log. Captures run on both hosts.
+
+From one run this gives:
+
+* the TLS connection as a ladder diagram, TCP handshake → TLS handshake → encrypted HTTP →
+  close, each arrow labelled with the TLS records it carried (decrypted with the key log);
+* the handshake twice: as the client's TLS library reported each message (the message
+  callback) and as the capture carried it (decrypted by scapy), with the bytes compared;
+* the key fields of ClientHello and ServerHello (SNI, ALPN, cipher suite, key share,
+  versions) and the certificate chain the server sent;
+* what an observer without the key log reads on port 80 and on port 443.
+"""
+
+from __future__ import annotations
+
+import ssl
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from netlab.analysis.tls_decrypt import WireRecord, decrypt
+from netlab.analysis.trace import Connection, Trace
+from netlab.experiments.https._lab import (
+    HTTP_PORT,
+    HTTPS_PORT,
+    PAGE,
+    client_wrap,
+    close_tls,
+    first_response,
+    flights,
+    handler,
+    record_labels,
+    server_wrap,
+    tls_files,
+    tr,
+)
+from netlab.experiments.result import Fact, checklist
+from netlab.lab import Lab
+from netlab.proto.http import HttpClient, Response, serving
+from netlab.proto.tls import (
+    SERVER_NAME,
+    CertificateInfo,
+    HandshakeLog,
+    HandshakeMessage,
+    certificate_info,
+    hello_fields,
+)
+from netlab.views import Ladder
+from netlab.views.download import Download, pcap_download
+from netlab.views.table import Grid
+
+__all__ = ["https_one_request", "HttpsRequestResult", "PLAIN_PORT", "TLS_PORT"]
+
+RTT = 0.020  # seconds: long enough to order every arrow, short enough for a quick build
+PLAIN_PORT = 40080  # the client's pinned ports, so every build shows the same numbers
+TLS_PORT = 40443
+TIMEOUT = 5.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpsRequestResult:
+    """Everything the first part of the HTTPS chapter shows, from one run."""
+
+    trace: Trace
+    """Both connections (80 and 443), captured on the client and on the server."""
+    records: tuple[WireRecord, ...]
+    """The TLS records of the client's capture, decrypted with the key log."""
+    eavesdropped: tuple[WireRecord, ...]
+    """The same records read without the key log, as anyone on the path sees them."""
+    client_log: tuple[HandshakeMessage, ...]
+    """The handshake messages as the client's TLS library wrote and read them."""
+    plain: Response
+    secure: Response
+    version: str
+    cipher: str
+    alpn: str | None
+    peer_chain: tuple[CertificateInfo, ...]
+    """The chain the server sent (leaf first), as the client read it from Certificate."""
+    root: CertificateInfo
+    """The root the client trusts, which the server did not send."""
+    keylog: bytes
+    pcap: bytes = field(repr=False)
+    pcap_host: str = "client"
+
+    @property
+    def plain_connection(self) -> Connection:
+        return self.trace.connection(port=PLAIN_PORT)
+
+    @property
+    def tls_connection(self) -> Connection:
+        return self.trace.connection(port=TLS_PORT)
+
+    @property
+    def handshake_records(self) -> tuple[WireRecord, ...]:
+        """The records that carried handshake messages (and ChangeCipherSpec)."""
+        return tuple(r for r in self.records
+                     if r.inner_type in ("handshake", "change_cipher_spec"))
+
+    def response_record(self) -> WireRecord:
+        return first_response(self.records)
+
+    def round_trips(self) -> int:
+        """Round trips before the response's first byte reached the client (TLS port)."""
+        return flights(self.tls_connection, self.response_record().time_ns + 1)
+
+    def plain_round_trips(self) -> int:
+        conn = self.plain_connection
+        first = next(s for s in conn.segments if s.length and not conn.is_from_client(s))
+        return flights(conn, (first.received_ns or first.time_ns) + 1)
+
+    def ladder(self) -> Ladder:
+        """The TLS connection: each arrow with the TLS records its segment completed."""
+        labels = record_labels(self.trace, self.records)
+        return Ladder(self.trace.only(self.tls_connection),
+            notes=labels, title=tr("One HTTPS request: TCP handshake, TLS 1.3 handshake, "
+                                   "encrypted HTTP, close"))
+
+    def records_table(self, *, keys: bool = True) -> Grid:
+        """Each TLS record: who sent it, its header (clear) and, with the keys, its content."""
+        records = self.records if keys else self.eavesdropped
+        t0 = self.trace.start_ns
+        rows = [[tr("time (ms)"), tr("direction"), tr("record type on the wire"), tr("length"),
+                 tr("carries (decrypted)") if keys else tr("content")]]
+        for r in records:
+            way = "client → server" if r.dport == HTTPS_PORT else "server → client"
+            rows.append([f"{(r.time_ns - t0) / 1e6:.3f}", tr(way), r.wire_type, str(r.length),
+                         ", ".join(r.messages) if r.decrypted else tr("(ciphertext)")])
+        return Grid(rows, right={rows[0][0], rows[0][3]})
+
+    def messages_table(self) -> Grid:
+        """The client's message log beside the decrypted capture, and whether bytes match."""
+        wire = [(n, b) for r in self.handshake_records for n, b in
+                zip(r.messages, r.message_bytes or [b""] * len(r.messages), strict=False)]
+        rows = [[tr("client's TLS library"), tr("bytes"), tr("decrypted capture"), tr("bytes"),
+                 tr("same bytes")]]
+        log = [m for m in self.client_log if m.name != "ChangeCipherSpec"]
+        wire = [(n, b) for n, b in wire if n != "ChangeCipherSpec"]
+        for i in range(max(len(log), len(wire))):
+            m = log[i] if i < len(log) else None
+            w = wire[i] if i < len(wire) else None
+            mine = f"{tr(m.direction)} {m.name}" if m else ""
+            rows.append([mine, str(m.length) if m else "", w[0] if w else "",
+                         str(len(w[1])) if w else "",
+                         tr("yes") if m and w and m.data == w[1] else tr("no")])
+        return Grid(rows, right={tr("bytes")})
+
+    def same_messages(self) -> bool:
+        """The capture, decrypted, carried exactly the messages the client logged."""
+        log = [m.data for m in self.client_log if m.name != "ChangeCipherSpec"]
+        wire = [b for r in self.handshake_records for b in r.message_bytes]
+        return log == wire and bool(log)
+
+    def hello(self, name: str) -> dict[str, str]:
+        """The key fields of the first logged message called ``name``."""
+        return hello_fields(next(m.data for m in self.client_log if m.name == name))
+
+    def hello_table(self) -> Grid:
+        rows = [[tr("message"), tr("field"), tr("value")]]
+        for name in ("ClientHello", "ServerHello", "EncryptedExtensions"):
+            for k, v in self.hello(name).items():
+                rows.append([name, tr(k), v])
+        return Grid(rows)
+
+    def chain_table(self) -> Grid:
+        """The certificates: the two the server sent, and the root the client trusts."""
+        rows = [[tr("certificate"), tr("subject"), tr("issuer"), tr("names (SAN)"),
+                 tr("valid until"), tr("key"), tr("CA")]]
+        kinds = [tr("server (leaf)"), tr("intermediate CA"), tr("root CA (client's store)")]
+        for kind, c in zip(kinds, (*self.peer_chain, self.root), strict=False):
+            rows.append([kind, c.subject, c.issuer, ", ".join(c.names) or "-",
+                         c.not_after.date().isoformat(), c.key, tr("yes") if c.is_ca
+                         else tr("no")])
+        return Grid(rows)
+
+    def visible(self, data: bytes, *, port: int) -> bool:
+        """``data`` appears in the clear in some captured payload of the ``port`` connection."""
+        conn = self.trace.connection(port=port)
+        return any(data in s.payload for s in conn.segments)
+
+    def pcap_download(self) -> Download:
+        return pcap_download(self.trace, "https-request.pcap", host="client")
+
+    def keylog_download(self) -> Download:
+        return Download("https-request-keys.log", self.keylog, "text/plain",
+                        tr("NSS key log of the TLS connection"))
+
+    def facts(self) -> list[Fact]:
+        ch = self.hello("ClientHello")
+        eaves = [r for r in self.eavesdropped if r.encrypted]
+        clear = [r for r in self.eavesdropped if not r.encrypted]
+        return [
+            Fact(text="the same page comes back over port 80 and over port 443",
+                 holds=self.plain.body == self.secure.body == PAGE,
+                 evidence=f"{len(self.plain.body)} bytes each, status "
+                          f"{self.plain.status} and {self.secure.status}"),
+            Fact(text="TLS 1.3 with a certificate the client verified",
+                 holds=self.version == "TLSv1.3" and self.peer_chain[0].names == (SERVER_NAME,),
+                 evidence=f"{self.version}, {self.cipher}, ALPN {self.alpn}"),
+            Fact(text="plain HTTP: the request line is in the clear on port 80",
+                 holds=self.visible(b"GET / HTTP/1.1", port=PLAIN_PORT),
+                 evidence="b'GET / HTTP/1.1' found in the captured payload"),
+            Fact(text="HTTPS: neither the request nor the page is in the clear on port 443",
+                 holds=not self.visible(b"GET /", port=TLS_PORT)
+                 and not self.visible(PAGE[:20], port=TLS_PORT),
+                 evidence="searched every captured payload of the TLS connection"),
+            Fact(text="the server name (SNI) is in the clear in the ClientHello",
+                 holds=ch.get("server name (SNI)") == SERVER_NAME
+                 and self.visible(SERVER_NAME.encode(), port=TLS_PORT),
+                 evidence=f"SNI {ch.get('server name (SNI)')}"),
+            Fact(text="without the keys only ClientHello, ServerHello and ChangeCipherSpec "
+                      "can be read; every other record is ciphertext",
+                 holds={m for r in clear for m in r.messages}
+                 == {"ClientHello", "ServerHello", "ChangeCipherSpec"}
+                 and all(not r.decrypted and r.wire_type == "application_data" for r in eaves),
+                 evidence=f"{len(clear)} clear records, {len(eaves)} encrypted ones, "
+                          "all typed application_data on the wire"),
+            Fact(text="the decrypted capture carries the very messages the client logged",
+                 holds=self.same_messages(),
+                 evidence=f"{len(self.client_log)} messages compared byte for byte"),
+            Fact(text="HTTP: 2 round trips to the first response byte; TLS 1.3: 3",
+                 holds=self.plain_round_trips() == 2 and self.round_trips() == 3,
+                 evidence=f"{self.plain_round_trips()} and {self.round_trips()} client "
+                          "flights before the response"),
+        ]
+
+    def report(self) -> str:
+        facts = checklist(self.facts())
+        return (f"One HTTPS request (client 192.0.2.1 → server 192.0.2.2:443)\n\n"
+                f"{self.records_table()}\n\nWithout the key log\n\n"
+                f"{self.records_table(keys=False)}\n\nHandshake, two views\n\n"
+                f"{self.messages_table()}\n\nKey fields\n\n{self.hello_table()}\n\n"
+                f"Certificates\n\n{self.chain_table()}\n\nFacts\n\n{facts}")
+
+
+def _chain_from(log: tuple[HandshakeMessage, ...]) -> tuple[CertificateInfo, ...]:
+    """The certificates of the Certificate message the client read (RFC 8446 §4.4.2)."""
+    from scapy.layers.tls import handshake
+
+    layers: Any = handshake  # scapy's dissectors are untyped
+    msg = next(m for m in log if m.name == "Certificate" and m.direction == "read")
+    parsed = layers.TLS13Certificate(msg.data)
+    return tuple(certificate_info(bytes(entry.cert[1].der) if hasattr(entry.cert[1], "der")
+                                  else bytes(entry.cert[1])) for entry in parsed.certs)
+
+
+def https_one_request() -> HttpsRequestResult:
+    """Run the experiment (well under a second)."""
+    with tls_files() as files, Lab() as lab:
+        client, server = lab.host("client"), lab.host("server")
+        lab.link(client, server, delay=RTT / 2)
+        ctx = files.client("1.3")
+        log = HandshakeLog(ctx)
+        with serving(server, handler, port=HTTP_PORT), \
+                serving(server, handler, port=HTTPS_PORT, wrap=server_wrap(files.server)), \
+                lab.capture(client, server) as cap:
+            with HttpClient.connect(client, server.address, HTTP_PORT, timeout=TIMEOUT,
+                                    source_port=PLAIN_PORT) as plain_client:
+                plain = plain_client.request("GET", "/")
+            c = HttpClient.connect(client, server.address, HTTPS_PORT, timeout=TIMEOUT,
+                                   source_port=TLS_PORT, wrap=client_wrap(ctx))
+            try:
+                c.authority = SERVER_NAME
+                secure = c.request("GET", "/")
+                tls_sock = c.sock
+                assert isinstance(tls_sock, ssl.SSLSocket)
+                version, cipher = tls_sock.version(), tls_sock.cipher()
+                alpn = tls_sock.selected_alpn_protocol()
+            finally:
+                close_tls(c)
+
+
+            time.sleep(RTT * 2)  # the closing FINs and ACKs cross before the capture stops
+        assert cap.trace is not None
+        with tempfile.TemporaryDirectory(prefix="netlab-https-") as tmp:
+            pcap = cap.trace.write_pcap(Path(tmp) / "client.pcap", host="client")
+            records = decrypt(pcap, files.keylog)
+            eavesdropped = decrypt(pcap, None)
+            pcap_bytes = pcap.read_bytes()
+        messages = log.messages
+        root = certificate_info(files.authority.root_pem)
+        keylog = files.keylog.read_bytes()
+    return HttpsRequestResult(
+        trace=cap.trace, records=records, eavesdropped=eavesdropped, client_log=messages,
+        plain=plain, secure=secure, version=str(version), cipher=cipher[0] if cipher else "",
+        alpn=alpn,
+        peer_chain=_chain_from(messages), root=root, keylog=keylog, pcap=pcap_bytes)
+
+
+

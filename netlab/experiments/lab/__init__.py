@@ -1,0 +1,1 @@
+"""The lab chapter: :mod:`~netlab.experiments.lab.tour` measures the lab itself."""

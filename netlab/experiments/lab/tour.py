@@ -1,0 +1,245 @@
+"""The lab itself, measured: links with a real round-trip time, and a stateful firewall.
+
+:func:`delay_fidelity` builds a two-host lab for each configured round-trip time and
+measures what TCP sees: how long ``connect()`` takes (one round trip: SYN out, SYN-ACK
+back) and how long a one-byte echo takes (one round trip). :func:`firewall_check` builds
+client — firewall — server and shows which side may open connections. :func:`lab_tour`
+runs both and checks the lab chapter's facts.
+"""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import time
+from dataclasses import dataclass
+
+from netlab.analysis.trace import Trace
+from netlab.errors import ExperimentError
+from netlab.experiments.result import Fact, checklist
+from netlab.i18n import tr
+from netlab.lab import Lab
+from netlab.views.table import Grid
+
+__all__ = ["RttSample", "DelayFidelity", "delay_fidelity", "FirewallCheck", "firewall_check",
+           "LabTourResult", "lab_tour", "FIDELITY"]
+
+PORT = 7  # the echo port (RFC 862), free in the server's own namespace
+TIMEOUT = 5.0  # seconds: no single step may take longer
+#: How far a median round trip may stray from the configured RTT, from 50 ms on. The wire
+#: adds a roughly constant 0.2-2 ms (two veth pairs and a Python thread per direction), which
+#: is under 10% from 50 ms on, also with two CPU-bound processes beside the build.
+FIDELITY = (0.90, 1.10)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RttSample:
+    """What TCP measured over a link configured for one round-trip time."""
+
+    configured: float
+    """The configured round-trip time in seconds (twice the link's one-way delay)."""
+    connect: tuple[float, ...]
+    """Durations of ``connect()``, in seconds."""
+    echo: tuple[float, ...]
+    """Round trips of a one-byte echo on an open connection, in seconds."""
+    mechanism: str
+    """How the delay was made (as :meth:`netlab.lab.lab.Link.describe` says)."""
+
+    @property
+    def connect_ratio(self) -> float:
+        """Median connect time divided by the configured RTT (1.0 is perfect)."""
+        return statistics.median(self.connect) / self.configured
+
+    @property
+    def echo_ratio(self) -> float:
+        """Median echo time divided by the configured RTT (1.0 is perfect)."""
+        return statistics.median(self.echo) / self.configured
+
+
+@dataclass(frozen=True)
+class DelayFidelity:
+    """Measured round trips for several configured RTTs."""
+
+    samples: tuple[RttSample, ...]
+
+    def grid(self) -> Grid:
+        rows = [[tr("configured RTT (ms)"), tr("connect() (ms)"), tr("echo (ms)"),
+                 tr("connect / RTT"), tr("echo / RTT")]]
+        for s in self.samples:
+            rows.append([f"{s.configured * 1e3:.0f}", f"{statistics.median(s.connect) * 1e3:.2f}",
+                         f"{statistics.median(s.echo) * 1e3:.2f}", f"{s.connect_ratio:.3f}",
+                         f"{s.echo_ratio:.3f}"])
+        return Grid(rows, right=set(rows[0]))
+
+    def __str__(self) -> str:
+        return str(self.grid())
+
+    def _repr_html_(self) -> str:
+        return self.grid()._repr_html_()
+
+
+def _echo_server(sock: socket.socket) -> None:
+    conn = None
+    try:
+        while True:
+            conn, _ = sock.accept()
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            while data := conn.recv(64):
+                conn.sendall(data)
+            conn.close()
+    except OSError:  # the listening socket was closed: the experiment is over
+        if conn is not None:
+            conn.close()
+
+
+def measure_rtt(rtt: float, samples: int = 5) -> RttSample:
+    """Connect and echo ``samples`` times over a link with round-trip time ``rtt`` seconds."""
+    with Lab() as lab:
+        client, server = lab.host("client"), lab.host("server")
+        link = lab.link(client, server, delay=rtt / 2)
+        listener = server.run(socket.create_server, (server.address, PORT))
+        serving = server.start(_echo_server, listener)
+        connects, echoes = [], []
+        try:
+            for _ in range(samples):
+                sock = client.run(socket.socket)
+                sock.settimeout(TIMEOUT)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                start = time.perf_counter()
+                sock.connect((server.address, PORT))
+                connects.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                sock.sendall(b"x")
+                if sock.recv(1) != b"x":
+                    raise ExperimentError("the echo server answered something else")
+                echoes.append(time.perf_counter() - start)
+                sock.close()
+        finally:
+            listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+            serving.result(TIMEOUT)
+        return RttSample(configured=rtt, connect=tuple(connects), echo=tuple(echoes),
+                         mechanism=link.describe())
+
+
+def delay_fidelity(rtts: tuple[float, ...] = (0.010, 0.050, 0.200), samples: int = 5
+                   ) -> DelayFidelity:
+    """Measure connect and echo times for each configured RTT (seconds)."""
+    return DelayFidelity(tuple(measure_rtt(r, samples) for r in rtts))
+
+
+@dataclass(frozen=True, kw_only=True)
+class FirewallCheck:
+    """Which connections the firewall let through, and what it dropped."""
+
+    inside_out: bool
+    """The client (inside) could connect to the server (outside)."""
+    outside_in: OSError | None
+    """What the server's attempt to connect to the client raised, or None if it got through."""
+    drops: int
+    """Packets the firewall's drop counter counted."""
+    trace: Trace
+    """Captured on the client and on the server."""
+
+
+def firewall_check(attempt: float = 0.5) -> FirewallCheck:
+    """Client — firewall — server: connect inside → outside, then outside → inside.
+
+    Args:
+        attempt: how long, in seconds, the server tries to reach the client.
+    """
+    with Lab() as lab:
+        client, fw, server = lab.host("client"), lab.host("firewall"), lab.host("server")
+        lab.link(client, fw)
+        lab.link(fw, server)
+        firewall = fw.add_firewall(idle_timeout="60s", inside=client)
+        listeners = [server.run(socket.create_server, (server.address, 8080)),
+                     client.run(socket.create_server, (client.address, 8080))]
+        opened = []
+        try:
+            with lab.capture(client, server) as cap:
+                out = client.run(socket.create_connection, (server.address, 8080), TIMEOUT)
+                opened.append(out)
+                inside_out = out.getpeername() == (server.address, 8080)
+                probe = server.run(socket.socket)
+                opened.append(probe)
+                probe.settimeout(attempt)
+                try:
+                    probe.connect((client.address, 8080))
+                    outside_in: OSError | None = None
+                except OSError as exc:
+                    outside_in = exc
+            drops = firewall.drops()
+        finally:
+            for s in opened + listeners:
+                s.close()
+        assert cap.trace is not None
+        return FirewallCheck(inside_out=inside_out, outside_in=outside_in, drops=drops,
+                             trace=cap.trace)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LabTourResult:
+    """The lab chapter's two measurements: delayed links, and the firewall."""
+
+    fidelity: DelayFidelity
+    firewall: FirewallCheck
+    pcap_host: str = "client"
+    keylog: None = None  # no TLS in this experiment
+
+    @property
+    def trace(self) -> Trace:
+        """The firewall check's capture, on the client and on the server."""
+        return self.firewall.trace
+
+    def facts(self) -> list[Fact]:
+        """The chapter's claims, each checked on this run's data."""
+        low, high = FIDELITY
+        slow = [s for s in self.fidelity.samples if s.configured >= 0.050]
+        fw = self.firewall
+        from_server = [s for s in fw.trace.segments
+                       if s.is_syn and fw.trace.name(s.src) == "server"]
+        ratios = ", ".join(f"{s.configured * 1e3:.0f} ms: connect {s.connect_ratio:.3f}, "
+                           f"echo {s.echo_ratio:.3f}" for s in self.fidelity.samples)
+        return [
+            Fact(text=f"From 50 ms on, connect() and a one-byte echo take the configured RTT "
+                      f"(median within {low:.2f}-{high:.2f} of it)",
+                 holds=bool(slow) and all(low <= r <= high for s in slow
+                                          for r in (s.connect_ratio, s.echo_ratio)),
+                 evidence=ratios),
+            Fact(text="No round trip is shorter than the configured RTT: the wire only adds time",
+                 holds=all(min(s.connect + s.echo) >= s.configured
+                           for s in self.fidelity.samples),
+                 evidence=", ".join(f"{s.configured * 1e3:.0f} ms: shortest "
+                                    f"{min(s.connect + s.echo) * 1e3:.2f} ms"
+                                    for s in self.fidelity.samples)),
+            Fact(text="The first connect() of a lab takes one round trip (no ARP exchange first)",
+                 holds=all(s.connect[0] < 1.5 * s.configured for s in slow),
+                 evidence=", ".join(f"{s.configured * 1e3:.0f} ms: first connect "
+                                    f"{s.connect[0] * 1e3:.2f} ms" for s in slow)),
+            Fact(text="The client (inside) connects through the firewall",
+                 holds=fw.inside_out, evidence=f"inside → outside: {fw.inside_out}"),
+            Fact(text="The server (outside) cannot connect in: its SYNs are dropped silently, "
+                      "so connect() times out instead of being refused",
+                 holds=isinstance(fw.outside_in, TimeoutError) and bool(from_server)
+                 and all(s.received_ns is None for s in from_server)
+                 and not any(s.has("RST") for s in fw.trace.segments),
+                 evidence=f"outside → inside: {fw.outside_in!r}; {len(from_server)} SYN(s) "
+                          f"sent, none arrived"),
+            Fact(text="The firewall's drop counter counts exactly the SYNs the server sent",
+                 holds=len(from_server) == fw.drops >= 1,
+                 evidence=f"{fw.drops} dropped, {len(from_server)} SYN(s) from the server"),
+        ]
+
+    def report(self) -> str:
+        """Everything, as text for a terminal."""
+        return (f"Delayed links\n\n{self.fidelity}\n\nThe firewall\n\n"
+                f"client → server (inside to outside): {self.firewall.inside_out}\n"
+                f"server → client (outside to inside): {self.firewall.outside_in!r}\n"
+                f"packets dropped by the firewall: {self.firewall.drops}\n\n"
+                f"Facts\n\n{checklist(self.facts())}")
+
+
+def lab_tour() -> LabTourResult:
+    """Both measurements of the lab chapter: delayed links, then the firewall."""
+    return LabTourResult(fidelity=delay_fidelity(), firewall=firewall_check())

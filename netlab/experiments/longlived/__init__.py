@@ -1,0 +1,2 @@
+"""The long-lived connections chapter: :mod:`~netlab.experiments.longlived.idle`,
+``heartbeat``, ``push`` and ``websocket``."""

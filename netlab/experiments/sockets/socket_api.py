@@ -1,0 +1,661 @@
+"""What a socket is: the system calls, the file descriptors, and what each puts on the wire.
+
+Two hosts, ``client`` (192.0.2.1) and ``server`` (192.0.2.2), in network namespaces of
+their own, are joined through a :class:`~netlab.kernel.wire.Wire` in ``pass`` mode, which
+counts every frame it forwards. Each system call is made on its own, and the experiment
+waits until the wire has been quiet for a moment before the next one, so every frame is
+attributed to the call that caused it. Captures run on both hosts' interfaces.
+
+1. **The life of a TCP socket**: ``socket``, ``bind``, ``listen``, ``accept`` on the server;
+   ``socket``, ``bind``, ``connect`` on the client; ``send`` and ``recv`` both ways;
+   ``close``. After each call: the kernel's TCP state of every socket involved and the
+   segments the call caused.
+2. **A byte stream**: three ``send()`` calls, each acknowledged before the next, then one
+   ``recv()`` on the server returns all three at once; then the same three messages in
+   a length-prefixed framing (:mod:`netlab.proto.framing`), read back in 5-byte chunks.
+3. **UDP**: three ``sendto()`` calls and three ``recvfrom()`` calls, no handshake and no
+   teardown; a datagram to a port where nobody listens, answered by ICMP "port
+   unreachable", which a connected UDP socket reports as ``ConnectionRefusedError``.
+4. **One API, many transports**: the same function exchanges three messages over TCP and
+   UDP on IPv4 and IPv6 (on the loopback interface of a namespace with IPv6 enabled), and
+   over Unix domain sockets, with a capture on the namespace's only interface.
+
+The calls, states and packets are the same on every run; file descriptor numbers and
+times vary (needs root):
+
+>>> from netlab.experiments import sockets
+>>> result = sockets()
+>>> print(result.life_table(fds=False, segments=False))
+ #  side    system call                   client       listening  connected
+ 1  server  socket(AF_INET, SOCK_STREAM)  -            CLOSED     -
+ 2  server  bind(192.0.2.2:8080)          -            CLOSED     -
+ 3  server  listen(8)                     -            LISTEN     -
+ 4  client  socket(AF_INET, SOCK_STREAM)  CLOSED       LISTEN     -
+ 5  client  bind(192.0.2.1:40000)         CLOSED       LISTEN     -
+ 6  client  connect(192.0.2.2:8080)       ESTABLISHED  LISTEN     ESTABLISHED
+ 7  server  accept()                      ESTABLISHED  LISTEN     ESTABLISHED
+ 8  client  send(b'hello') = 5            ESTABLISHED  LISTEN     ESTABLISHED
+ 9  server  recv(1024) = b'hello'         ESTABLISHED  LISTEN     ESTABLISHED
+10  server  send(b'HELLO') = 5            ESTABLISHED  LISTEN     ESTABLISHED
+11  client  recv(1024) = b'HELLO'         ESTABLISHED  LISTEN     ESTABLISHED
+12  client  close()                       FIN_WAIT_2   LISTEN     CLOSE_WAIT
+13  server  recv(1024) = b''              FIN_WAIT_2   LISTEN     CLOSE_WAIT
+14  server  close()                       TIME_WAIT    LISTEN     -
+15  server  close()                       TIME_WAIT    -          -
+>>> for number, call in enumerate(result.life, start=1):
+...     if result.segments_of(call):
+...         print(number, result.segments_text(call))
+6 → SYN | ← SYN, ACK | → ACK
+8 → PSH, ACK (5 B) | ← ACK
+10 ← PSH, ACK (5 B) | → ACK
+12 → FIN, ACK | ← ACK
+14 ← FIN, ACK | → ACK
+>>> [m for m in result.stream.received]
+[b'onetwothree']
+>>> [len(c.payload) for c in result.udp_packets() if c.protocol == "UDP"]
+[3, 3, 5, 2, 7]
+>>> all(fact.holds for fact in result.facts())
+True
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from netlab.analysis.ip_packets import Packet, packets
+from netlab.analysis.trace import Trace
+from netlab.errors import ExperimentError
+from netlab.experiments.result import Fact, checklist
+from netlab.i18n import tr
+from netlab.kernel.capture import Capture, Frame
+from netlab.kernel.tcp_info import socket_state
+from netlab.lab import Host, Lab, Namespace, Wire
+from netlab.model.tcp_states import TcpState
+from netlab.proto.framing import Decoder, encode
+from netlab.views.packets import packet_info, packet_table
+from netlab.views.table import Grid, Table
+
+__all__ = ["sockets", "SocketsResult", "SystemCall", "StreamResult", "Transport", "Fact",
+           "exchange", "MESSAGES"]
+
+SERVER_PORT = 8080  # unprivileged; always free, since the server's namespace is new
+CLIENT_PORT = 40000  # pinned (instead of an ephemeral port) so every run prints the same
+UDP_PORT = 9000  # the UDP server's port
+CLOSED_PORT = 9001  # nobody listens here
+MESSAGES = (b"one", b"two", b"three")
+"""The three messages every part of the experiment sends, in this order."""
+QUIET = 0.02  # seconds without a frame on the wire: the call has caused all it will
+TIMEOUT = 2.0  # seconds: the longest wait for any reply
+
+
+@dataclass(frozen=True, kw_only=True)
+class SystemCall:
+    """One system call, what it returned, and what happened in the kernel and on the wire."""
+
+    side: str
+    """``"client"`` or ``"server"``."""
+    text: str
+    """The call as strace might print it, without the file descriptor (``connect(…)``)."""
+    fd: int
+    """The file descriptor the call acted on (for ``socket()`` and ``accept()``, the one
+    returned)."""
+    states: tuple[str, ...]
+    """The TCP states after the call, of the client, the server's listening socket and the
+    server's connection (``"-"`` where there is no socket); empty for UDP, which has none."""
+    frames: int
+    """Frames the wire forwarded between the call's start and the quiet after it."""
+    start_ns: int
+    end_ns: int
+    error: OSError | None = None
+
+    def strace(self) -> str:
+        """The call with its descriptor, the way ``strace`` shows it."""
+        name, _, rest = self.text.partition("(")
+        if name == "socket":
+            return f"{self.text} = {self.fd}"
+        if name == "accept":
+            return f"accept({self.listener_fd}) = {self.fd}"
+        sep = ", " if rest and not rest.startswith(")") else ""
+        return f"{name}({self.fd}{sep}{rest}"
+
+    listener_fd: int = -1
+    """The listening socket's descriptor, for ``accept()`` only."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StreamResult:
+    """Three messages through TCP, raw and framed."""
+
+    sent: tuple[bytes, ...]
+    received: tuple[bytes, ...]
+    """What each ``recv()`` returned, after all three sends were acknowledged."""
+    framed_chunks: tuple[bytes, ...]
+    """The framed stream as 5-byte ``recv()`` calls returned it."""
+    framed_messages: tuple[bytes, ...]
+    """The messages the :class:`~netlab.proto.framing.Decoder` recovered from those chunks."""
+    client_port: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Transport:
+    """One run of :func:`exchange` over one address family and socket type."""
+
+    family: str
+    kind: str
+    address: str
+    received: tuple[bytes, ...]
+    packets: tuple[Packet, ...]
+    """What a capture on the namespace's loopback interface saw during the exchange."""
+
+    @property
+    def protocols(self) -> set[str]:
+        return {p.protocol for p in self.packets}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SocketsResult:
+    """Everything the sockets chapter shows, from one run."""
+
+    trace: Trace
+    """The TCP segments and, in ``trace.frames``, every frame both captures saw."""
+    life: tuple[SystemCall, ...]
+    stream: StreamResult
+    udp: tuple[SystemCall, ...]
+    refused: OSError
+    """What the connected UDP socket's next call raised after the port unreachable."""
+    fd_link: str
+    """What ``/proc/self/fd/N`` said the listening socket's descriptor is."""
+    fd_is_socket: bool
+    """``os.fstat()`` of that descriptor reported a socket (``S_ISSOCK``)."""
+    transports: tuple[Transport, ...]
+    pcap_host: str = "client"
+    keylog: None = None  # no TLS in this experiment
+
+    # -- views ------------------------------------------------------------------------
+
+    def segments_of(self, call: SystemCall) -> list[Any]:
+        """The TCP segments first seen while ``call`` ran (and the wire settled after it)."""
+        return [s for s in self.trace.segments if call.start_ns <= s.time_ns <= call.end_ns]
+
+    def udp_packets(self) -> tuple[Packet, ...]:
+        """Every packet the client's capture saw during the UDP part."""
+        start, end = self.udp[0].start_ns, self.udp[-1].end_ns
+        return tuple(p for p in packets(self.trace.frames.get("client", ()))
+                     if start <= p.time_ns <= end)
+
+    def packets_of(self, call: SystemCall) -> tuple[Packet, ...]:
+        return tuple(p for p in self.udp_packets() if call.start_ns <= p.time_ns <= call.end_ns)
+
+    def _arrow(self, src: str) -> str:
+        return "→" if src == "192.0.2.1" else "←"
+
+    def segments_text(self, call: SystemCall) -> str:
+        """The segments ``call`` caused: → from client to server, ← back."""
+        parts = []
+        for s in self.segments_of(call):
+            size = f" ({s.length} B)" if s.length else ""
+            parts.append(f"{self._arrow(s.src)} {s.flags_text}{size}")
+        return " | ".join(parts)
+
+    def _packets_text(self, call: SystemCall) -> str:
+        parts = []
+        for p in self.packets_of(call):
+            what = packet_info(p) if p.protocol.startswith("ICMP") else f"UDP {p.payload!r}"
+            parts.append(f"{self._arrow(p.src)} {what}")
+        return " | ".join(parts)
+
+    def life_table(self, *, fds: bool = True, segments: bool = True) -> Grid:
+        """The TCP socket's life, one system call a row.
+
+        Args:
+            fds: show the file descriptors (they differ from process to process).
+            segments: show the segments each call caused.
+        """
+        rows = [["#", tr("side"), tr("system call"), tr("client"), tr("listening"),
+                 tr("connected"), tr("segments")][: 7 if segments else 6]]
+        for i, c in enumerate(self.life, start=1):
+            text = c.strace() if fds else c.text
+            row = [str(i), tr(c.side), text, *c.states, self.segments_text(c)]
+            rows.append(row[: 7 if segments else 6])
+        return Grid(rows, right={"#"})
+
+    def udp_table(self, *, fds: bool = True) -> Grid:
+        """The UDP exchange, one system call a row, with the packets each one caused."""
+        rows = [["#", tr("side"), tr("system call"), tr("packets")]]
+        for i, c in enumerate(self.udp, start=1):
+            text = c.strace() if fds else c.text
+            rows.append([str(i), tr(c.side), text, self._packets_text(c)])
+        return Grid(rows, right={"#"})
+
+    def udp_packet_table(self) -> Grid:
+        """The UDP part's packets, as the client's capture saw them."""
+        return packet_table(self.udp_packets(), dict(self.trace.names))
+
+    def stream_trace(self) -> Trace:
+        """The byte-stream connection's segments."""
+        return self.trace.only(self.trace.connection(port=self.stream.client_port))
+
+    def data_segments(self) -> list[Any]:
+        """The byte-stream connection's segments that carried the three unframed messages."""
+        data = [s for s in self.stream_trace().segments if s.length]
+        return data[: len(self.stream.sent)]
+
+    def transport_table(self) -> Grid:
+        """One socket API, many transports: what the receiver got, and what was captured."""
+        rows = [[tr("family"), tr("type"), tr("address"), tr("what each recv() returned"),
+                 tr("packets captured")]]
+        for t in self.transports:
+            protos = ", ".join(sorted(t.protocols))
+            rows.append([t.family, t.kind, t.address, " ".join(repr(m) for m in t.received),
+                         f"{len(t.packets)}" + (f" ({protos})" if protos else "")])
+        return Grid(rows)
+
+    def transport(self, family: str, kind: str) -> Transport:
+        return next(t for t in self.transports if (t.family, t.kind) == (family, kind))
+
+    # -- facts ------------------------------------------------------------------------
+
+    def facts(self) -> list[Fact]:
+        """The chapter's claims, each checked on this run's data."""
+        life = self.life
+
+        def find(side: str, prefix: str, nth: int = 0) -> SystemCall:
+            return [c for c in life if c.side == side and c.text.startswith(prefix)][nth]
+
+        quiet = [c for c in life if not self.segments_of(c)]
+        connect = find("client", "connect(")
+        syn, synack, ack = (self.segments_of(connect) + [None] * 3)[:3]
+        send = find("client", "send(")
+        close_c, close_s = find("client", "close("), find("server", "close(")
+        accept = find("server", "accept(")
+        eof = find("server", "recv(", 1)
+        listener_fd = life[0].fd
+        stream = self.stream
+        data = self.data_segments()
+        udp = self.udp_packets()
+        datagrams = [p for p in udp if p.protocol == "UDP"]
+        icmp = [p for p in udp if p.port_unreachable]
+        udp_recv = [c for c in self.udp if c.text.startswith("recvfrom")]
+        unix = [t for t in self.transports if t.family == "AF_UNIX"]
+        ip = [t for t in self.transports if t.family != "AF_UNIX"]
+        streams = [t for t in self.transports if t.kind == "SOCK_STREAM"]
+        dgrams = [t for t in self.transports if t.kind == "SOCK_DGRAM"]
+        return [
+            Fact(text="socket() returns a file descriptor, a small integer like open()'s",
+                 holds=self.fd_is_socket and self.fd_link.startswith("socket:[")
+                 and 0 <= listener_fd < 1024,
+                 evidence=f"fd {listener_fd} → {self.fd_link}"),
+            Fact(text="accept() returns a new descriptor; the listening one stays in LISTEN",
+                 holds=accept.fd != listener_fd and accept.states[1] == "LISTEN"
+                 and accept.states[2] == "ESTABLISHED",
+                 evidence=f"listening fd {listener_fd}, accept() = {accept.fd}"),
+            Fact(text="socket(), bind(), listen(), accept() and recv() put nothing on the wire",
+                 holds=all(c.frames == 0 for c in quiet)
+                 and {c.text.partition("(")[0] for c in quiet}
+                 >= {"socket", "bind", "listen", "accept", "recv"}
+                 and all(not self.segments_of(c) for c in life
+                         if c.text.partition("(")[0] in ("socket", "bind", "listen", "accept",
+                                                         "recv")),
+                 evidence=", ".join(f"{c.text.partition('(')[0]}: {c.frames}" for c in quiet)),
+            Fact(text="connect() causes the three-way handshake (RFC 9293 §3.5)",
+                 holds=syn is not None and syn.is_syn
+                 and synack is not None and synack.has("SYN", "ACK")
+                 and ack is not None and ack.flag_names == ("ACK",)
+                 and len(self.segments_of(connect)) == connect.frames == 3,
+                 evidence=self.segments_text(connect)),
+            Fact(text="send() causes a data segment, and the peer's kernel acknowledges it",
+                 holds=[s.flag_names for s in self.segments_of(send)]
+                 == [("PSH", "ACK"), ("ACK",)] and self.segments_of(send)[0].payload == b"hello",
+                 evidence=self.segments_text(send)),
+            Fact(text="close() sends FIN; the peer's recv() then returns b'' (end of stream)",
+                 holds=self.segments_of(close_c)[0].has("FIN")
+                 and self.segments_of(close_s)[0].has("FIN")
+                 and eof.text.endswith("= b''")
+                 and close_c.states[0] == "FIN_WAIT_2" and close_c.states[2] == "CLOSE_WAIT"
+                 and close_s.states[0] == "TIME_WAIT",
+                 evidence=f"{self.segments_text(close_c)}; then "
+                          f"{self.segments_text(close_s)}"),
+            Fact(text="three send() calls, three segments, one recv(): no message boundaries",
+                 holds=[s.payload for s in data] == list(stream.sent)
+                 and stream.received == (b"".join(stream.sent),),
+                 evidence=f"segments {[s.payload for s in data]}; recv() returned "
+                          f"{list(stream.received)}"),
+            Fact(text="a length prefix recovers the messages, however recv() splits the stream",
+                 holds=stream.framed_messages == stream.sent and len(stream.framed_chunks) > 3,
+                 evidence=f"{len(stream.framed_chunks)} chunks → "
+                          f"{list(stream.framed_messages)}"),
+            Fact(text="UDP: no handshake, no teardown; only datagrams cross the wire",
+                 holds=all(p.protocol in ("UDP", "ICMP") for p in udp)
+                 and all(not self.packets_of(c) for c in self.udp
+                         if c.text.partition("(")[0] in ("socket", "bind", "close", "connect",
+                                                         "recvfrom", "recv")),
+                 evidence=f"{len(datagrams)} UDP datagrams, {len(icmp)} ICMP, "
+                          f"{len(self.segments_of_udp())} TCP segments"),
+            Fact(text="UDP keeps message boundaries: three sendto(), three recvfrom()",
+                 holds=[c.text.split(" = ")[1] for c in udp_recv[:3]]
+                 == [repr(m) for m in MESSAGES]
+                 and [p.payload for p in datagrams[:3]] == list(MESSAGES),
+                 evidence="; ".join(c.text for c in udp_recv[:3])),
+            Fact(text="a datagram to a closed port gets ICMP port unreachable (RFC 792, 1122)",
+                 holds=len(icmp) == 1 and icmp[0].src == "192.0.2.2"
+                 and icmp[0].quoted == (("192.0.2.1", CLIENT_PORT + 1),
+                                        ("192.0.2.2", CLOSED_PORT)),
+                 evidence=packet_info(icmp[0]) if icmp else "no ICMP"),
+            Fact(text="on a connected UDP socket, the next call raises ConnectionRefusedError",
+                 holds=isinstance(self.refused, ConnectionRefusedError),
+                 evidence=f"{type(self.refused).__name__}: {self.refused.strerror}"),
+            Fact(text="one API: the same calls work over TCP and UDP, IPv4 and IPv6, and Unix "
+                      "domain sockets",
+                 holds=len(self.transports) == 6
+                 and all(t.received == (b"onetwothree",) for t in streams)
+                 and all(t.received == MESSAGES for t in dgrams),
+                 evidence="; ".join(f"{t.family}/{t.kind}: {len(t.received)} recv()"
+                                    for t in self.transports)),
+            Fact(text="IP sockets cross an interface; Unix domain sockets never do",
+                 holds=all(t.packets for t in ip) and all(not t.packets for t in unix),
+                 evidence="; ".join(f"{t.family}/{t.kind}: {len(t.packets)} packets"
+                                    for t in self.transports)),
+        ]
+
+    def segments_of_udp(self) -> list[Any]:
+        start, end = self.udp[0].start_ns, self.udp[-1].end_ns
+        return [s for s in self.trace.segments if start <= s.time_ns <= end]
+
+    def report(self) -> str:
+        """Everything, as text for a terminal."""
+        facts = checklist(self.facts())
+        return (
+            f"The life of a TCP socket (client 192.0.2.1:{CLIENT_PORT} → server "
+            f"192.0.2.2:{SERVER_PORT})\n\n{self.life_table()}\n\n"
+            f"A byte stream: three send() calls\n\n"
+            f"{Table(self.stream_trace(), absolute=False, options=False)}\n"
+            f"recv() returned {list(self.stream.received)}\n\n"
+            f"UDP (client 192.0.2.1:{CLIENT_PORT} → server 192.0.2.2:{UDP_PORT})\n\n"
+            f"{self.udp_table()}\n\n{self.udp_packet_table()}\n\n"
+            f"One socket API, many transports\n\n{self.transport_table()}\n\n"
+            f"Facts\n\n{facts}"
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Running it
+
+
+class _Recorder:
+    """Makes one system call at a time and notes what it changed and what it sent."""
+
+    def __init__(self, wire: Wire, states: Callable[[], tuple[str, ...]]) -> None:
+        self.wire = wire
+        self.states = states
+        self.calls: list[SystemCall] = []
+        # Start on a quiet wire: the segments that end the part before (a FIN, its ACK)
+        # may still be crossing, and must not be counted as this part's first call.
+        while not wire.idle(QUIET):
+            pass
+
+    def __call__(self, side: str, text: str, sock: socket.socket, fn: Callable[[], Any],
+                 *, shows: Callable[[Any], str] | None = None, expect: int = 0,
+                 **extra: Any) -> Any:
+        """SystemCall ``fn``; wait for ``expect`` frames, then for the wire to be quiet.
+
+        ``expect`` is only a lower bound on the wait, for replies the peer's kernel may
+        delay (an ACK of a FIN waits for the delayed-ACK timer, 40 ms or more, RFC 1122
+        §4.2.3.2); what is recorded is what the wire really forwarded.
+        """
+        fd = sock.fileno()
+        start, before = time.time_ns(), self.wire.forwarded
+        error: OSError | None = None
+        try:
+            value = fn()
+        except OSError as exc:
+            value, error = exc, exc
+        deadline = time.monotonic() + TIMEOUT
+        while self.wire.forwarded - before < expect and time.monotonic() < deadline:
+            time.sleep(0.001)
+        while not self.wire.idle(QUIET):
+            pass
+        if error is not None:
+            text += f" = -1 {os.strerror(error.errno or 0)}"
+        elif shows is not None:
+            text += f" = {shows(value)}"
+        if isinstance(value, socket.socket):
+            fd = value.fileno()
+        self.calls.append(SystemCall(side=side, text=text, fd=fd, states=self.states(),
+                               frames=self.wire.forwarded - before, start_ns=start,
+                               end_ns=time.time_ns(), error=error, **extra))
+        return value
+
+
+def _new(host: Host, kind: int = socket.SOCK_STREAM) -> socket.socket:
+    """A socket that belongs to ``host``'s namespace (made by a thread inside it)."""
+    s: socket.socket = host.run(socket.socket, socket.AF_INET, kind)
+    s.settimeout(TIMEOUT)
+    return s
+
+
+def _held_state(sock: socket.socket | None) -> str:
+    if sock is None or sock.fileno() < 0:
+        return "-"
+    return socket_state(sock).name
+
+
+def _tcp_life(client: Host, server: Host, wire: Wire
+              ) -> tuple[list[SystemCall], str, bool, list[socket.socket]]:
+    """Part 1: one TCP connection, call by call."""
+    held: dict[str, socket.socket | None] = {"client": None, "listening": None}
+    conn: list[socket.socket] = []
+    client_end = (client.address, CLIENT_PORT)
+
+    def states() -> tuple[str, ...]:
+        c_entries = {e.local: e.state for e in client.tcp_sockets()}
+        s_entries = {e.remote: e.state for e in server.tcp_sockets()}
+        c = c_entries.get(client_end)
+        c_text = c.name if c is not None and c is not TcpState.CLOSED else _held_state(
+            held["client"])
+        s = s_entries.get(client_end)
+        return (c_text, _held_state(held["listening"]), "-" if s is None else s.name)
+
+    rec = _Recorder(wire, states)
+    opened: list[socket.socket] = []
+    listener = _new(server)
+    opened.append(listener)
+    held["listening"] = listener
+    # socket() itself ran in the namespace above; its row is recorded with no traffic.
+    rec("server", "socket(AF_INET, SOCK_STREAM)", listener, lambda: None)
+    fd_link = os.readlink(f"/proc/self/fd/{listener.fileno()}")
+    fd_is_socket = stat.S_ISSOCK(os.fstat(listener.fileno()).st_mode)
+    rec("server", f"bind({server.address}:{SERVER_PORT})", listener,
+        lambda: listener.bind((server.address, SERVER_PORT)))
+    rec("server", "listen(8)", listener, lambda: listener.listen(8))
+    sock = _new(client)
+    opened.append(sock)
+    held["client"] = sock
+    rec("client", "socket(AF_INET, SOCK_STREAM)", sock, lambda: None)
+    rec("client", f"bind({client.address}:{CLIENT_PORT})", sock,
+        lambda: sock.bind(client_end))
+    rec("client", f"connect({server.address}:{SERVER_PORT})", sock,
+        lambda: sock.connect((server.address, SERVER_PORT)), expect=3)
+    new = rec("server", "accept()", listener, lambda: listener.accept()[0],
+              listener_fd=listener.fileno())
+    if not isinstance(new, socket.socket):
+        raise ExperimentError(f"accept() failed: {new}")
+    opened.append(new)
+    conn.append(new)
+    rec("client", "send(b'hello')", sock, lambda: sock.send(b"hello"), shows=str,
+        expect=2)
+    rec("server", "recv(1024)", new, lambda: new.recv(1024), shows=repr)
+    rec("server", "send(b'HELLO')", new, lambda: new.send(b"HELLO"), shows=str,
+        expect=2)
+    rec("client", "recv(1024)", sock, lambda: sock.recv(1024), shows=repr)
+    rec("client", "close()", sock, sock.close, expect=2)
+    rec("server", "recv(1024)", new, lambda: new.recv(1024), shows=repr)
+    rec("server", "close()", new, new.close, expect=2)
+    rec("server", "close()", listener, listener.close)
+    # socket() rows: the descriptor is what socket() returned.
+    return rec.calls, fd_link, fd_is_socket, opened
+
+
+def _byte_stream(client: Host, server: Host, wire: Wire, listener: socket.socket
+                 ) -> StreamResult:
+    """Part 2: three sends, one recv; then framed messages read in small chunks."""
+    port = CLIENT_PORT + 1
+    sock = _new(client)
+    try:
+        sock.bind((client.address, port))
+        sock.connect((server.address, SERVER_PORT))
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(TIMEOUT)
+            for m in MESSAGES:
+                sock.send(m)
+                while not wire.idle(QUIET):  # sent and acknowledged before the next
+                    pass
+            received = [conn.recv(4096)]
+            for m in MESSAGES:
+                sock.send(encode(m))
+                while not wire.idle(QUIET):
+                    pass
+            decoder = Decoder()
+            chunks: list[bytes] = []
+            messages: list[bytes] = []
+            while len(messages) < len(MESSAGES):
+                chunk = conn.recv(5)
+                chunks.append(chunk)
+                messages += decoder.feed(chunk)
+            sock.close()
+            if conn.recv(5) != b"":
+                raise ExperimentError("more bytes than the three frames")
+            decoder.close()
+    finally:
+        sock.close()
+    return StreamResult(sent=MESSAGES, received=tuple(received), framed_chunks=tuple(chunks),
+                        framed_messages=tuple(messages), client_port=port)
+
+
+def _udp(client: Host, server: Host, wire: Wire) -> tuple[list[SystemCall], OSError]:
+    """Part 3: datagrams, and a port where nobody listens."""
+    rec = _Recorder(wire, lambda: ())
+    srv, cli = _new(server, socket.SOCK_DGRAM), _new(client, socket.SOCK_DGRAM)
+    lone = _new(client, socket.SOCK_DGRAM)
+    dst = (server.address, UDP_PORT)
+    try:
+        rec("server", "socket(AF_INET, SOCK_DGRAM)", srv, lambda: None)
+        rec("server", f"bind({server.address}:{UDP_PORT})", srv, lambda: srv.bind(dst))
+        rec("client", "socket(AF_INET, SOCK_DGRAM)", cli, lambda: None)
+        rec("client", f"bind({client.address}:{CLIENT_PORT})", cli,
+            lambda: cli.bind((client.address, CLIENT_PORT)))
+        for m in MESSAGES:
+            rec("client", f"sendto({m!r}, {server.address}:{UDP_PORT})", cli,
+                partial(cli.sendto, m, dst), shows=str, expect=1)
+        peer: list[tuple[str, int]] = []
+
+        def recvfrom() -> bytes:
+            data, addr = srv.recvfrom(1024)
+            peer.append(addr)
+            return data
+
+        for _ in MESSAGES:
+            rec("server", "recvfrom(1024)", srv, recvfrom, shows=repr)
+        rec("server", f"sendto(b'ok', {peer[0][0]}:{peer[0][1]})", srv,
+            lambda: srv.sendto(b"ok", peer[0]), shows=str, expect=1)
+        rec("client", "recvfrom(1024)", cli, lambda: cli.recvfrom(1024)[0], shows=repr)
+        rec("client", "close()", cli, cli.close)
+        rec("server", "close()", srv, srv.close)
+        rec("client", "socket(AF_INET, SOCK_DGRAM)", lone, lambda: None)
+        rec("client", f"bind({client.address}:{CLIENT_PORT + 1})", lone,
+            lambda: lone.bind((client.address, CLIENT_PORT + 1)))
+        rec("client", f"connect({server.address}:{CLOSED_PORT})", lone,
+            lambda: lone.connect((server.address, CLOSED_PORT)))
+        rec("client", "send(b'anyone?')", lone, lambda: lone.send(b"anyone?"),
+            shows=str, expect=2)
+        refused = rec("client", "recv(1024)", lone, lambda: lone.recv(1024))
+        if not isinstance(refused, OSError):
+            raise ExperimentError(f"recv() on a refused UDP socket returned {refused!r}")
+        rec("client", "close()", lone, lone.close)
+    finally:
+        for s in (srv, cli, lone):
+            s.close()
+    return rec.calls, refused
+
+
+def exchange(family: socket.AddressFamily, kind: socket.SocketKind, address: Any
+             ) -> list[bytes]:
+    """Send three messages through a socket of any family and type; return what each
+    ``recv()`` returned. The same code, whatever the transport."""
+    with socket.socket(family, kind) as server, socket.socket(family, kind) as client:
+        server.bind(address)
+        if kind == socket.SOCK_STREAM:
+            server.listen()
+        client.connect(server.getsockname())
+        peer = server.accept()[0] if kind == socket.SOCK_STREAM else server
+        for message in MESSAGES:
+            client.send(message)
+        time.sleep(QUIET)  # let everything arrive before the first recv()
+        peer.setblocking(False)
+        received = []
+        while True:
+            try:
+                received.append(peer.recv(4096))
+            except BlockingIOError:
+                break
+        peer.close()
+        return received
+
+
+def _transports() -> list[Transport]:
+    """Part 4: :func:`exchange` over six transports, captured on loopback."""
+    out = []
+    with Namespace("transports", ipv6=True) as ns, tempfile.TemporaryDirectory() as tmp:
+        cases: list[tuple[socket.AddressFamily, socket.SocketKind, Any, str]] = []
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            cases += [(socket.AF_INET, kind, ("127.0.0.1", 0), "127.0.0.1"),
+                      (socket.AF_INET6, kind, ("::1", 0), "::1")]
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            name = "stream" if kind == socket.SOCK_STREAM else "dgram"
+            path = os.path.join(tmp, f"{name}.sock")
+            cases.append((socket.AF_UNIX, kind, path, f"<tmp>/{name}.sock"))
+        for family, kind, address, shown in cases:
+            cap = Capture(ns, "lo", host="lo")
+            try:
+                received = ns.run(exchange, family, kind, address)
+            finally:
+                frames: list[Frame] = cap.stop()
+            out.append(Transport(family=family.name, kind=kind.name, address=shown,
+                                 received=tuple(received), packets=packets(frames)))
+    return out
+
+
+def sockets() -> SocketsResult:
+    """Run the experiment (about 1.5 s)."""
+    with Lab() as lab:
+        client, server = lab.host("client"), lab.host("server")
+        wire = lab.link(client, server, wire="pass").wire
+        assert wire is not None
+        opened: list[socket.socket] = []
+        try:
+            with lab.capture(client, server) as cap:
+                life, fd_link, fd_is_socket, opened = _tcp_life(client, server, wire)
+                listener = server.run(socket.socket, socket.AF_INET, socket.SOCK_STREAM)
+                opened.append(listener)
+                listener.settimeout(TIMEOUT)
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                listener.bind((server.address, SERVER_PORT))
+                listener.listen(8)
+                stream = _byte_stream(client, server, wire, listener)
+                udp, refused = _udp(client, server, wire)
+        finally:
+            for s in opened:
+                s.close()
+        assert cap.trace is not None
+        transports = _transports()
+        return SocketsResult(trace=cap.trace, life=tuple(life), stream=stream, udp=tuple(udp),
+                             refused=refused, fd_link=fd_link, fd_is_socket=fd_is_socket,
+                             transports=tuple(transports))

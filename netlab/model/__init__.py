@@ -1,0 +1,5 @@
+"""Values with no I/O: what TCP is, as data.
+
+- :mod:`netlab.model.tcp_states`: TCP's states (numbered as the kernel numbers them) and
+  RFC 9293's state diagram as a table of rules.
+"""

@@ -1,0 +1,42 @@
+"""IP packets of any protocol (UDP, ICMP, TCP in summary) as a table, in the page's language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from netlab.analysis.ip_packets import Packet
+from netlab.i18n import tr
+from netlab.views.table import Grid
+
+__all__ = ["packet_info", "packet_table"]
+
+
+def packet_table(pkts: Iterable[Packet], names: dict[str, str] | None = None) -> Grid:
+    """Packets as a table: number, time from the first, direction, protocol, length, info."""
+    pkts = tuple(pkts)
+    names = names or {}
+    t0 = pkts[0].time_ns if pkts else 0
+    length = tr("len", context="packet table")
+    rows = [["#", tr("time (ms)"), tr("direction"), tr("protocol"), length, tr("info")]]
+    for p in pkts:
+        src, dst = names.get(p.src, p.src), names.get(p.dst, p.dst)
+        rows.append([str(p.number), f"{(p.time_ns - t0) / 1e6:.3f}", f"{src} → {dst}",
+                     p.protocol, str(p.length), packet_info(p)])
+    return Grid(rows, right={"#", tr("time (ms)"), length})
+
+
+def packet_info(p: Packet) -> str:
+    """A one-line summary, like Wireshark's Info column."""
+    if p.port_unreachable:
+        text = tr("port unreachable")
+        if p.quoted:
+            (qs, qsp), (qd, qdp) = p.quoted
+            text += f" (UDP {qs}:{qsp} → {qd}:{qdp})"
+        return text
+    if p.icmp_type is not None:
+        return f"type {p.icmp_type} code {p.icmp_code}"
+    if p.protocol == "TCP":
+        return f"[{p.tcp_flags}] {p.sport} → {p.dport} len={p.length}"
+    if p.protocol == "UDP":
+        return f"{p.sport} → {p.dport} {p.payload!r}"
+    return ""
