@@ -1,11 +1,11 @@
 """RFC 9293's TCP state diagram (its Figure 5), drawn from the rules the code checks.
 
 Every arrow is a :class:`~netlab.model.tcp_states.Rule` of
-:data:`~netlab.model.tcp_states.RULES`: the figure's own arrows and its notes, and any other rule (an ABORT, an arriving RST) that the
-run followed. The states sit where the RFC puts them (CLOSED twice, at the top and the bottom
-right, as in the RFC). The transitions of this page's run are drawn thick, in the colour of
-the side that made them, and numbered in the order they happened; the text alternative lists
-them in words.
+:data:`~netlab.model.tcp_states.RULES`: the figure's own arrows and its notes, and any
+other rule (an ABORT, an arriving RST) that the run followed. The states sit where the RFC
+puts them (CLOSED twice, at the top and the bottom right, as in the RFC). The transitions
+of this page's run are drawn thick, in the colour of the side that made them, and numbered
+in the order they happened; the text alternative lists them in words.
 
 >>> from netlab.model.tcp_states import RULES, TcpState, Event, rule
 >>> from netlab.views.state_diagram import StateDiagram
