@@ -107,7 +107,10 @@ html_theme = "furo"
 html_title = "netlab"
 html_static_path = ["_static"]
 html_css_files = ["netlab.css"]
-html_js_files = ["netlab-inspector.js"]  # opens a segment's entry in the packet inspector
+html_js_files = [
+    "netlab-inspector.js",  # opens a segment's entry in the packet inspector
+    "netlab-exercise.js",  # checks a reader's answer against this build's value, offline
+]
 html_favicon = "_static/netlab-icon.svg"  # else every browser asks for /favicon.ico, a 404
 html_sidebars = {
     "**": [

@@ -424,6 +424,15 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "numbered: the {side}'s transitions in this run": "带编号：本次运行中{side}的状态转换",
     "an arrow of the diagram this run did not take": "本次运行没有走过的箭头",
     "State diagram: {title}": "状态图：{title}",
+    "Right: that is what this run measured.": "答对了：这正是本次运行测得的值。",
+    "Not this run’s value: try again, or open the answer.":
+        "和本次运行的值不符：再试一次，或者展开答案。",
+    "Give an answer first.": "请先作答。",
+    "Check": "核对",
+    "Your answer": "你的答案",
+    "seconds": "秒",
+    ("unit", "segments"): "个报文段",
+    ("unit", "round trips"): "个往返",
     "The handshake's state changes on RFC 9293's diagram":
         "三次握手中的状态变化，画在 RFC 9293 的状态图上",
     "This connection's state changes on RFC 9293's diagram":
