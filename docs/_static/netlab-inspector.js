@@ -36,4 +36,63 @@
     }
     link.setAttribute("aria-expanded", String(open));
   });
+  // A decoded field and its bytes: pointing at (or focusing) a field's row lights up its
+  // bytes in the hex dump; pointing at a byte lights up the narrowest field that holds it.
+  function light(body, row, from, to) {
+    body.querySelectorAll("pre.netlab-bytes [data-i]").forEach(function (b) {
+      var i = parseInt(b.dataset.i, 10);
+      b.classList.toggle("netlab-lit", i >= from && i < to);
+    });
+    body.querySelectorAll("tr.netlab-lit").forEach(function (r) {
+      r.classList.remove("netlab-lit");
+    });
+    if (row) row.classList.add("netlab-lit");
+  }
+  function span(row) {
+    var p = row.dataset.bytes.split("-");
+    return [parseInt(p[0], 10), parseInt(p[1], 10)];
+  }
+  function point(event) {
+    var t = event.target;
+    if (!t.closest) return;
+    var body = t.closest(".netlab-packet-body");
+    if (!body) return;
+    var row = t.closest("tr[data-bytes]");
+    if (row) {
+      var s = span(row);
+      light(body, row, s[0], s[1]);
+      return;
+    }
+    var b = t.closest("pre.netlab-bytes [data-i]");
+    if (!b) {
+      light(body, null, 0, 0);
+      return;
+    }
+    var i = parseInt(b.dataset.i, 10), best = null, size = Infinity;
+    body.querySelectorAll("tr[data-bytes]").forEach(function (r) {
+      var s = span(r);
+      if (s[0] <= i && i < s[1] && s[1] - s[0] < size) {
+        best = r;
+        size = s[1] - s[0];
+      }
+    });
+    if (best) {
+      var s2 = span(best);
+      light(body, best, s2[0], s2[1]);
+    }
+  }
+  // On paper nothing can be clicked: every entry and every answer prints open.
+  var closed = [];
+  window.addEventListener("beforeprint", function () {
+    closed = Array.prototype.filter.call(document.querySelectorAll(
+      "details.netlab-inspector, details.netlab-packet, details.netlab-answer"),
+      function (d) { return !d.open; });
+    closed.forEach(function (d) { d.open = true; });
+  });
+  window.addEventListener("afterprint", function () {
+    closed.forEach(function (d) { d.open = false; });
+    closed = [];
+  });
+  document.addEventListener("mouseover", point);
+  document.addEventListener("focusin", point);
 })();

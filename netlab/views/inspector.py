@@ -35,12 +35,12 @@ from scapy.packet import NoPayload, Packet, Padding, Raw
 
 from netlab.analysis.dissect import Segment, option_text
 from netlab.i18n import tr
-from netlab.views.message import HexDump
+from netlab.views.message import HexDump, _printable
 
 if TYPE_CHECKING:
     from netlab.analysis.trace import Trace
 
-__all__ = ["Inspector", "layers", "hexdump", "MAX_BYTES"]
+__all__ = ["Inspector", "layers", "hexdump", "byte_ranges", "MAX_BYTES"]
 
 MAX_BYTES = 256
 """Bytes of a frame shown in its hex dump: every header and the start of the payload.
@@ -96,6 +96,67 @@ def _fields(layer: Packet, segment: Segment | None) -> list[Field]:
     return fields
 
 
+Span = tuple[int, int]
+
+
+def byte_ranges(frame: bytes) -> list[tuple[Span, dict[str, Span]]] | None:
+    """Where each layer and each of its fields sits in ``frame``: per layer, in the order of
+    :func:`layers`, its ``(start, end)`` and ``{field: (start, end)}`` (ends excluded).
+
+    Read from scapy's own build of the dissected frame, field by field. Fields narrower than
+    a byte (IP's version and IHL, TCP's data offset and flags) share their bytes: each is
+    given the first byte of its group. None if the rebuilt frame differs from the captured
+    one (then no byte can be pointed at with confidence).
+
+    >>> from scapy.layers.l2 import Ether
+    >>> from scapy.layers.inet import IP, TCP
+    >>> frame = bytes(Ether(dst="02:00:00:00:00:02", src="02:00:00:00:00:01")
+    ...               / IP(src="192.0.2.1", dst="192.0.2.2") / TCP(sport=40000, dport=80))
+    >>> (eth, eth_fields), (ip, ip_fields), (tcp, tcp_fields) = byte_ranges(frame)
+    >>> eth, eth_fields["type"], ip, ip_fields["version"], ip_fields["src"], tcp_fields["dport"]
+    ((0, 14), (12, 14), (14, 34), (14, 15), (26, 30), (36, 38))
+    """
+    try:
+        raw, built = Ether(frame).build_ps()
+    except Exception:  # a frame scapy cannot rebuild: show it without links
+        return None
+    if raw != frame:
+        return None
+    out: list[tuple[Span, dict[str, Span]]] = []
+    pos = 0
+    for _layer, fields in reversed(built):
+        start, spans, pending = pos, {}, []
+        for field, _text, data in fields:
+            name = getattr(field, "name", str(field))
+            if not data:
+                pending.append(name)
+                continue
+            spans[name] = (pos, pos + len(data))
+            for p in pending:
+                spans[p] = (pos, pos + 1)
+            pending = []
+            pos += len(data)
+        out.append(((start, pos), spans))
+    return out
+
+
+def _hex_html(data: bytes, limit: int = MAX_BYTES) -> str:
+    """:func:`hexdump` as HTML, each byte (in hex and as text) a span with its offset."""
+    shown = data[:limit]
+    lines = []
+    for off in range(0, len(shown), 16):
+        chunk = shown[off:off + 16]
+        hexes = " ".join(f'<span data-i="{off + i}">{b:02x}</span>' for i, b in enumerate(chunk))
+        hexes += "   " * (16 - len(chunk))
+        text = "".join(f'<span data-i="{off + i}">{html.escape(_printable(bytes([b])))}</span>'
+                       for i, b in enumerate(chunk))
+        lines.append(f"{off:04x}  {hexes}  {text}")
+    if len(data) > limit:
+        lines.append(html.escape(tr("… {n} more bytes (in the pcap download)").format(
+            n=len(data) - limit)))
+    return "\n".join(lines)
+
+
 def hexdump(data: bytes, limit: int = MAX_BYTES) -> str:
     """The first ``limit`` bytes of ``data`` as a :class:`~netlab.views.message.HexDump`
     prints them (offset, 16 bytes in hex, the same as text), and how many bytes were left out.
@@ -145,10 +206,23 @@ class Inspector:
 
     def _entry(self, seg: Segment) -> str:
         rows = []
-        for name, fields in layers(seg.frame, seg):
-            rows.append(f'<tr><th scope="rowgroup" colspan="2">{html.escape(name)}</th></tr>')
-            rows += [f'<tr><th scope="row">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>'
-                     for k, v in fields]
+        found = layers(seg.frame, seg)
+        spans = byte_ranges(seg.frame)
+        if spans is not None and len(spans) != len(found):
+            spans = None
+
+        def at(span: Span | None) -> str:
+            # a row that names bytes: pointing at it (or focusing it) lights them up
+            return f' data-bytes="{span[0]}-{span[1]}" tabindex="0"' if span else ""
+
+        for i, (name, fields) in enumerate(found):
+            whole, by_field = spans[i] if spans is not None else (None, {})
+            rows.append(f'<tr{at(whole)}><th scope="rowgroup" colspan="2">{html.escape(name)}'
+                        f"</th></tr>")
+            for k, v in fields:
+                span = by_field.get(k, whole if len(fields) == 1 else None)
+                rows.append(f'<tr{at(span)}><th scope="row">{html.escape(k)}</th>'
+                            f"<td>{html.escape(v)}</td></tr>")
         caption = tr("{n} bytes captured").format(n=len(seg.frame))
         return (
             f'<details class="netlab-packet" data-segment="{seg.number}">'
@@ -157,7 +231,7 @@ class Inspector:
             f'<table class="netlab-fields"><caption>{html.escape(tr("Decoded headers"))}'
             f'</caption><tbody>{"".join(rows)}</tbody></table>'
             f'<pre class="netlab-bytes" aria-label="{html.escape(caption)}">'
-            f"{html.escape(hexdump(seg.frame))}</pre></div></details>"
+            f"{_hex_html(seg.frame)}</pre></div></details>"
         )
 
     def html(self) -> str:
