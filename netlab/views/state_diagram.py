@@ -52,6 +52,9 @@ _AT: dict[str, tuple[float, float]] = {
 #: The colour of each side's transitions (lines, 3:1 or more on light and dark pages).
 SIDES = {"client": "#1c7ed6", "server": "#2f9e44"}
 _OTHER = "#9c36b5"
+# The numbers' discs: darker shades of the same, so their white digits keep 4.5:1.
+_DISCS = {"client": "#1864ab", "server": "#237032"}
+_OTHER_DISC = "#862e9c"
 
 
 def _node(state: TcpState, into: bool, frm: TcpState | None = None) -> str:
@@ -172,7 +175,7 @@ class StateDiagram:
                 along = [(x1 + (x2 - x1) * f, y1 + (y2 - y1) * f)
                          for f in (0.2, 0.3, 0.12, 0.4, 0.5, 0.6, 0.7, 0.8)]
                 bx, by, _ = placer.place(20, 20, along[k:] + along[:k], step=4)
-                c = SIDES.get(side, _OTHER)
+                c = _DISCS.get(side, _OTHER_DISC)
                 badges.append(f'<g class="netlab-step" data-step="{i}"><circle cx="{bx:.1f}" '
                               f'cy="{by:.1f}" r="9" fill="{c}"/><text x="{bx:.1f}" '
                               f'y="{by + 4:.1f}" text-anchor="middle" font-weight="bold" '
