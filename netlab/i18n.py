@@ -17,9 +17,8 @@ win (:func:`tr` with ``context=``).
 from __future__ import annotations
 
 import os
-import re
 
-__all__ = ["tr", "tr_moment", "language"]
+__all__ = ["tr", "language"]
 
 ZH_CN: dict[str | tuple[str, str], str] = {
     # packet table
@@ -399,7 +398,6 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "Segments between {ends}": "{ends}之间的报文段",
     "{phases} between {ends}": "{ends}之间：{phases}",
     "idle {t}": "空闲 {t}",
-    "RTT {t}": "RTT {t}",
     "data": "数据",
     "ACK only": "纯 ACK",
     "lost on the way": "途中丢失",
@@ -420,7 +418,7 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "RFC 9293's TCP state diagram: {n} states and the arrows between them.":
         "RFC 9293 的 TCP 状态图：{n} 个状态以及它们之间的箭头。",
     "{i}. {side}: {state} to {next} on {label}": "{i}. {side}：{state} → {next}，{label}",
-    ("list", " "): "",
+    "{figure} {steps}": "{figure}{steps}",
     "numbered: the {side}'s transitions in this run": "带编号：本次运行中{side}的状态转换",
     "an arrow of the diagram this run did not take": "本次运行没有走过的箭头",
     "State diagram: {title}": "状态图：{title}",
@@ -437,8 +435,11 @@ ZH_CN: dict[str | tuple[str, str], str] = {
         "三次握手中的状态变化，画在 RFC 9293 的状态图上",
     "This connection's state changes on RFC 9293's diagram":
         "这条连接的状态变化，画在 RFC 9293 的状态图上",
+    # what happened before a moment (netlab.model.moments; drawn by netlab.views.moments)
+    "{host} calls {detail}": "{host}调用 {detail}",
+    "{detail} arrived at {host}": "{detail} 到达{host}",
+    "{detail} arrived at {host} again": "{detail} 再次到达{host}",
     # the architecture page (netlab.views.architecture)
-    "python -m netlab": "python -m netlab",
     "the netlab command": "netlab 命令行",
     "one folder per chapter; each experiment returns a Result with its facts":
         "每章一个目录；每个实验返回一个带事实核验的 Result",
@@ -495,37 +496,3 @@ def tr(text: str, lang: str | None = None, *, context: str | None = None) -> str
     if context is not None and (context, text) in catalog:
         return catalog[(context, text)]
     return catalog.get(text, text)
-
-
-def tr_moment(text: str, lang: str | None = None) -> str:
-    """A snapshot's moment in ``lang`` (the page language by default): what had happened.
-
-    A moment lists what happened since the last snapshot, ``"; "`` between the items, and
-    some items are made from a pattern (``client calls close()``, ``FIN, ACK arrived at
-    server``), so :func:`tr` cannot look the whole text up. Each item is translated on its
-    own: an entry of the catalog, else one of the patterns, else the item as it is.
-
-    >>> from netlab.i18n import tr_moment
-    >>> tr_moment("client calls close(); FIN, ACK arrived at server again", "zh_CN")
-    '客户端调用 close()；FIN, ACK 再次到达服务器'
-    >>> tr_moment("server reads EOF, then sends 3 chunks; client reads them", "zh_CN")
-    '服务器读到 EOF，随后又发送 3 段数据；客户端把它们都读走'
-    """
-    lang = lang or language()
-    if lang != "zh_CN":
-        return text
-    if text in ZH_CN:  # a moment translated whole (it may contain "; " itself)
-        return ZH_CN[text]
-    return "；".join(_zh_cn_item(item) for item in text.split("; "))
-
-
-def _zh_cn_item(text: str) -> str:
-    if text in ZH_CN:
-        return ZH_CN[text]
-    m = re.fullmatch(r"(client|server) calls (.+)", text)
-    if m:
-        return f"{ZH_CN[m[1]]}调用 {m[2]}"
-    m = re.fullmatch(r"(.+) arrived at (client|server)( again)?", text)
-    if m:
-        return f"{m[1]} {'再次' if m[3] else ''}到达{ZH_CN[m[2]]}"
-    return text

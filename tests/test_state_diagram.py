@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from netlab.kernel.tcp_info import StateSample
+from netlab.model.moments import Moment, StatesAt
 from netlab.model.tcp_states import RULES, Event, TcpState, rule
 from netlab.views.state_diagram import StateDiagram
 
@@ -14,14 +14,15 @@ SVG = "{http://www.w3.org/2000/svg}"
 S = TcpState
 
 
-def _samples(host: str, states: list[TcpState], t0: int = 0) -> list[StateSample]:
-    return [StateSample(host=host, state=s, timestamp_ns=t0 + 10 * i) for i, s in enumerate(states)]
+def _states(*pairs: tuple[TcpState, TcpState]) -> list[StatesAt]:
+    return [StatesAt(moment=Moment.of(f"step {i}"), client=c, server=s, timestamp_ns=10 * i)
+            for i, (c, s) in enumerate(pairs)]
 
 
 def handshake() -> StateDiagram:
-    return StateDiagram.from_samples(
-        _samples("client", [S.CLOSED, S.SYN_SENT, S.ESTABLISHED], 1)
-        + _samples("server", [S.LISTEN, S.LISTEN, S.NEW_SYN_RECV, S.ESTABLISHED], 0))
+    return StateDiagram.from_states(_states(
+        (S.CLOSED, S.LISTEN), (S.SYN_SENT, S.LISTEN), (S.SYN_SENT, S.NEW_SYN_RECV),
+        (S.ESTABLISHED, S.NEW_SYN_RECV), (S.ESTABLISHED, S.ESTABLISHED)))
 
 
 def test_every_arrow_of_the_figure_is_a_rule_of_the_table() -> None:
@@ -59,7 +60,7 @@ def test_a_rule_outside_the_figure_is_drawn_when_the_run_took_it() -> None:
 
 def test_a_change_the_rfc_does_not_allow_is_refused() -> None:
     with pytest.raises(ValueError, match="no arrow from LISTEN to TIME-WAIT"):
-        StateDiagram.from_samples(_samples("server", [S.LISTEN, S.TIME_WAIT]))
+        StateDiagram.from_states(_states((S.CLOSED, S.LISTEN), (S.CLOSED, S.TIME_WAIT)))
 
 
 def test_labels_and_numbers_do_not_overlap() -> None:

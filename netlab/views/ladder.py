@@ -44,13 +44,15 @@ from typing import TYPE_CHECKING, Literal
 
 from netlab.analysis.dissect import Segment, option_text
 from netlab.i18n import tr
-from netlab.kernel.tcp_info import StateSample
+from netlab.model.moments import StatesAt
+from netlab.model.tcp_states import TcpState
 from netlab.views.inspector import Inspector
+from netlab.views.moments import moment_text
 
 if TYPE_CHECKING:
     from netlab.analysis.trace import Connection, Trace
 
-__all__ = ["Ladder", "Phase", "RoundTrip", "StateSample", "text_width"]
+__all__ = ["Ladder", "Phase", "RoundTrip", "text_width"]
 
 WIDTH = 780
 LANE_X = (210, 590)
@@ -156,6 +158,16 @@ class _Arrow:
     to: str  # the lane it arrives at
 
 
+@dataclass(frozen=True)
+class _Sample:
+    """One side's state at one moment, as a lane label."""
+
+    host: str
+    state: TcpState
+    timestamp_ns: int
+    note: str
+
+
 @dataclass
 class _Box:
     x0: float
@@ -225,7 +237,8 @@ class Ladder:
 
     Args:
         trace: the segments (use :meth:`netlab.analysis.trace.Trace.only` to draw one connection).
-        states: kernel state samples to draw on the lanes (a label where the state changes).
+        states: both kernels' states at moments of the run, drawn on the lanes (a label
+            where a side's state changes; the moment in its tooltip).
         title: a caption, also used as the accessible name of the image; without one the
             figure is named after the hosts and the phases it shows.
         notes: what a segment carries at a higher layer, by segment number (``{4: "GET /"}``):
@@ -233,13 +246,17 @@ class Ladder:
         scale: ``"order"`` (one step per event) or ``"time"`` (to scale, long gaps shortened).
     """
 
-    def __init__(self, trace: Trace, *, states: Sequence[StateSample] = (),
+    def __init__(self, trace: Trace, *, states: Sequence[StatesAt] = (),
                  title: str = "", notes: Mapping[int, str] | None = None,
                  scale: Literal["order", "time"] = "order") -> None:
         if scale not in ("order", "time"):
             raise ValueError(f"scale must be 'order' or 'time', not {scale!r}")
         self.trace = trace
         self.states = tuple(states)
+        self._samples = tuple(
+            _Sample(host=host, state=s.of(host), timestamp_ns=s.timestamp_ns,
+                    note=moment_text(s.moment))
+            for s in self.states for host in ("client", "server"))
         self.notes = dict(notes or {})
         self.scale: Scale = scale
         self.lanes = self._lanes()
@@ -259,7 +276,7 @@ class Ladder:
         ends = ([self.trace.name(conns[0].client[0]), self.trace.name(conns[0].server[0])]
                 if conns else [])
         seen = [_host(h) for seg in self.trace.segments for h in self.trace.hop(seg)]
-        seen += [s.host for s in self.states]
+        seen += [s.host for s in self._samples]
         middle = [h for h in dict.fromkeys(seen) if h not in ends]
         lanes = ends[:1] + middle + ends[1:]
         return tuple(lanes) if len(lanes) >= 2 else tuple(lanes + ["", ""])[:2]
@@ -342,11 +359,11 @@ class Ladder:
                     opened = None
         return sorted(out, key=lambda r: r.out.sent_ns or 0)
 
-    def _changes(self) -> list[StateSample]:
+    def _changes(self) -> list[_Sample]:
         """The samples that show a new state for their host (the others draw nothing)."""
         last: dict[str, object] = {}
         out = []
-        for s in sorted(self.states, key=lambda s: s.timestamp_ns):
+        for s in sorted(self._samples, key=lambda s: s.timestamp_ns):
             if last.get(s.host) != s.state:
                 last[s.host] = s.state
                 out.append(s)
@@ -354,7 +371,7 @@ class Ladder:
 
     # -- layout ----------------------------------------------------------------------------
 
-    def _arrows_by_order(self) -> tuple[list[_Arrow], list[tuple[float, StateSample]]]:
+    def _arrows_by_order(self) -> tuple[list[_Arrow], list[tuple[float, _Sample]]]:
         events: list[tuple[int, int, str, object]] = []
         for i, seg in enumerate(self.trace.segments):
             if seg.sent_ns is not None:
@@ -366,7 +383,7 @@ class Ladder:
         events.sort(key=lambda e: (e[0], e[1]))
         dep: dict[int, float] = {}
         arr: dict[int, float] = {}
-        samples: list[tuple[float, StateSample]] = []
+        samples: list[tuple[float, _Sample]] = []
         rank = 0.0
         previous: tuple[int, str] | None = None
         for t, _, kind, item in events:
@@ -397,7 +414,7 @@ class Ladder:
         times = [s.time_ns for s in self.trace.segments]
         return max((max(times) - min(times)) / 10, 1000) if times else 1e6
 
-    def _arrows_by_time(self) -> tuple[list[_Arrow], list[tuple[float, StateSample]]]:
+    def _arrows_by_time(self) -> tuple[list[_Arrow], list[tuple[float, _Sample]]]:
         one_way = self._one_way_ns() or self.rtt_ns() / 2
         dep = {i: float(s.sent_ns) for i, s in enumerate(self.trace.segments)
                if s.sent_ns is not None}

@@ -31,7 +31,7 @@ from netlab.views.ladder import _Box, _Placer, text_width
 
 if TYPE_CHECKING:
     from netlab.analysis.timeline import Timeline
-    from netlab.kernel.tcp_info import StateSample
+    from netlab.model.moments import StatesAt
 
 __all__ = ["StateDiagram"]
 
@@ -101,24 +101,26 @@ class StateDiagram:
         return cls([(t.host, t.rule) for t in timeline.transitions], title=title)
 
     @classmethod
-    def from_samples(cls, samples: Sequence[StateSample], *, title: str = "") -> StateDiagram:
-        """The transitions between the kernel states sampled on each side, in time order:
-        each change of state is the rule that leads from one state to the next (one of the
-        figure's own arrows where there is a choice)."""
+    def from_states(cls, states: Sequence[StatesAt], *, title: str = "") -> StateDiagram:
+        """The transitions between both sides' states read at moments of the run, in time
+        order: each change of a side's state is the rule that leads from one state to the
+        next (one of the figure's own arrows where there is a choice)."""
         last: dict[str, TcpState] = {}
         steps = []
-        for s in sorted(samples, key=lambda s: s.timestamp_ns):
-            state = S.SYN_RECV if s.state is S.NEW_SYN_RECV else s.state
-            before = last.get(s.host)
-            last[s.host] = state
-            if before is None or before is state:
-                continue
-            found = [r for r in RULES if r.state is before and r.next is state]
-            if not found:
-                raise ValueError(f"RFC 9293 has no arrow from {before.rfc_name} "
-                                 f"to {state.rfc_name} ({s.host})")
-            found.sort(key=lambda r: not r.source.startswith("§3.3.2"))
-            steps.append((s.host, found[0]))
+        for at in sorted(states, key=lambda s: s.timestamp_ns):
+            for host in ("client", "server"):
+                state = at.of(host)
+                state = S.SYN_RECV if state is S.NEW_SYN_RECV else state
+                before = last.get(host)
+                last[host] = state
+                if before is None or before is state:
+                    continue
+                found = [r for r in RULES if r.state is before and r.next is state]
+                if not found:
+                    raise ValueError(f"RFC 9293 has no arrow from {before.rfc_name} "
+                                     f"to {state.rfc_name} ({host})")
+                found.sort(key=lambda r: not r.source.startswith("§3.3.2"))
+                steps.append((host, found[0]))
         return cls(steps, title=title)
 
     def rules(self) -> list[Rule]:
@@ -133,9 +135,10 @@ class StateDiagram:
         steps = [tr("{i}. {side}: {state} to {next} on {label}").format(
                  i=i, side=tr(side), state=r.state.name, next=r.next.name, label=r.label)
                  for i, (side, r) in enumerate(self.steps, start=1)]
-        if steps:
-            words.append(tr("; ").join(steps) + tr("."))
-        return tr(" ", context="list").join(words)
+        if not steps:
+            return words[0]
+        return tr("{figure} {steps}").format(figure=words[0],
+                                             steps=tr("; ").join(steps) + tr("."))
 
     def svg(self) -> str:
         uid = next(_ids)
