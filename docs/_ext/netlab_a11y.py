@@ -11,7 +11,10 @@ which no page source controls:
 - furo's two ``<aside>`` landmarks (the site navigation and the page's contents) have no
   name, so a screen reader cannot tell them apart;
 - the "view this page" icon sits outside every landmark: its container becomes a named
-  region.
+  region;
+- the index of highlighted modules (``_modules/index.html``, sphinx.ext.viewcode) puts a
+  package's list of modules straight inside the list, after the package's item: it moves
+  into that item (a list may hold only items).
 
 Each fix is a plain substitution that leaves an already fixed page as it is, so an
 incremental build may run it again.
@@ -47,6 +50,29 @@ def fix(page: str, lang: str) -> str:
     return page
 
 
+def nest_lists(page: str) -> str:
+    r"""Move each ``<ul>`` that follows a ``</li>`` into that item.
+
+    >>> nest_lists("<ul><li>a</li>\n<ul><li>b</li>\n</ul>\n<li>c</li></ul>")
+    '<ul><li>a\n<ul><li>b</li>\n</ul></li>\n<li>c</li></ul>'
+    """
+    out, stack, pos = [], [], 0
+    for m in re.finditer(r"</li>(\s*)<ul>|<ul[\s>]|</ul>", page):
+        out.append(page[pos:m.start()])
+        pos = m.end()
+        tag = m.group(0)
+        if tag.startswith("</li>"):
+            out.append(f"{m.group(1)}<ul>")
+            stack.append(True)
+        elif tag.startswith("<ul"):
+            out.append(tag)
+            stack.append(False)
+        else:
+            out.append("</ul></li>" if stack and stack.pop() else "</ul>")
+    out.append(page[pos:])
+    return "".join(out)
+
+
 def _fix_pages(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
@@ -54,6 +80,8 @@ def _fix_pages(app: Sphinx, exception: Exception | None) -> None:
     for path in Path(app.outdir).rglob("*.html"):
         text = path.read_text(encoding="utf-8")
         fixed = fix(text, lang)
+        if path.name == "index.html" and path.parent.name == "_modules":
+            fixed = nest_lists(fixed)
         if fixed != text:
             path.write_text(fixed, encoding="utf-8")
 
