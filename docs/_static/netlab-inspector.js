@@ -1,6 +1,7 @@
 /* netlab packet inspector: a click on an arrow of a ladder diagram or on the number of a
    packet table row (or Enter on it, since each is a link) opens that segment's entry in the
-   inspector below the view, and a second click closes it. Without this script the links
+   inspector (below the view, or below the first view of the page that shows the same segment:
+   a page carries one entry per segment), and a second click closes it. Without this script the links
    still work: the browser jumps to the entry and opens it (netlab.views.inspector). */
 (function () {
   "use strict";
@@ -36,20 +37,46 @@
     }
     link.setAttribute("aria-expanded", String(open));
   });
-  // A decoded field and its bytes: pointing at (or focusing) a field's row lights up its
-  // bytes in the hex dump; pointing at a byte lights up the narrowest field that holds it.
-  function light(body, row, from, to) {
-    body.querySelectorAll("pre.netlab-bytes [data-i]").forEach(function (b) {
+  // A decoded field and its bytes: pointing at (or focusing) a field, or a layer's name,
+  // lights up its bytes in the hex dump; pointing at a byte lights up the narrowest field that
+  // holds it. The dump is plain text on the page (light to carry); its bytes become elements
+  // here, the first time they are needed.
+  function bytesOf(body) {
+    var pre = body.querySelector("pre.netlab-bytes");
+    if (pre && !pre.dataset.split) {
+      pre.dataset.split = "1";
+      var esc = function (c) {
+        return c.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+      };
+      pre.innerHTML = pre.textContent.split("\n").map(function (line) {
+        var m = line.match(/^([0-9a-f]{4})  (.{47})  (.*)$/);
+        if (!m) return esc(line);
+        var off = parseInt(m[1], 16), hex = m[2].split(" "), out = [];
+        hex.forEach(function (h, i) {
+          out.push(h.trim() ? '<span data-i="' + (off + i) + '">' + h + "</span>" : h);
+        });
+        var text = Array.prototype.map.call(m[3], function (c, i) {
+          return '<span data-i="' + (off + i) + '">' + esc(c) + "</span>";
+        }).join("");
+        return m[1] + "  " + out.join(" ") + "  " + text;
+      }).join("\n");
+    }
+    return pre;
+  }
+  function light(body, field, from, to) {
+    var pre = bytesOf(body);
+    if (!pre) return;
+    pre.querySelectorAll("[data-i]").forEach(function (b) {
       var i = parseInt(b.dataset.i, 10);
       b.classList.toggle("netlab-lit", i >= from && i < to);
     });
-    body.querySelectorAll("tr.netlab-lit").forEach(function (r) {
-      r.classList.remove("netlab-lit");
+    body.querySelectorAll("table.netlab-fields .netlab-lit").forEach(function (f) {
+      f.classList.remove("netlab-lit");
     });
-    if (row) row.classList.add("netlab-lit");
+    if (field) field.classList.add("netlab-lit");
   }
-  function span(row) {
-    var p = row.dataset.bytes.split("-");
+  function span(field) {
+    var p = field.dataset.bytes.split("-");
     return [parseInt(p[0], 10), parseInt(p[1], 10)];
   }
   function point(event) {
@@ -57,10 +84,10 @@
     if (!t.closest) return;
     var body = t.closest(".netlab-packet-body");
     if (!body) return;
-    var row = t.closest("tr[data-bytes]");
-    if (row) {
-      var s = span(row);
-      light(body, row, s[0], s[1]);
+    var field = t.closest("table.netlab-fields [data-bytes]");
+    if (field) {
+      var s = span(field);
+      light(body, field, s[0], s[1]);
       return;
     }
     var b = t.closest("pre.netlab-bytes [data-i]");
@@ -69,16 +96,16 @@
       return;
     }
     var i = parseInt(b.dataset.i, 10), best = null, size = Infinity;
-    body.querySelectorAll("tr[data-bytes]").forEach(function (r) {
-      var s = span(r);
-      if (s[0] <= i && i < s[1] && s[1] - s[0] < size) {
-        best = r;
-        size = s[1] - s[0];
+    body.querySelectorAll("table.netlab-fields [data-bytes]").forEach(function (f) {
+      var s2 = span(f);
+      if (s2[0] <= i && i < s2[1] && s2[1] - s2[0] < size) {
+        best = f;
+        size = s2[1] - s2[0];
       }
     });
     if (best) {
-      var s2 = span(best);
-      light(body, best, s2[0], s2[1]);
+      var s3 = span(best);
+      light(body, best, s3[0], s3[1]);
     }
   }
   // On paper nothing can be clicked: every entry and every answer prints open.
