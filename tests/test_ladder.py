@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pytest
 from support import fixture_trace
@@ -199,6 +200,14 @@ def test_phases_and_round_trips_come_from_the_trace() -> None:
         (1, 2, 50 * MS), (4, 5, 101 * MS - 50 * MS - 10_000)]
     assert ladder.title == "TCP handshake, HTTP exchange, teardown between client and server"
     assert ladder.rtt_ns() == 50 * MS
+
+
+def test_bytes_of_no_known_protocol_are_a_data_phase() -> None:
+    segs = list(http_trace().segments)
+    segs[3] = replace(segs[3], payload=b"hello")  # not an HTTP request: plain data
+    segs[4] = replace(segs[4], payload=b"world")
+    trace = Trace(tuple(segs), {A: "client", B: "server"}, {"client": (), "server": ()})
+    assert [p.kind for p in Ladder(trace).phases()] == ["tcp", "data", "close"]
 
 
 def test_time_scale_is_proportional_and_shortens_long_gaps() -> None:

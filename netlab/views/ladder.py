@@ -320,8 +320,8 @@ class Ladder:
                 kind = "close"
             else:
                 kind = _data_kind(seg, self.notes.get(seg.number))
-                if kind is None and not runs:
-                    kind = "data" if seg.length else None
+                if kind is None and seg.length and (not runs or runs[-1][0] == "tcp"):
+                    kind = "data"  # bytes of no known protocol, right after the handshake
             if kind is None:
                 if runs:
                     runs[-1][1].append(seg)
