@@ -797,5 +797,5 @@ class Ladder:
                    f'<span class="netlab-scale">{html.escape(self.mode())}</span></figcaption>')
         label = html.escape(tr("Ladder diagram: {title}").format(title=self.title))
         return (f'<div class="netlab-view"><figure class="netlab-figure">'
-                f'<div class="netlab-scroll" tabindex="0" role="region" aria-label="{label}">'
+                f'<div class="netlab-scroll" tabindex="0" role="group" aria-label="{label}">'
                 f"{self.svg(inspector)}</div>{caption}</figure>{inspector.html()}</div>")
