@@ -34,6 +34,7 @@ from sphinx.transforms import SphinxTransform
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # autodoc imports netlab even when it is not installed
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))  # the site's own extensions
 
 project = "netlab"
 author = "netlab contributors"
@@ -47,6 +48,7 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinx.ext.viewcode",
     "sphinx_copybutton",
+    "netlab_a11y",  # names and levels axe-core asks of furo's markup (docs/_ext/netlab_a11y.py)
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -322,7 +324,10 @@ html_theme = "furo"
 html_title = "netlab"
 html_static_path = ["_static"]
 html_css_files = ["netlab.css"]
-html_js_files = ["netlab-inspector.js"]  # opens a segment's entry in the packet inspector
+html_js_files = [
+    "netlab-inspector.js",  # opens a segment's entry in the packet inspector
+    "netlab-exercise.js",  # checks a reader's answer against this build's value, offline
+]
 html_favicon = "_static/netlab-icon.svg"  # else every browser asks for /favicon.ico, a 404
 html_sidebars = {
     "**": [

@@ -392,6 +392,55 @@ ZH_CN: dict[str | tuple[str, str], str] = {
         "time + intvl × probes：多久才发现对端已死",
     "retransmissions before the connection is dropped": "断开连接之前的重传次数",
     "unacknowledged data is given up after": "多久之后放弃未确认的数据",
+    # figures (netlab.views.ladder, netlab.views.state_diagram)
+    "{s} s": "{s} 秒",
+    "TCP handshake": "TCP 握手",
+    "TLS handshake": "TLS 握手",
+    "HTTP exchange": "HTTP 请求与响应",
+    "data transfer": "数据传输",
+    "teardown": "连接关闭",
+    "{a} and {b}": "{a}与{b}",
+    ("list", ", "): "、",
+    "Segments between {ends}": "{ends}之间的报文段",
+    "{phases} between {ends}": "{ends}之间：{phases}",
+    "idle {t}": "空闲 {t}",
+    "data": "数据",
+    "ACK only": "纯 ACK",
+    "lost on the way": "途中丢失",
+    "kernel state": "内核状态",
+    "round trip the client waited for": "客户端等待的一个往返",
+    "idle time, shortened": "空闲时间（已缩短）",
+    "Legend": "图例",
+    "Drawn to time scale: one round trip ({rtt}) is {px} px high; an idle gap longer than "
+    "{gap} is shortened, on a scale of its own, and marked with its length.":
+        "按时间比例绘制：一个往返（{rtt}）高 {px} 像素；超过 {gap} 的空闲间隔按另一比例缩短，"
+        "并标出实际时长。",
+    "Drawn in order of events, not to time scale: each departure, arrival and state reading "
+    "takes one step down.":
+        "按事件先后绘制，不按时间比例：每次发出、到达和状态读取各占一格。",
+    "Ladder diagram: {title}": "时序图：{title}",
+    "Table: {columns}": "表格：{columns}",
+    "TCP state diagram (RFC 9293, Figure 5)": "TCP 状态图（RFC 9293 图 5）",
+    "RFC 9293's TCP state diagram: {n} states and the arrows between them.":
+        "RFC 9293 的 TCP 状态图：{n} 个状态以及它们之间的箭头。",
+    "{i}. {side}: {state} to {next} on {label}": "{i}. {side}：{state} → {next}，{label}",
+    "{figure} {steps}": "{figure}{steps}",
+    "numbered: the {side}'s transitions in this run": "带编号：本次运行中{side}的状态转换",
+    "an arrow of the diagram this run did not take": "本次运行没有走过的箭头",
+    "State diagram: {title}": "状态图：{title}",
+    "Right: that is what this run measured.": "答对了：这正是本次运行测得的值。",
+    "Not this run’s value: try again, or open the answer.":
+        "和本次运行的值不符：再试一次，或者展开答案。",
+    "Give an answer first.": "请先作答。",
+    "Check": "核对",
+    "Your answer": "你的答案",
+    "seconds": "秒",
+    ("unit", "segments"): "个报文段",
+    ("unit", "round trips"): "个往返",
+    "The handshake's state changes on RFC 9293's diagram":
+        "三次握手中的状态变化，画在 RFC 9293 的状态图上",
+    "This connection's state changes on RFC 9293's diagram":
+        "这条连接的状态变化，画在 RFC 9293 的状态图上",
     # what happened before a moment (netlab.model.moments; drawn by netlab.views.moments)
     "{host} calls {detail}": "{host}调用 {detail}",
     "{detail} arrived at {host}": "{detail} 到达{host}",

@@ -29,6 +29,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -85,6 +86,9 @@ LADDER_PAGES = [p for p in ALL_PAGES if '<svg xmlns="http://www.w3.org/2000/svg"
                 'class="netlab-ladder"' in _text(p)]
 CODE_PAGES = [p for p in CONTENT_PAGES if '<div class="highlight' in _text(p)]
 INSPECT_PAGES = [p for p in CONTENT_PAGES if '<a class="netlab-inspect"' in _text(p)]
+FIGURE_PAGES = [p for p in CONTENT_PAGES if re.search(
+    r'<svg xmlns="http://www.w3.org/2000/svg" class="netlab-(?:ladder|states|topology)', _text(p))]
+STATE_PAGES = [p for p in CONTENT_PAGES if 'class="netlab-states"' in _text(p)]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -243,6 +247,23 @@ def _entry_of(page: Page, link_selector: str, index: int) -> tuple[Locator, Loca
     return link, entry
 
 
+def _click_arrow(page: Page, link: Locator) -> None:
+    """Click an arrow where nothing lies over it: its words may sit on its middle (a click on
+    them opens the same entry, but that is the label's business, not the arrow's)."""
+    link.scroll_into_view_if_needed()
+    point = link.evaluate("""a => { const l = a.querySelector("line.netlab-hit");
+      const m = l.getScreenCTM(), p = l.ownerSVGElement.createSVGPoint();
+      const [x1, y1, x2, y2] = ["x1", "y1", "x2", "y2"].map(k => l[k].baseVal.value);
+      for (let t = 0.1; t < 0.95; t += 0.05) {
+        p.x = x1 + (x2 - x1) * t; p.y = y1 + (y2 - y1) * t;
+        const q = p.matrixTransform(m), hit = document.elementFromPoint(q.x, q.y);
+        if (hit && a.contains(hit)) return [q.x, q.y];
+      }
+      return null; }""")
+    assert point is not None, "every point of the arrow is covered"
+    page.mouse.click(*point)
+
+
 @pytest.mark.parametrize("path", INSPECT_PAGES)
 def test_packet_inspector_opens_by_click_and_by_keyboard(
         context: tuple[BrowserContext, _Log], path: str) -> None:
@@ -255,12 +276,18 @@ def test_packet_inspector_opens_by_click_and_by_keyboard(
     if page.locator(arrows).count():
         link, entry = _entry_of(page, arrows, 0)
         assert not entry.evaluate("d => d.open")
-        link.locator("line.netlab-hit").click()  # on the arrow itself, as a reader clicks
+        _click_arrow(page, link)  # on the arrow itself, as a reader clicks
         assert entry.evaluate("d => d.open")
         assert entry.locator("table.netlab-fields").is_visible()
         assert "TCP" in entry.locator("table.netlab-fields").inner_text()
         assert re.match(r"0000  [0-9a-f]{2} ", entry.locator("pre.netlab-bytes").inner_text())
-        link.locator("line.netlab-hit").click()
+        _click_arrow(page, link)
+        assert not entry.evaluate("d => d.open")
+        # the arrow's words, beside its link, open the same entry
+        target = (link.get_attribute("href") or "").removeprefix("#")
+        page.locator(f'g.netlab-label[data-for="{target}"] text').first.click()
+        assert entry.evaluate("d => d.open")
+        page.locator(f'g.netlab-label[data-for="{target}"] text').first.click()
         assert not entry.evaluate("d => d.open")
         # keyboard: focus an arrow, press Enter
         link, entry = _entry_of(page, arrows, page.locator(arrows).count() - 1)
@@ -351,3 +378,238 @@ def test_screenshot_of_each_chapter(context: tuple[BrowserContext, _Log], path: 
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
     _assert_clean(log, path)
+
+
+# -- accessibility, figures, widths --------------------------------------------------------------
+
+#: What axe-core checks: WCAG 2.1 A and AA, and its best practices. label-content-name-mismatch
+#: (a link's name must contain its visible words) is "experimental" in axe 4.12, so not among
+#: the tags: it is asked for by name.
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag",
+                "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]},
+    "rules": {"label-content-name-mismatch": {"enabled": True}},
+}
+
+
+@pytest.fixture(scope="module")
+def axe() -> Axe:
+    return Axe()
+
+
+@pytest.mark.parametrize("path", ALL_PAGES)
+def test_axe_finds_no_violation(context: tuple[BrowserContext, _Log], axe: Axe,
+                                path: str) -> None:
+    ctx, log = context
+    page = _open(ctx, path)
+    found = axe.run(page, options=AXE_OPTIONS).response
+    assert found["testEngine"]["version"].startswith("4.")  # it did run
+    assert "label-content-name-mismatch" in {r["id"] for r in found["passes"]
+                                             + found["inapplicable"] + found["violations"]}
+    problems = [f"{v['id']}: {n['target']} {n['html'][:120]}"
+                for v in found["violations"] for n in v["nodes"]]
+    assert not problems, "\n".join(problems)
+    _assert_clean(log, path)
+
+
+# For every word of a figure, its colour after opacity against what lies behind it (the box it
+# sits in, or the page), and the same for every line and box edge. WCAG 2.1 1.4.3 asks 4.5:1 for
+# text, 1.4.11 3:1 for the parts of a graphic that carry meaning. axe skips SVG text.
+_CONTRAST_JS = r"""
+svgs => {
+  const rgb = c => { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null;
+    const v = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number);
+    return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1]; };
+  const lum = ([r, g, b]) => { const f = x => { x /= 255;
+    return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+    return (x + 0.05) / (y + 0.05); };
+  const blend = (fg, a, bg) => fg.slice(0, 3).map((c, i) => a * c + (1 - a) * bg[i]);
+  const pageBg = el => { for (let e = el; e; e = e.parentElement) {
+    const c = rgb(getComputedStyle(e).backgroundColor); if (c && c[3] > 0) return c; }
+    return [255, 255, 255, 1]; };
+  const alpha = (el, which) => { let a = parseFloat(getComputedStyle(el)[which + "Opacity"]);
+    for (let e = el; e && e.tagName.toLowerCase() !== "body"; e = e.parentElement)
+      a *= parseFloat(getComputedStyle(e).opacity);
+    return a; };
+  const out = [];
+  for (const svg of svgs) {
+    const page = pageBg(svg.parentElement);
+    const behind = el => {  // the filled box the word sits in, if any
+      const g = el.closest("g.state, g.netlab-state, g.netlab-step");
+      const shape = g && g.querySelector("rect, circle");
+      return shape ? blend(rgb(getComputedStyle(shape).fill), alpha(shape, "fill"), page) : page;
+    };
+    for (const t of svg.querySelectorAll("text")) {
+      const fg = rgb(getComputedStyle(t).fill), bg = behind(t);
+      if (!fg || !t.textContent.trim()) continue;
+      const r = ratio(blend(fg, fg[3] * alpha(t, "fill"), bg), bg);
+      if (r < 4.5) out.push(["text", t.textContent.trim(), r.toFixed(2)]);
+    }
+    for (const l of svg.querySelectorAll("line, path, rect, polygon")) {
+      if (l.closest("g.netlab-phase") && l.tagName === "rect") continue;  // a faint band
+      if (l.classList.contains("netlab-hit") || l.closest("defs")) continue;
+      const stroke = getComputedStyle(l).stroke;
+      const fg = rgb(stroke);
+      if (!fg || fg[3] === 0 || getComputedStyle(l).strokeWidth === "0px") continue;
+      const r = ratio(blend(fg, fg[3] * alpha(l, "stroke"), page), page);
+      if (r < 3) out.push([l.tagName, l.outerHTML.slice(0, 80), r.toFixed(2)]);
+    }
+  }
+  return out;
+}
+"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_figure_colours_contrast_in_both_themes(browser: Browser, origin: str,
+                                                theme: str) -> None:
+    ctx = browser.new_context(base_url=origin, viewport={"width": 1280, "height": 900})
+    ctx.add_init_script(f"localStorage.setItem('theme', '{theme}')")  # furo's own switch
+    try:
+        assert FIGURE_PAGES
+        for path in FIGURE_PAGES:
+            page = _open(ctx, path)
+            assert page.evaluate("document.body.dataset.theme") == theme
+            svgs = page.locator("svg.netlab-ladder, svg.netlab-states, svg.netlab-topology")
+            assert svgs.count() > 0
+            low = svgs.first.evaluate(f"(_, all) => ({_CONTRAST_JS})(all)",
+                                      svgs.element_handles())
+            assert not low, (path, theme, low[:10])
+            page.close()
+    finally:
+        ctx.close()
+
+
+def test_contrast_check_can_fail(browser: Browser, origin: str) -> None:
+    """The check above finds a light grey word and a faint line on white."""
+    page = browser.new_page()
+    try:
+        page.set_content('<body style="background:#fff"><svg><text fill="#aaaaaa">x</text>'
+                         '<line x1="0" x2="9" stroke="#000" stroke-opacity="0.2"/></svg></body>')
+        svgs = page.locator("svg")
+        low = svgs.first.evaluate(f"(_, all) => ({_CONTRAST_JS})(all)", svgs.element_handles())
+        assert [kind for kind, *_ in low] == ["text", "line"]
+    finally:
+        page.close()
+
+
+_OVERLAPS_JS = r"""
+svg => { const boxes = [...svg.querySelectorAll("text")].map(t => [t.textContent,
+    t.getBoundingClientRect()]).filter(([, b]) => b.width > 0);
+  const out = [];
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const [p, a] = boxes[i], [q, b] = boxes[j];
+    if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1
+        && b.top < a.bottom - 1) out.push([p, q]); }
+  return out; }
+"""
+
+
+@pytest.mark.parametrize("path", sorted(set(LADDER_PAGES) | set(STATE_PAGES)))
+def test_figure_words_never_overlap(context: tuple[BrowserContext, _Log], path: str) -> None:
+    """Every word of every ladder and state diagram, measured as the browser drew it."""
+    ctx, log = context
+    page = _open(ctx, path)
+    figures = page.locator("svg.netlab-ladder, svg.netlab-states")
+    assert figures.count() > 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for i in range(figures.count()):
+        svg = figures.nth(i)
+        assert svg.evaluate(_OVERLAPS_JS) == [], (path, i)
+        title = svg.locator("title").first.text_content() or ""
+        assert title.strip() and title != "Ladder diagram", (path, i)
+        name = path.replace("/", "-").removesuffix(".html")
+        svg.screenshot(path=str(SHOTS / f"{name}-figure{i + 1}.png"))
+    _assert_clean(log, path)
+
+
+@pytest.mark.parametrize("path", LADDER_PAGES)
+def test_every_ladder_says_how_it_is_drawn(context: tuple[BrowserContext, _Log],
+                                           path: str) -> None:
+    ctx, log = context
+    page = _open(ctx, path)
+    lang = path.split("/", 1)[0]
+    words = {"en": ("Drawn to time scale", "Drawn in order of events"),
+             "zh_CN": ("按时间比例绘制", "按事件先后绘制")}[lang]
+    figures = page.locator("figure:has(svg.netlab-ladder)")
+    for i in range(figures.count()):
+        figure = figures.nth(i)
+        scale = figure.locator("svg.netlab-ladder").get_attribute("data-scale")
+        caption = figure.locator("figcaption .netlab-scale").inner_text()
+        assert caption.startswith(words[0] if scale == "time" else words[1]), (path, i)
+    _assert_clean(log, path)
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_pages_fit_the_screen(browser: Browser, origin: str, width: int) -> None:
+    """At a phone's width and a laptop's, no page scrolls sideways as a whole: a table wider
+    than the text scrolls in its own box, which the keyboard can reach, with its first column
+    kept in view; a ladder keeps its words at 10 px or more (it scrolls instead of shrinking)."""
+    ctx = browser.new_context(base_url=origin, viewport={"width": width, "height": 800})
+    try:
+        for path in CONTENT_PAGES:
+            page = _open(ctx, path)
+            wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert wide <= 1, (path, width, wide)
+            for wrap in page.locator(".netlab-table-wrap").all():
+                facts = wrap.evaluate("""w => ({scrolls: w.scrollWidth > w.clientWidth + 1,
+                    tab: w.tabIndex, sticky: getComputedStyle(
+                        w.querySelector('tr > :first-child')).position})""")
+                if facts["scrolls"]:
+                    assert facts["tab"] == 0 and facts["sticky"] == "sticky", (path, facts)
+            for svg in page.locator("svg.netlab-ladder").all():
+                scale = svg.evaluate(
+                    "s => s.getBoundingClientRect().width / s.viewBox.baseVal.width")
+                assert 12 * scale >= 10, (path, width, scale)
+            page.close()
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("path", STATE_PAGES)
+def test_state_diagram_numbers_this_runs_steps(context: tuple[BrowserContext, _Log],
+                                               path: str) -> None:
+    ctx, log = context
+    page = _open(ctx, path)
+    for svg in page.locator("svg.netlab-states").all():
+        steps = int(svg.get_attribute("data-steps") or "0")
+        assert steps > 0
+        numbers = svg.evaluate(
+            "s => [...s.querySelectorAll('g.netlab-step text')].map(t => t.textContent)")
+        assert sorted(map(int, numbers)) == list(range(1, steps + 1))
+        listed = svg.locator("xpath=ancestor::div[contains(@class,'netlab-view')][1]"
+                             "//ol[@class='netlab-steps']/li")
+        assert listed.count() == steps
+    _assert_clean(log, path)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_inspector_field_lights_up_its_bytes(context: tuple[BrowserContext, _Log],
+                                             lang: str) -> None:
+    ctx, log = context
+    page = _open(ctx, f"{lang}/handshake.html")
+    link, entry = _entry_of(page, "svg.netlab-ladder a.netlab-inspect", 0)
+    link.focus()
+    page.keyboard.press("Enter")
+    fields = entry.locator("table.netlab-fields [data-bytes]")
+    assert fields.count() > 10
+    lit = entry.locator("pre.netlab-bytes .netlab-lit")
+    for i in range(fields.count()):
+        field = fields.nth(i)
+        start, end = map(int, (field.get_attribute("data-bytes") or "0-0").split("-"))
+        field.hover()
+        # each byte is lit twice: in hex and as text
+        assert lit.count() == 2 * (min(end, 256) - min(start, 256)), (i, start, end)
+    # the hex dump still reads as before, offsets and all
+    assert re.match(r"0000  [0-9a-f]{2} ", entry.locator("pre.netlab-bytes").inner_text())
+    focusable = entry.locator("table.netlab-fields span[data-bytes]")
+    focusable.nth(3).focus()  # the keyboard does the same
+    start, end = map(int, (focusable.nth(3).get_attribute("data-bytes") or "0-0").split("-"))
+    assert lit.count() == 2 * (end - start)
+    # and the other way: a byte of the source address lights up the IP layer's src field
+    entry.locator('pre.netlab-bytes [data-i="27"]').first.hover()
+    assert entry.locator("table.netlab-fields .netlab-lit").inner_text().startswith("src: ")
+    assert lit.count() == 2 * 4
+    _assert_clean(log, lang)

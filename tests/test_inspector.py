@@ -62,7 +62,7 @@ def test_hexdump_shows_every_byte_up_to_the_limit() -> None:
 def test_every_arrow_links_to_its_segment_entry() -> None:
     trace = fixture_trace()
     root = ET.fromstring(Ladder(trace, title="t")._repr_html_())
-    svg = root.find(f"figure/{SVG}svg")
+    svg = root.find(f"figure/div/{SVG}svg")
     assert svg is not None and svg.get("data-segments") == str(len(trace.segments))
     assert svg.get("role") == "group"  # its arrows are links: not a flat image
     links = [a for a in svg.iter(f"{SVG}a") if a.get("class") == "netlab-inspect"]
@@ -74,6 +74,12 @@ def test_every_arrow_links_to_its_segment_entry() -> None:
         target = str(link.get("href")).removeprefix("#")
         assert entries[target].get("data-segment") == str(seg.number)
         assert str(link.get("aria-label")).startswith(f"#{seg.number} ")
+        # the arrow's words are outside the link (its name holds no visible text to match),
+        # in a label that points at the same entry
+        assert not list(link.iter(f"{SVG}text"))
+        label = next(g for g in svg.iter(f"{SVG}g") if g.get("class") == "netlab-label"
+                     and g.get("data-segment") == str(seg.number))
+        assert label.get("data-for") == target
     inspector = root.find("details")
     assert inspector is not None and inspector.get("data-segments") == str(len(trace.segments))
     assert inspector.get("open") is None  # closed until the reader opens it

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
+import pytest
 from support import fixture_trace
 
+from netlab.analysis.dissect import FLAG_BITS, Segment
+from netlab.analysis.trace import Trace
 from netlab.model.moments import Moment, StatesAt
 from netlab.model.tcp_states import TcpState
-from netlab.views.ladder import LANE_X, Ladder
+from netlab.views.ladder import LANE_X, RTT_PX, Ladder, Scale
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -124,6 +129,145 @@ def test_html_figure() -> None:
     view = ET.fromstring(ladder._repr_html_())
     figure = view.find("figure")
     assert view.tag == "div" and figure is not None
-    assert figure.findtext("figcaption") == "a & b"
-    svg = figure.find(f"{SVG}svg")
+    caption = figure.find("figcaption")
+    assert caption is not None and caption.text is not None
+    assert caption.text.strip() == "a & b"
+    assert "not to time scale" in (caption.findtext("span") or "")
+    svg = figure.find(f"div/{SVG}svg")
     assert svg is not None and svg.get("class") == "netlab-ladder"
+
+
+# -- time scale, phases, round trips, labels that do not overlap ------------------------------
+
+A, B = "192.0.2.1", "192.0.2.2"
+MS = 1_000_000
+
+
+def _seg(n: int, flags: str, sent: int, received: int | None, *, back: bool = False,
+         seq: int = 0, ack: int = 0, payload: bytes = b"") -> Segment:
+    bits = {name: bit for name, bit in FLAG_BITS}
+    src, dst, sport, dport = (B, A, 80, 40000) if back else (A, B, 40000, 80)
+    return Segment(number=n, src=src, sport=sport, dst=dst, dport=dport,
+                   flags=sum(bits[f] for f in flags.split(",") if f), seq=seq, ack=ack,
+                   window=65535, options=(), payload=payload, sent_ns=sent, received_ns=received,
+                   frame=b"", sent_by="server" if back else "client",
+                   received_by=None if received is None else ("client" if back else "server"))
+
+
+def http_trace() -> Trace:
+    """One HTTP request over a 50 ms round trip, a delayed ACK, then a crowded close: the
+    server's FIN crosses the client's, so their labels would meet at one point."""
+    req, resp = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\nhello"
+    segs = [
+        _seg(1, "SYN", 0, 25 * MS, seq=100),
+        _seg(2, "SYN,ACK", 25 * MS, 50 * MS, back=True, seq=900, ack=101),
+        _seg(3, "ACK", 50 * MS, 75 * MS, seq=101, ack=901),
+        _seg(4, "PSH,ACK", 50 * MS + 10_000, 75 * MS + 10_000, seq=101, ack=901, payload=req),
+        _seg(5, "PSH,ACK", 76 * MS, 101 * MS, back=True, seq=901, ack=101 + len(req),
+             payload=resp),
+        _seg(6, "ACK", 141 * MS, 166 * MS, seq=101 + len(req), ack=901 + len(resp)),  # delayed
+        _seg(7, "FIN,ACK", 1400 * MS, 1425 * MS, seq=101 + len(req), ack=901 + len(resp)),
+        _seg(8, "FIN,ACK", 1400 * MS + 5000, 1425 * MS + 5000, back=True,
+             seq=901 + len(resp), ack=101 + len(req)),
+        _seg(9, "ACK", 1425 * MS + 20_000, 1450 * MS, seq=102 + len(req), ack=902 + len(resp)),
+        _seg(10, "ACK", 1425 * MS + 30_000, 1450 * MS + 10_000, back=True,
+             seq=902 + len(resp), ack=102 + len(req)),
+    ]
+    return Trace(tuple(segs), {A: "client", B: "server"}, {"client": (), "server": ()})
+
+
+def _boxes(root: ET.Element, cls: str) -> list[tuple[float, float, float, float]]:
+    out = []
+    for g in root.iter(f"{SVG}g"):
+        if g.get("class") == cls:
+            r = g.find(f"{SVG}rect")
+            assert r is not None
+            x, y = float(r.get("x", "nan")), float(r.get("y", "nan"))
+            out.append((x, y, x + float(r.get("width", "nan")), y + float(r.get("height", "nan"))))
+    return out
+
+
+def _overlapping(boxes: list[tuple[float, float, float, float]]) -> list[tuple[int, int]]:
+    return [(i, j) for i, a in enumerate(boxes) for j, b in enumerate(boxes) if i < j
+            and a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]]
+
+
+def test_phases_and_round_trips_come_from_the_trace() -> None:
+    ladder = Ladder(http_trace())
+    assert [(p.kind, p.segments) for p in ladder.phases()] == [
+        ("tcp", (1, 2, 3)), ("http", (4, 5, 6)), ("close", (7, 8, 9, 10))]
+    assert [(r.out.number, r.back.number, r.ns) for r in ladder.round_trips()] == [
+        (1, 2, 50 * MS), (4, 5, 101 * MS - 50 * MS - 10_000)]
+    assert ladder.title == "TCP handshake, HTTP exchange, teardown between client and server"
+    assert ladder.rtt_ns() == 50 * MS
+
+
+def test_bytes_of_no_known_protocol_are_a_data_phase() -> None:
+    segs = list(http_trace().segments)
+    segs[3] = replace(segs[3], payload=b"hello")  # not an HTTP request: plain data
+    segs[4] = replace(segs[4], payload=b"world")
+    trace = Trace(tuple(segs), {A: "client", B: "server"}, {"client": (), "server": ()})
+    assert [p.kind for p in Ladder(trace).phases()] == ["tcp", "data", "close"]
+
+
+def test_time_scale_is_proportional_and_shortens_long_gaps() -> None:
+    ladder = Ladder(http_trace(), scale="time")
+    root = _parse(ladder.svg())
+    assert root.get("data-scale") == "time"
+    lines = {int(g.get("data-segment", "0")): g.find(f"{SVG}line") for g in _segments(root)}
+    y = {n: float(line.get("y1", "nan")) for n, line in lines.items() if line is not None}
+    # one round trip (50 ms) is RTT_PX high: SYN at 0 ms, the request at 50.01 ms (times a
+    # hair apart, like the ACK and the request, are kept 3 px apart so both arrows show)
+    assert abs((y[4] - y[1]) - RTT_PX) <= 3.5
+    # the 41 ms delayed ACK is drawn to scale: later than the response by 123 px
+    assert abs((y[6] - y[5]) - RTT_PX * 65 / 50) < 1
+    # the 1.2 s of silence before the close is shortened, and says how long it was
+    gaps = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "netlab-gap"]
+    assert gaps == ["idle 1.23 s"]
+    assert y[7] - y[6] < RTT_PX * 1234 / 50 / 4
+    assert "Drawn to time scale" in ladder.mode()
+    assert "not to time scale" in Ladder(http_trace()).mode()
+
+
+@pytest.mark.parametrize("scale", ["order", "time"])
+def test_labels_never_overlap(scale: Scale) -> None:
+    """Each label block (a rect behind its two lines), kernel state and phase name has a box
+    of its own: no two intersect, however crowded the arrows."""
+    trace = http_trace()
+    states = [StatesAt(moment=Moment.of("connected"), client=TcpState.ESTABLISHED,
+                       server=c, timestamp_ns=t)
+              for c, t in ((TcpState.SYN_RECV, 50 * MS), (TcpState.ESTABLISHED, 75 * MS))]
+    root = _parse(Ladder(trace, states=states, scale=scale).svg())
+    boxes = _boxes(root, "netlab-label") + _boxes(root, "state")
+    assert len(boxes) == len(trace) + 3
+    assert _overlapping(boxes) == []
+
+
+def test_overlap_check_can_fail() -> None:
+    assert _overlapping([(0, 0, 10, 10), (5, 5, 15, 15), (20, 0, 30, 10)]) == [(0, 1)]
+
+
+def test_legend_names_the_colours_used() -> None:
+    root = _parse(Ladder(http_trace()).svg())
+    legend = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "netlab-legend")
+    words = [t.text for t in legend.iter(f"{SVG}text")]
+    assert words == ["Legend", "SYN", "FIN", "data", "ACK only", "round trip the client waited for"]
+
+
+def test_every_word_of_the_figure_is_translated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NETLAB_DOCS_LANG", "zh_CN")
+    ladder = Ladder(http_trace(), scale="time")
+    assert ladder.title == "客户端与服务器之间：TCP 握手、HTTP 请求与响应、连接关闭"
+    root = _parse(ladder.svg())
+    words = {t.text for g in root.iter(f"{SVG}g")
+             if g.get("class") in ("netlab-legend", "netlab-phase", "netlab-rtt")
+             for t in g.iter(f"{SVG}text")}
+    words |= {t.text for t in root.iter(f"{SVG}text") if t.get("class") == "netlab-gap"}
+    english = {w for w in words if w and re.search(r"[a-z]{3,}", w.replace(" ms", ""))}
+    assert not english, english
+    assert "按时间比例" in ladder.mode()
+
+
+def test_scale_must_be_known() -> None:
+    with pytest.raises(ValueError, match="scale"):
+        Ladder(http_trace(), scale="log")  # type: ignore[arg-type]

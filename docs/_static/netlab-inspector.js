@@ -13,6 +13,13 @@
   }
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("a.netlab-inspect");
+    if (!link && event.target.closest) {
+      // an arrow's words sit beside its link, in a label that names the same entry
+      var label = event.target.closest("g.netlab-label[data-for]");
+      var svg = label && label.closest("svg");
+      link = svg && svg.querySelector('a.netlab-inspect[href="#' +
+                                      label.getAttribute("data-for") + '"]');
+    }
     if (!link) return;
     var entry = entryFor(link);
     if (!entry) return;
@@ -30,4 +37,89 @@
     }
     link.setAttribute("aria-expanded", String(open));
   });
+  // A decoded field and its bytes: pointing at (or focusing) a field, or a layer's name,
+  // lights up its bytes in the hex dump; pointing at a byte lights up the narrowest field that
+  // holds it. The dump is plain text on the page (light to carry); its bytes become elements
+  // here, the first time they are needed.
+  function bytesOf(body) {
+    var pre = body.querySelector("pre.netlab-bytes");
+    if (pre && !pre.dataset.split) {
+      pre.dataset.split = "1";
+      var esc = function (c) {
+        return c.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+      };
+      pre.innerHTML = pre.textContent.split("\n").map(function (line) {
+        var m = line.match(/^([0-9a-f]{4})  (.{47})  (.*)$/);
+        if (!m) return esc(line);
+        var off = parseInt(m[1], 16), hex = m[2].split(" "), out = [];
+        hex.forEach(function (h, i) {
+          out.push(h.trim() ? '<span data-i="' + (off + i) + '">' + h + "</span>" : h);
+        });
+        var text = Array.prototype.map.call(m[3], function (c, i) {
+          return '<span data-i="' + (off + i) + '">' + esc(c) + "</span>";
+        }).join("");
+        return m[1] + "  " + out.join(" ") + "  " + text;
+      }).join("\n");
+    }
+    return pre;
+  }
+  function light(body, field, from, to) {
+    var pre = bytesOf(body);
+    if (!pre) return;
+    pre.querySelectorAll("[data-i]").forEach(function (b) {
+      var i = parseInt(b.dataset.i, 10);
+      b.classList.toggle("netlab-lit", i >= from && i < to);
+    });
+    body.querySelectorAll("table.netlab-fields .netlab-lit").forEach(function (f) {
+      f.classList.remove("netlab-lit");
+    });
+    if (field) field.classList.add("netlab-lit");
+  }
+  function span(field) {
+    var p = field.dataset.bytes.split("-");
+    return [parseInt(p[0], 10), parseInt(p[1], 10)];
+  }
+  function point(event) {
+    var t = event.target;
+    if (!t.closest) return;
+    var body = t.closest(".netlab-packet-body");
+    if (!body) return;
+    var field = t.closest("table.netlab-fields [data-bytes]");
+    if (field) {
+      var s = span(field);
+      light(body, field, s[0], s[1]);
+      return;
+    }
+    var b = t.closest("pre.netlab-bytes [data-i]");
+    if (!b) {
+      light(body, null, 0, 0);
+      return;
+    }
+    var i = parseInt(b.dataset.i, 10), best = null, size = Infinity;
+    body.querySelectorAll("table.netlab-fields [data-bytes]").forEach(function (f) {
+      var s2 = span(f);
+      if (s2[0] <= i && i < s2[1] && s2[1] - s2[0] < size) {
+        best = f;
+        size = s2[1] - s2[0];
+      }
+    });
+    if (best) {
+      var s3 = span(best);
+      light(body, best, s3[0], s3[1]);
+    }
+  }
+  // On paper nothing can be clicked: every entry and every answer prints open.
+  var closed = [];
+  window.addEventListener("beforeprint", function () {
+    closed = Array.prototype.filter.call(document.querySelectorAll(
+      "details.netlab-inspector, details.netlab-packet, details.netlab-answer"),
+      function (d) { return !d.open; });
+    closed.forEach(function (d) { d.open = true; });
+  });
+  window.addEventListener("afterprint", function () {
+    closed.forEach(function (d) { d.open = false; });
+    closed = [];
+  });
+  document.addEventListener("mouseover", point);
+  document.addEventListener("focusin", point);
 })();

@@ -47,7 +47,7 @@ from netlab.views.message import HexDump
 if TYPE_CHECKING:
     from netlab.analysis.trace import Trace
 
-__all__ = ["Inspector", "layers", "hexdump", "page_wide", "MAX_BYTES"]
+__all__ = ["Inspector", "layers", "hexdump", "byte_ranges", "page_wide", "MAX_BYTES"]
 
 MAX_BYTES = 256
 """Bytes of a frame shown in its hex dump: every header and the start of the payload.
@@ -121,6 +121,50 @@ def _fields(layer: Packet, segment: Segment | None) -> list[Field]:
     return fields
 
 
+Span = tuple[int, int]
+
+
+def byte_ranges(frame: bytes) -> list[tuple[Span, dict[str, Span]]] | None:
+    """Where each layer and each of its fields sits in ``frame``: per layer, in the order of
+    :func:`layers`, its ``(start, end)`` and ``{field: (start, end)}`` (ends excluded).
+
+    Read from scapy's own build of the dissected frame, field by field. Fields narrower than
+    a byte (IP's version and IHL, TCP's data offset and flags) share their bytes: each is
+    given the first byte of its group. None if the rebuilt frame differs from the captured
+    one (then no byte can be pointed at with confidence).
+
+    >>> from scapy.layers.l2 import Ether
+    >>> from scapy.layers.inet import IP, TCP
+    >>> frame = bytes(Ether(dst="02:00:00:00:00:02", src="02:00:00:00:00:01")
+    ...               / IP(src="192.0.2.1", dst="192.0.2.2") / TCP(sport=40000, dport=80))
+    >>> (eth, eth_fields), (ip, ip_fields), (tcp, tcp_fields) = byte_ranges(frame)
+    >>> eth, eth_fields["type"], ip, ip_fields["version"], ip_fields["src"], tcp_fields["dport"]
+    ((0, 14), (12, 14), (14, 34), (14, 15), (26, 30), (36, 38))
+    """
+    try:
+        raw, built = Ether(frame).build_ps()
+    except Exception:  # a frame scapy cannot rebuild: show it without links
+        return None
+    if raw != frame:
+        return None
+    out: list[tuple[Span, dict[str, Span]]] = []
+    pos = 0
+    for _layer, fields in reversed(built):
+        start, spans, pending = pos, {}, []
+        for field, _text, data in fields:
+            name = getattr(field, "name", str(field))
+            if not data:
+                pending.append(name)
+                continue
+            spans[name] = (pos, pos + len(data))
+            for p in pending:
+                spans[p] = (pos, pos + 1)
+            pending = []
+            pos += len(data)
+        out.append(((start, pos), spans))
+    return out
+
+
 def hexdump(data: bytes, limit: int = MAX_BYTES) -> str:
     """The first ``limit`` bytes of ``data`` as a :class:`~netlab.views.message.HexDump`
     prints them (offset, 16 bytes in hex, the same as text), and how many bytes were left out.
@@ -182,15 +226,31 @@ class Inspector:
 
     def _entry(self, seg: Segment) -> str:
         # One row per layer, its fields on one line as Wireshark's summary lines write them: a
-        # row per field would make the inspector most of a chapter's weight.
-        rows = [f'<tr><th scope="row">{html.escape(name)}</th><td>'
-                f'{html.escape(", ".join(f"{k}: {v}" for k, v in fields))}</td></tr>'
-                for name, fields in layers(seg.frame, seg)]
+        # row per field would make the inspector most of a chapter's weight. Each field (and
+        # each layer's name) says which bytes it is (data-bytes): pointing at it, or focusing
+        # it, lights them up in the hex dump (docs/_static/netlab-inspector.js).
+        found = layers(seg.frame, seg)
+        spans = byte_ranges(seg.frame)
+        if spans is not None and len(spans) != len(found):
+            spans = None
+
+        def field(k: str, v: str, span: Span | None) -> str:
+            text = html.escape(f"{k}: {v}")
+            return (f'<span data-bytes="{span[0]}-{span[1]}" tabindex="0">{text}</span>'
+                    if span else text)
+
+        rows = []
+        for i, (name, fields) in enumerate(found):
+            whole, by_field = spans[i] if spans is not None else (None, {})
+            at = f' data-bytes="{whole[0]}-{whole[1]}"' if whole else ""
+            cells = ", ".join(field(k, v, by_field.get(k, whole if len(fields) == 1 else None))
+                              for k, v in fields)
+            rows.append(f'<tr><th scope="row"{at}>{html.escape(name)}</th><td>{cells}</td></tr>')
         caption = tr("{n} bytes captured").format(n=len(seg.frame))
         return (
             f'<details class="netlab-packet" data-segment="{seg.number}">'
             f"<summary>{html.escape(self.summary(seg))}</summary>"
-            f'<div class="netlab-packet-body" id="{self.target(seg)}">'
+            f'<div class="netlab-packet-body" tabindex="0" id="{self.target(seg)}">'
             f'<table class="netlab-fields"><caption>{html.escape(tr("Decoded headers"))}'
             f'</caption><tbody>{"".join(rows)}</tbody></table>'
             f'<pre class="netlab-bytes" aria-label="{html.escape(caption)}">'

@@ -62,6 +62,11 @@ class Grid:
     def _table_attrs(self) -> str:
         return ""
 
+    def _label(self) -> str:
+        """The name of the table's scrolling box, which the keyboard can reach to scroll."""
+        return tr("Table: {columns}").format(
+            columns=tr(", ").join(c for c in self.columns[:4] if c))
+
     def _after_html(self) -> str:
         """HTML shown after the table, inside its wrapper."""
         return ""
@@ -82,7 +87,9 @@ class Grid:
         return str(self)
 
     def _repr_html_(self) -> str:
-        head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in self.columns)
+        # An empty heading (a corner cell) is no header at all (axe-core: empty-table-header).
+        head = "".join(f'<th scope="col">{html.escape(c)}</th>' if c else "<td></td>"
+                       for c in self.columns)
         body = []
         for i, row in enumerate(self.rows):
             cells = "".join(
@@ -92,7 +99,9 @@ class Grid:
             )
             body.append(f"<tr{self._row_attrs(i)}>{cells}</tr>")
         return (
-            f'<div class="netlab-table-wrap"><table class="netlab-table"{self._table_attrs()}>'
+            f'<div class="netlab-table-wrap" tabindex="0" role="group" '
+            f'aria-label="{html.escape(self._label())}">'
+            f'<table class="netlab-table"{self._table_attrs()}>'
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
             f"{self._after_html()}</div>"
         )

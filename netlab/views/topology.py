@@ -53,6 +53,11 @@ ARC_STEP = 34  # how far above the boxes a link between non-neighbours arcs
 # Accents readable on light and dark backgrounds; everything else is currentColor.
 FIREWALL = "#e8590c"
 WIRE = "#1c7ed6"
+# Words in those colours need 4.5:1 against the page, which no one colour has on both furo's
+# light and dark backgrounds: these darker ones are for light pages; docs/_static/netlab.css
+# gives the classes lighter ones under the dark theme.
+FIREWALL_TEXT = 'fill="#c2410c" class="netlab-fw-text"'
+WIRE_TEXT = 'fill="#1864ab" class="netlab-wire-text"'
 
 _ids = itertools.count(1)
 
@@ -316,7 +321,7 @@ class Topology:
         for text, size, role in self._box_lines(host):
             y += LINE
             attrs = {"name": ' font-weight="bold"', "kind": ' opacity="0.6"',
-                     "firewall": f' fill="{FIREWALL}" font-weight="bold"'}.get(role, "")
+                     "firewall": f' {FIREWALL_TEXT} font-weight="bold"'}.get(role, "")
             parts.append(f'<text x="{box.x + PAD:.1f}" y="{y - 5}" font-size="{size}"{attrs}>'
                          f"{html.escape(text)}</text>")
         parts.append("</g>")
@@ -366,7 +371,7 @@ class Topology:
                 parts.append(f'<text x="{hx:.1f}" y="{y + 15}" {small} opacity="0.7">veth</text>')
             first = ny + nh + 14
         for i, text in enumerate(self._below(link)):
-            colour = (f' fill="{WIRE}"' if link.wire is not None and i > 0 else
+            colour = (f" {WIRE_TEXT}" if link.wire is not None and i > 0 else
                       ' opacity="0.75"' if link.wire is not None or i > 0 else "")
             half = _text_width(text, SMALL) / 2 + 4
             tx = min(max(cx, x1 + half), x2 - half)  # under the wire, but between the boxes
@@ -375,10 +380,10 @@ class Topology:
         left_side, right_side = self._ends(link, left)
         if left_side:
             parts.append(f'<text x="{x1 + 6:.1f}" y="{y - 7}" font-size="{SMALL}" '
-                         f'fill="{FIREWALL}">{html.escape(left_side)}</text>')
+                         f"{FIREWALL_TEXT}>{html.escape(left_side)}</text>")
         if right_side:
             parts.append(f'<text x="{x2 - 6:.1f}" y="{y - 7}" font-size="{SMALL}" '
-                         f'text-anchor="end" fill="{FIREWALL}">{html.escape(right_side)}</text>')
+                         f'text-anchor="end" {FIREWALL_TEXT}>{html.escape(right_side)}</text>')
         parts.append("</g>")
         return "".join(parts)
 
