@@ -421,6 +421,44 @@ ZH_CN: dict[str | tuple[str, str], str] = {
         "实验结果：trace、报文段之间两端内核的状态、以及事实核验",
     "the ladder diagram and the packet table in the page's language":
         "用页面语言画出的时序图和报文表",
+    # facts shown on pages, and the views that show them (issue 14)
+    "checked on this run": "已在本次运行中核验",
+    "does not hold": "不成立",
+    ("https", "part of the exchange"): "交互的内容",
+    ("https", "port 80 (HTTP)"): "80 端口 (HTTP)",
+    ("https", "port 443 (HTTPS)"): "443 端口 (HTTPS)",
+    ("https", "readable"): "可读",
+    ("https", "hidden"): "不可见",
+    ("https", "site name (Host header on 80, SNI on 443)"):
+        "站点名称（80 端口在 Host 首部中，443 端口在 SNI 中）",
+    ("https", "path"): "路径",
+    ("https", "a request header (the cookie)"): "请求首部（cookie）",
+    ("https", "the page (response body)"): "页面（响应体）",
+    ("https", "an observer on the path reads the site's name on both ports: the Host header "
+              "on 80, the SNI in the ClientHello on 443"):
+        "路径上的观察者在两个端口上都能读到站点名称：80 端口读 Host 首部，443 端口读 "
+        "ClientHello 里的 SNI",
+    ("https", "the path, a request header and the page are readable on port 80; on port 443 "
+              "none of them appears in the captured bytes"):
+        "路径、请求首部和页面在 80 端口上都能读到；在 443 端口抓到的字节里一样也找不到",
+    # errors a page shows on purpose (netlab.views.errors.shows)
+    "message of {n} bytes exceeds the limit of {limit}": "消息长 {n} 字节，超过了上限 {limit}",
+    "frame announces {n} bytes, more than the limit of {limit}: not this protocol, or a "
+    "hostile peer":
+        "帧首部声明长度为 {n} 字节，超过了上限 {limit}：要么不是这个协议，要么对端怀有恶意",
+    "the stream ended inside a frame: {n} byte(s) of an incomplete message left over":
+        "字节流在一帧的中间结束：剩下 {n} 字节不完整的消息",
+    "TLS version {version}: netlab speaks '1.2' and '1.3' only (SSL 2.0 and 3.0 are "
+    "prohibited, RFC 6176 and RFC 7568; TLS 1.0 and 1.1 are deprecated, RFC 8996)":
+        "TLS 版本 {version}：netlab 只支持 '1.2' 和 '1.3'（SSL 2.0 和 3.0 已被禁用，见 RFC 6176 "
+        "和 RFC 7568；TLS 1.0 和 1.1 已被废弃，见 RFC 8996）",
+    "three send() calls, three data segments on their connection, one recv() of all eleven "
+    "bytes: no message boundaries":
+        "三次 send() 调用，在这条连接上是三个数据报文段，一次 recv() 读走全部 11 个字节："
+        "没有消息边界",
+    "on a connection of its own, a length prefix recovers the three messages from 5-byte "
+    "recv() chunks":
+        "在另一条独立的连接上，长度前缀从每次 5 字节的 recv() 读取结果中还原出三条消息",
 }
 
 _CATALOGS = {"zh_CN": ZH_CN}

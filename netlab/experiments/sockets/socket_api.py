@@ -65,7 +65,8 @@ import socket
 import stat
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -142,6 +143,9 @@ class StreamResult:
     framed_messages: tuple[bytes, ...]
     """The messages the :class:`~netlab.proto.framing.Decoder` recovered from those chunks."""
     client_port: int
+    """The client's port of the unframed exchange's connection."""
+    framed_port: int
+    """The client's port of the framed exchange's connection (a connection of its own)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -244,9 +248,8 @@ class SocketsResult:
         return self.trace.only(self.trace.connection(port=self.stream.client_port))
 
     def data_segments(self) -> list[Any]:
-        """The byte-stream connection's segments that carried the three unframed messages."""
-        data = [s for s in self.stream_trace().segments if s.length]
-        return data[: len(self.stream.sent)]
+        """Every segment of the byte-stream connection that carried data."""
+        return [s for s in self.stream_trace().segments if s.length]
 
     def transport_table(self) -> Grid:
         """One socket API, many transports: what the receiver got, and what was captured."""
@@ -323,12 +326,16 @@ class SocketsResult:
                  and close_s.states[0] == "TIME_WAIT",
                  evidence=f"{self.segments_text(close_c)}; then "
                           f"{self.segments_text(close_s)}"),
-            Fact(text="three send() calls, three segments, one recv(): no message boundaries",
+            Fact(name="stream-no-boundaries",
+                 text=tr("three send() calls, three data segments on their connection, one "
+                         "recv() of all eleven bytes: no message boundaries"),
                  holds=[s.payload for s in data] == list(stream.sent)
                  and stream.received == (b"".join(stream.sent),),
                  evidence=f"segments {[s.payload for s in data]}; recv() returned "
                           f"{list(stream.received)}"),
-            Fact(text="a length prefix recovers the messages, however recv() splits the stream",
+            Fact(name="framing-recovers",
+                 text=tr("on a connection of its own, a length prefix recovers the three "
+                         "messages from 5-byte recv() chunks"),
                  holds=stream.framed_messages == stream.sent and len(stream.framed_chunks) > 3,
                  evidence=f"{len(stream.framed_chunks)} chunks → "
                           f"{list(stream.framed_messages)}"),
@@ -505,8 +512,41 @@ def _tcp_life(client: Host, server: Host, wire: Wire
 
 def _byte_stream(client: Host, server: Host, wire: Wire, listener: socket.socket
                  ) -> StreamResult:
-    """Part 2: three sends, one recv; then framed messages read in small chunks."""
+    """Part 2: three sends, one recv; then, on a connection of its own, framed messages read
+    in small chunks (each part has its own connection, so each table shows only its part)."""
     port = CLIENT_PORT + 1
+    with _connected(client, server, listener, port) as (sock, conn):
+        for m in MESSAGES:
+            sock.send(m)
+            while not wire.idle(QUIET):  # sent and acknowledged before the next
+                pass
+        received = [conn.recv(4096)]
+    with _connected(client, server, listener, port + 1) as (sock, conn):
+        for m in MESSAGES:
+            sock.send(encode(m))
+            while not wire.idle(QUIET):
+                pass
+        decoder = Decoder()
+        chunks: list[bytes] = []
+        messages: list[bytes] = []
+        while len(messages) < len(MESSAGES):
+            chunk = conn.recv(5)
+            chunks.append(chunk)
+            messages += decoder.feed(chunk)
+        sock.close()
+        if conn.recv(5) != b"":
+            raise ExperimentError("more bytes than the three frames")
+        decoder.close()
+    while not wire.idle(QUIET):  # both connections' FINs and ACKs crossed
+        pass
+    return StreamResult(sent=MESSAGES, received=tuple(received), framed_chunks=tuple(chunks),
+                        framed_messages=tuple(messages), client_port=port, framed_port=port + 1)
+
+
+@contextmanager
+def _connected(client: Host, server: Host, listener: socket.socket, port: int
+               ) -> Iterator[tuple[socket.socket, socket.socket]]:
+    """A client socket bound to ``port``, connected, and the server's accepted socket."""
     sock = _new(client)
     try:
         sock.bind((client.address, port))
@@ -514,30 +554,10 @@ def _byte_stream(client: Host, server: Host, wire: Wire, listener: socket.socket
         conn, _ = listener.accept()
         with conn:
             conn.settimeout(TIMEOUT)
-            for m in MESSAGES:
-                sock.send(m)
-                while not wire.idle(QUIET):  # sent and acknowledged before the next
-                    pass
-            received = [conn.recv(4096)]
-            for m in MESSAGES:
-                sock.send(encode(m))
-                while not wire.idle(QUIET):
-                    pass
-            decoder = Decoder()
-            chunks: list[bytes] = []
-            messages: list[bytes] = []
-            while len(messages) < len(MESSAGES):
-                chunk = conn.recv(5)
-                chunks.append(chunk)
-                messages += decoder.feed(chunk)
+            yield sock, conn
             sock.close()
-            if conn.recv(5) != b"":
-                raise ExperimentError("more bytes than the three frames")
-            decoder.close()
     finally:
         sock.close()
-    return StreamResult(sent=MESSAGES, received=tuple(received), framed_chunks=tuple(chunks),
-                        framed_messages=tuple(messages), client_port=port)
 
 
 def _udp(client: Host, server: Host, wire: Wire) -> tuple[list[SystemCall], OSError]:
