@@ -459,6 +459,14 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "on a connection of its own, a length prefix recovers the three messages from 5-byte "
     "recv() chunks":
         "在另一条独立的连接上，长度前缀从每次 5 字节的 recv() 读取结果中还原出三条消息",
+    "The FIN reached the server; its ACK left {ms} ms later.":
+        "FIN 到达服务器后，过了 {ms} ms 它的 ACK 才发出。",
+    "No data before the FIN: its ACK left {ms} ms later.":
+        "FIN 之前没有任何数据：它的 ACK 在 {ms} ms 后发出。",
+    "the ACK of a FIN waits for the delayed-ACK timer: at least 40 ms after data were "
+    "received, one timer tick when none were":
+        "FIN 的 ACK 要等延迟确认定时器：收到过数据的连接至少等 40 ms，从未收到数据的连接只等"
+        "一个时钟节拍",
 }
 
 _CATALOGS = {"zh_CN": ZH_CN}

@@ -74,7 +74,7 @@ EXPERIMENTS = _registry(
                "RST, unanswered SYN", handshake, facts=8),
     Experiment("teardown", "teardown", "closing TCP connections: four-way teardown, "
                "half-close, TIME_WAIT, CLOSE_WAIT, RST, states checked against RFC 9293",
-               teardown, facts=12),
+               teardown, facts=13),
     Experiment("http", "http", "HTTP over TCP: all the http-* experiments below, together",
                http, facts=20),
     Experiment("http-request", "http", "one HTTP request: the capture, the bytes, h11's "

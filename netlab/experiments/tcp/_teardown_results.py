@@ -69,6 +69,14 @@ class Close:
         """The first FIN ``host`` sent."""
         return next(s for s in self.segments if s.has("FIN") and s.sent_by == host)
 
+    @property
+    def ack_delay(self) -> float:
+        """Seconds between the client's FIN arriving at the server and the server's answer."""
+        fin = self.fin("client")
+        ack = next(s for s in self.segments if s.number > fin.number and s.sent_by == "server")
+        assert fin.received_ns is not None and ack.sent_ns is not None
+        return (ack.sent_ns - fin.received_ns) / 1e9
+
     def table(self, *, absolute: bool = False, options: bool = False) -> Table:
         """This connection's segments (relative numbers, without options by default)."""
         return Table(self.trace.only(self.connection), absolute=absolute, options=options)
@@ -111,14 +119,6 @@ class Orderly(Close):
     """The client's timer just after it entered TIME_WAIT."""
     ss: str | None
     """What ``ss -tano`` said about the client's socket at the same moment (if installed)."""
-
-    @property
-    def ack_delay(self) -> float:
-        """Seconds between the client's FIN arriving at the server and the server's ACK."""
-        fin = self.fin("client")
-        ack = next(s for s in self.segments if s.number > fin.number and s.sent_by == "server")
-        assert fin.received_ns is not None and ack.sent_ns is not None
-        return (ack.sent_ns - fin.received_ns) / 1e9
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -283,7 +283,8 @@ class TeardownResult:
     def facts(self) -> list[Fact]:
         """The chapter's claims, each checked on this run's data."""
         return [check() for check in (
-            self._fact_four, self._fact_states, self._fact_half_close, self._fact_three,
+            self._fact_four, self._fact_delayed_fin_ack, self._fact_states,
+            self._fact_half_close, self._fact_three,
             self._fact_simultaneous, self._fact_time_wait, self._fact_lost_ack,
             self._fact_restart, self._fact_close_wait, self._fact_abort, self._fact_unread,
             self._fact_rfc)]
@@ -301,6 +302,23 @@ class TeardownResult:
                     evidence="; ".join(f"{h} [{f}]" for h, f in hops)
                     + f"; each ACK acknowledges its FIN + 1; the server's ACK waited "
                       f"{o.ack_delay * 1000:.0f} ms")
+
+    def _fact_delayed_fin_ack(self) -> Fact:
+        # Linux: a FIN received in ESTABLISHED enters delayed-ACK "pingpong" mode (tcp_fin() →
+        # inet_csk_enter_pingpong_mode()), so its ACK waits for the delayed-ACK timer. The
+        # timer's length is the receiver's estimate of the gap between data segments
+        # (icsk_ack.ato): TCP_ATO_MIN, 40 ms, once data have arrived; 0 on a connection that
+        # received none, so the timer fires at the next tick. Bounds, from the spread of 20
+        # runs (docs/teardown.md): 42-44 ms and 1-5 ms measured; 36 ms allows the timer's 4 ms
+        # tick at HZ=250, 500 ms is RFC 9293's cap (§3.8.6.3), 20 ms is four times the
+        # largest tick-only delay seen and half of TCP_ATO_MIN.
+        after_data, no_data = self.orderly.ack_delay, self.half_close.ack_delay
+        return Fact(name="fin-ack-delayed",
+                    text=tr("the ACK of a FIN waits for the delayed-ACK timer: at least 40 ms "
+                            "after data were received, one timer tick when none were"),
+                    holds=0.036 <= after_data < 0.5 and no_data < 0.020,
+                    evidence=f"after a request and a response: {after_data * 1000:.0f} ms; "
+                             f"no data before the FIN: {no_data * 1000:.1f} ms")
 
     def _fact_states(self) -> Fact:
         o = self.orderly
