@@ -173,7 +173,8 @@ def _pin(ctx: ssl.SSLContext, version: Version) -> None:
     if version not in _VERSIONS:
         raise TlsError(tr("TLS version {version}: netlab speaks '1.2' and '1.3' only "
                           "(SSL 2.0 and 3.0 are prohibited, RFC 6176 and RFC 7568; "
-                          "TLS 1.0 and 1.1 are deprecated, RFC 8996)").format(version=repr(version)))
+                          "TLS 1.0 and 1.1 are deprecated, RFC 8996)"
+                          ).format(version=repr(version)))
     ctx.minimum_version = ctx.maximum_version = _VERSIONS[version]
 
 

@@ -3,8 +3,9 @@
 A client (192.0.2.1) and a server (192.0.2.2) are joined by a link with a 20 ms round trip.
 The server runs one web service on two ports: 80, plain HTTP, and 443, the same HTTP inside
 TLS (the server's certificate is issued by a CA made for this run). The client fetches
-``/account`` from each, with a cookie and the site's name (``Host`` on 80, SNI on 443), with TLS 1.3, verifying the certificate and the host name, and writes its session
-secrets to a key log. Captures run on both hosts.
+``/account`` from each, with a cookie and the site's name (``Host`` on 80, SNI on 443), with
+TLS 1.3, verifying the certificate and the host name, and writes its session secrets to a
+key log. Captures run on both hosts.
 
 From one run this gives:
 
