@@ -106,7 +106,7 @@ EXPERIMENTS = _registry(
     Experiment("heartbeat", "longlived", "application heartbeats against TCP keepalive: a "
                "hung server, a cut link", heartbeats, facts=8),
     Experiment("push", "longlived", "updates pushed over one WebSocket against HTTP polling: "
-               "connections, bytes, latency", push_vs_poll, facts=5),
+               "connections, bytes, latency", push_vs_poll, facts=7),
     Experiment("websocket", "longlived", "WebSocket: the HTTP Upgrade handshake, masked "
                "frames, ping/pong, the closing handshake", websocket, facts=6),
 )
