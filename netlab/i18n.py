@@ -364,10 +364,16 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "seq = {seq}, answered with ack = {ack}": "seq = {seq}，应答的 ack = {ack}",
     "a probe carries SND.NXT − 1, the last byte already sent; the answer acknowledges SND.NXT":
         "探测报文携带 SND.NXT − 1，即最后一个已发送的字节；应答确认的是 SND.NXT",
-    "about 150 + 50 = 200 ms; this build measured {worst} ms at worst, {median} ms in the "
-    "median": "约 150 + 50 = 200 ms；本次构建测得最大 {worst} ms，中位数 {median} ms",
-    "an update made just after a poll waits for the next one, then a round trip":
-        "一条更新若恰好在某次轮询之后产生，就要等下一次轮询，再加一个往返时间",
+    "a poll interval plus a one-way delay, {poll} + {one_way} = {bound} ms; this build "
+    "measured {worst} ms at worst, {median} ms in the median":
+        "一个轮询间隔加一个单向时延，即 {poll} + {one_way} = {bound} ms；本次构建测得最大 "
+        "{worst} ms，中位数 {median} ms",
+    "an update made just after a poll reached the server waits for the next poll to arrive "
+    "there, one poll interval later, then for the answer's one-way trip back":
+        "一条更新若恰好在某次轮询请求到达服务器之后产生，就要等一个轮询间隔，直到下一次轮询"
+        "请求到达，再加上响应返回的单向时延",
+    "Server-Sent Events": "Server-Sent Events (SSE)",
+    "long polling": "长轮询",
     "the firewall": "防火墙",
     "value": "值",
     "connections tracked before the silence (client ports)": "静默之前跟踪的连接（客户端端口）",
@@ -467,6 +473,24 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "received, one timer tick when none were":
         "FIN 的 ACK 要等延迟确认定时器：收到过数据的连接至少等 40 ms，从未收到数据的连接只等"
         "一个时钟节拍",
+    "every method delivered every update, in order": "每种方式都按顺序收到了全部更新",
+    "push: one connection; the server sends each update the moment it is made, so it arrives "
+    "one one-way delay later":
+        "推送：一条连接；每条更新一产生服务器就发出，所以一个单向时延之后就到达",
+    "Server-Sent Events: one connection and one request, whose response carries each update "
+    "the moment it is made":
+        "Server-Sent Events：一条连接、一个请求，它的响应在每条更新产生的那一刻就把它带出去",
+    "long polling: one connection, one request per update and no empty answer; the held "
+    "request is answered the moment an update is made":
+        "长轮询：一条连接，每条更新一个请求，没有空响应；被挂起的请求在更新产生的那一刻得到应答",
+    "polling waits for the next poll: an update leaves the server up to a poll interval after "
+    "it was made":
+        "轮询要等下一次轮询：一条更新最多要在产生一个轮询间隔之后才离开服务器",
+    "polls outnumber updates, and many come back empty-handed":
+        "轮询次数多于更新条数，很多轮询空手而归",
+    "a new connection per poll: one handshake per request, and more than twice the bytes per "
+    "request":
+        "每次轮询新建连接：每个请求一次握手，每个请求的字节数是原来的两倍多",
 }
 
 _CATALOGS = {"zh_CN": ZH_CN}
