@@ -225,11 +225,11 @@ class HttpsRequestResult:
         eaves = [r for r in self.eavesdropped if r.encrypted]
         clear = [r for r in self.eavesdropped if not r.encrypted]
         return [
-            Fact(text="the same page comes back over port 80 and over port 443",
+            Fact(text=tr("the same page comes back over port 80 and over port 443"),
                  holds=self.plain.body == self.secure.body == PAGE,
                  evidence=f"{len(self.plain.body)} bytes each, status "
                           f"{self.plain.status} and {self.secure.status}"),
-            Fact(text="TLS 1.3 with a certificate the client verified",
+            Fact(text=tr("TLS 1.3 with a certificate the client verified"),
                  holds=self.version == "TLSv1.3" and self.peer_chain[0].names == (SERVER_NAME,),
                  evidence=f"{self.version}, {self.cipher}, ALPN {self.alpn}"),
             Fact(name="https-name-visible",
@@ -248,17 +248,17 @@ class HttpsRequestResult:
                  evidence="; ".join(f"{k}: 80 {'clear' if a else 'hidden'}, 443 "
                                     f"{'clear' if b else 'hidden'}"
                                     for k, (a, b) in seen.items())),
-            Fact(text="without the keys only ClientHello, ServerHello and ChangeCipherSpec "
-                      "can be read; every other record is ciphertext",
+            Fact(text=tr("without the keys only ClientHello, ServerHello and ChangeCipherSpec "
+                      "can be read; every other record is ciphertext"),
                  holds={m for r in clear for m in r.messages}
                  == {"ClientHello", "ServerHello", "ChangeCipherSpec"}
                  and all(not r.decrypted and r.wire_type == "application_data" for r in eaves),
                  evidence=f"{len(clear)} clear records, {len(eaves)} encrypted ones, "
                           "all typed application_data on the wire"),
-            Fact(text="the decrypted capture carries the very messages the client logged",
+            Fact(text=tr("the decrypted capture carries the very messages the client logged"),
                  holds=self.same_messages(),
                  evidence=f"{len(self.client_log)} messages compared byte for byte"),
-            Fact(text="HTTP: 2 round trips to the first response byte; TLS 1.3: 3",
+            Fact(text=tr("HTTP: 2 round trips to the first response byte; TLS 1.3: 3"),
                  holds=self.plain_round_trips() == 2 and self.round_trips() == 3,
                  evidence=f"{self.plain_round_trips()} and {self.round_trips()} client "
                           "flights before the response"),

@@ -292,15 +292,15 @@ class SocketsResult:
         streams = [t for t in self.transports if t.kind == "SOCK_STREAM"]
         dgrams = [t for t in self.transports if t.kind == "SOCK_DGRAM"]
         return [
-            Fact(text="socket() returns a file descriptor, a small integer like open()'s",
+            Fact(text=tr("socket() returns a file descriptor, a small integer like open()'s"),
                  holds=self.fd_is_socket and self.fd_link.startswith("socket:[")
                  and 0 <= listener_fd < 1024,
                  evidence=f"fd {listener_fd} → {self.fd_link}"),
-            Fact(text="accept() returns a new descriptor; the listening one stays in LISTEN",
+            Fact(text=tr("accept() returns a new descriptor; the listening one stays in LISTEN"),
                  holds=accept.fd != listener_fd and accept.states[1] == "LISTEN"
                  and accept.states[2] == "ESTABLISHED",
                  evidence=f"listening fd {listener_fd}, accept() = {accept.fd}"),
-            Fact(text="socket(), bind(), listen(), accept() and recv() put nothing on the wire",
+            Fact(text=tr("socket(), bind(), listen(), accept() and recv() put nothing on the wire"),
                  holds=all(c.frames == 0 for c in quiet)
                  and {c.text.partition("(")[0] for c in quiet}
                  >= {"socket", "bind", "listen", "accept", "recv"}
@@ -308,17 +308,17 @@ class SocketsResult:
                          if c.text.partition("(")[0] in ("socket", "bind", "listen", "accept",
                                                          "recv")),
                  evidence=", ".join(f"{c.text.partition('(')[0]}: {c.frames}" for c in quiet)),
-            Fact(text="connect() causes the three-way handshake (RFC 9293 §3.5)",
+            Fact(text=tr("connect() causes the three-way handshake (RFC 9293 §3.5)"),
                  holds=syn is not None and syn.is_syn
                  and synack is not None and synack.has("SYN", "ACK")
                  and ack is not None and ack.flag_names == ("ACK",)
                  and len(self.segments_of(connect)) == connect.frames == 3,
                  evidence=self.segments_text(connect)),
-            Fact(text="send() causes a data segment, and the peer's kernel acknowledges it",
+            Fact(text=tr("send() causes a data segment, and the peer's kernel acknowledges it"),
                  holds=[s.flag_names for s in self.segments_of(send)]
                  == [("PSH", "ACK"), ("ACK",)] and self.segments_of(send)[0].payload == b"hello",
                  evidence=self.segments_text(send)),
-            Fact(text="close() sends FIN; the peer's recv() then returns b'' (end of stream)",
+            Fact(text=tr("close() sends FIN; the peer's recv() then returns b'' (end of stream)"),
                  holds=self.segments_of(close_c)[0].has("FIN")
                  and self.segments_of(close_s)[0].has("FIN")
                  and eof.text.endswith("= b''")
@@ -339,34 +339,34 @@ class SocketsResult:
                  holds=stream.framed_messages == stream.sent and len(stream.framed_chunks) > 3,
                  evidence=f"{len(stream.framed_chunks)} chunks → "
                           f"{list(stream.framed_messages)}"),
-            Fact(text="UDP: no handshake, no teardown; only datagrams cross the wire",
+            Fact(text=tr("UDP: no handshake, no teardown; only datagrams cross the wire"),
                  holds=all(p.protocol in ("UDP", "ICMP") for p in udp)
                  and all(not self.packets_of(c) for c in self.udp
                          if c.text.partition("(")[0] in ("socket", "bind", "close", "connect",
                                                          "recvfrom", "recv")),
                  evidence=f"{len(datagrams)} UDP datagrams, {len(icmp)} ICMP, "
                           f"{len(self.segments_of_udp())} TCP segments"),
-            Fact(text="UDP keeps message boundaries: three sendto(), three recvfrom()",
+            Fact(text=tr("UDP keeps message boundaries: three sendto(), three recvfrom()"),
                  holds=[c.text.split(" = ")[1] for c in udp_recv[:3]]
                  == [repr(m) for m in MESSAGES]
                  and [p.payload for p in datagrams[:3]] == list(MESSAGES),
                  evidence="; ".join(c.text for c in udp_recv[:3])),
-            Fact(text="a datagram to a closed port gets ICMP port unreachable (RFC 792, 1122)",
+            Fact(text=tr("a datagram to a closed port gets ICMP port unreachable (RFC 792, 1122)"),
                  holds=len(icmp) == 1 and icmp[0].src == "192.0.2.2"
                  and icmp[0].quoted == (("192.0.2.1", CLIENT_PORT + 1),
                                         ("192.0.2.2", CLOSED_PORT)),
                  evidence=packet_info(icmp[0]) if icmp else "no ICMP"),
-            Fact(text="on a connected UDP socket, the next call raises ConnectionRefusedError",
+            Fact(text=tr("on a connected UDP socket, the next call raises ConnectionRefusedError"),
                  holds=isinstance(self.refused, ConnectionRefusedError),
                  evidence=f"{type(self.refused).__name__}: {self.refused.strerror}"),
-            Fact(text="one API: the same calls work over TCP and UDP, IPv4 and IPv6, and Unix "
-                      "domain sockets",
+            Fact(text=tr("one API: the same calls work over TCP and UDP, IPv4 and IPv6, and Unix "
+                      "domain sockets"),
                  holds=len(self.transports) == 6
                  and all(t.received == (b"onetwothree",) for t in streams)
                  and all(t.received == MESSAGES for t in dgrams),
                  evidence="; ".join(f"{t.family}/{t.kind}: {len(t.received)} recv()"
                                     for t in self.transports)),
-            Fact(text="IP sockets cross an interface; Unix domain sockets never do",
+            Fact(text=tr("IP sockets cross an interface; Unix domain sockets never do"),
                  holds=all(t.packets for t in ip) and all(not t.packets for t in unix),
                  evidence="; ".join(f"{t.family}/{t.kind}: {len(t.packets)} packets"
                                     for t in self.transports)),
