@@ -17,9 +17,8 @@ win (:func:`tr` with ``context=``).
 from __future__ import annotations
 
 import os
-import re
 
-__all__ = ["tr", "tr_moment", "language"]
+__all__ = ["tr", "language"]
 
 ZH_CN: dict[str | tuple[str, str], str] = {
     # packet table
@@ -393,8 +392,11 @@ ZH_CN: dict[str | tuple[str, str], str] = {
         "time + intvl × probes：多久才发现对端已死",
     "retransmissions before the connection is dropped": "断开连接之前的重传次数",
     "unacknowledged data is given up after": "多久之后放弃未确认的数据",
+    # what happened before a moment (netlab.model.moments; drawn by netlab.views.moments)
+    "{host} calls {detail}": "{host}调用 {detail}",
+    "{detail} arrived at {host}": "{detail} 到达{host}",
+    "{detail} arrived at {host} again": "{detail} 再次到达{host}",
     # the architecture page (netlab.views.architecture)
-    "python -m netlab": "python -m netlab",
     "the netlab command": "netlab 命令行",
     "one folder per chapter; each experiment returns a Result with its facts":
         "每章一个目录；每个实验返回一个带事实核验的 Result",
@@ -719,37 +721,3 @@ def tr(text: str, lang: str | None = None, *, context: str | None = None) -> str
     if context is not None and (context, text) in catalog:
         return catalog[(context, text)]
     return catalog.get(text, text)
-
-
-def tr_moment(text: str, lang: str | None = None) -> str:
-    """A snapshot's moment in ``lang`` (the page language by default): what had happened.
-
-    A moment lists what happened since the last snapshot, ``"; "`` between the items, and
-    some items are made from a pattern (``client calls close()``, ``FIN, ACK arrived at
-    server``), so :func:`tr` cannot look the whole text up. Each item is translated on its
-    own: an entry of the catalog, else one of the patterns, else the item as it is.
-
-    >>> from netlab.i18n import tr_moment
-    >>> tr_moment("client calls close(); FIN, ACK arrived at server again", "zh_CN")
-    '客户端调用 close()；FIN, ACK 再次到达服务器'
-    >>> tr_moment("server reads EOF, then sends 3 chunks; client reads them", "zh_CN")
-    '服务器读到 EOF，随后又发送 3 段数据；客户端把它们都读走'
-    """
-    lang = lang or language()
-    if lang != "zh_CN":
-        return text
-    if text in ZH_CN:  # a moment translated whole (it may contain "; " itself)
-        return ZH_CN[text]
-    return "；".join(_zh_cn_item(item) for item in text.split("; "))
-
-
-def _zh_cn_item(text: str) -> str:
-    if text in ZH_CN:
-        return ZH_CN[text]
-    m = re.fullmatch(r"(client|server) calls (.+)", text)
-    if m:
-        return f"{ZH_CN[m[1]]}调用 {m[2]}"
-    m = re.fullmatch(r"(.+) arrived at (client|server)( again)?", text)
-    if m:
-        return f"{m[1]} {'再次' if m[3] else ''}到达{ZH_CN[m[2]]}"
-    return text

@@ -29,6 +29,7 @@ from typing import Any
 
 from netlab.analysis.tls_decrypt import WireRecord, decrypt
 from netlab.analysis.trace import Connection, Trace
+from netlab.experiments.endpoints import TIMEOUT
 from netlab.experiments.https._lab import (
     HTTP_PORT,
     HTTPS_PORT,
@@ -63,7 +64,6 @@ __all__ = ["https_one_request", "HttpsRequestResult", "PLAIN_PORT", "TLS_PORT", 
 RTT = 0.020  # seconds: long enough to order every arrow, short enough for a quick build
 PLAIN_PORT = 40080  # the client's pinned ports, so every build shows the same numbers
 TLS_PORT = 40443
-TIMEOUT = 5.0
 PATH = "/account"  # the same request on both ports: a path, a cookie, the same site name
 COOKIE = "session=7f3a9c2e"
 

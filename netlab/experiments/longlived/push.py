@@ -50,7 +50,7 @@ from urllib.parse import parse_qs, urlsplit
 from netlab.analysis.http_capture import exchanges
 from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError
-from netlab.experiments.endpoints import client_socket
+from netlab.experiments.endpoints import LONG_TIMEOUT, client_socket
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -90,7 +90,6 @@ POLL_SLACK = 0.05
 """Seconds by which the server may answer a polled update later than one poll interval after
 making it. Measured the same way: at most 10 ms over (160 ms against 150) with two
 CPU-bound processes beside it, as the poller's thread wakes late; 50 ms is five times that."""
-TIMEOUT = 10.0
 
 
 def _update(i: int) -> str:
@@ -282,7 +281,7 @@ class _Source:
 def _ws_socket(address: str, server: tuple[str, int], port: int = PUSH_CLIENT_PORT
                ) -> socket.socket:
     sock = client_socket(address, port)
-    sock.settimeout(TIMEOUT)
+    sock.settimeout(LONG_TIMEOUT)
     sock.connect(server)
     return sock
 
@@ -310,7 +309,7 @@ def push_vs_poll() -> PushPollResult:
         client, server = lab.host("client"), lab.host("server")
         wire = lab.link(client, server, delay=ONE_WAY).wire
         assert wire is not None
-        ws_server, sse_server = WebSocketServer(), EventStreamServer(timeout=TIMEOUT)
+        ws_server, sse_server = WebSocketServer(), EventStreamServer(timeout=LONG_TIMEOUT)
         source = _Source(ws_server, sse_server)
         with listening(server, ws_server, WS_PORT), \
                 listening(server, sse_server, SSE_PORT), \
@@ -320,16 +319,16 @@ def push_vs_poll() -> PushPollResult:
                 lab.capture(client, server) as cap:
             ws = WebSocketClient(client.run(_ws_socket, client.address,
                                             (server.address, WS_PORT)),
-                                 server.address, "/updates", timeout=TIMEOUT)
+                                 server.address, "/updates", timeout=LONG_TIMEOUT)
             keep = HttpClient.connect(client, server.address, POLL_PORT,
-                                      source_port=POLL_CLIENT_PORT, timeout=TIMEOUT)
+                                      source_port=POLL_CLIENT_PORT, timeout=LONG_TIMEOUT)
             held = HttpClient.connect(client, server.address, LONG_POLL_PORT,
-                                      source_port=LONG_POLL_CLIENT_PORT, timeout=TIMEOUT)
+                                      source_port=LONG_POLL_CLIENT_PORT, timeout=LONG_TIMEOUT)
             events = EventStreamClient(
                 client.run(_ws_socket, client.address, (server.address, SSE_PORT),
                            SSE_CLIENT_PORT),
-                f"{server.address}:{SSE_PORT}", "/updates", timeout=TIMEOUT)
-            stop_at = time.monotonic() + TIMEOUT
+                f"{server.address}:{SSE_PORT}", "/updates", timeout=LONG_TIMEOUT)
+            stop_at = time.monotonic() + LONG_TIMEOUT
             results: dict[str, list[str]] = {}
             errors: list[BaseException] = []
 
@@ -341,7 +340,7 @@ def push_vs_poll() -> PushPollResult:
 
             def fresh_get(after: int) -> bytes:
                 with HttpClient.connect(client, server.address, FRESH_PORT,
-                                        timeout=TIMEOUT) as one:
+                                        timeout=LONG_TIMEOUT) as one:
                     return one.request("GET", f"/updates?after={after}",
                                        headers=[("connection", "close")]).body
 
@@ -367,7 +366,7 @@ def push_vs_poll() -> PushPollResult:
             for t in threads:
                 t.start()
             for t in threads:
-                t.join(TIMEOUT + 1)
+                t.join(LONG_TIMEOUT + 1)
             if errors:
                 raise errors[0]
             ws.close()
