@@ -32,12 +32,12 @@ class Fact:
     """A claim the chapter makes, and whether this run's data bear it out."""
 
     text: str
-    """The claim, in the page's language (built with :func:`netlab.i18n.tr`)."""
+    """The claim, in the page's language (built with ``netlab.i18n.tr``)."""
     holds: bool
     evidence: str
     name: str = ""
     """A short stable key (``"stream-no-boundaries"``) by which a page's hidden cell checks
-    the claim its prose makes (:func:`require`), whatever the language of the text."""
+    the claim its prose makes (``require()``), whatever the language of the text."""
 
 
 @runtime_checkable

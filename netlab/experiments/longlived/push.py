@@ -10,10 +10,10 @@ five ways at once:
     connection the client opened once (:mod:`netlab.proto.websocket`);
 ``Server-Sent Events``
     HTTP on port 8083: one ``GET`` whose response never ends; the server writes each update
-    into it as an event the moment it exists (:mod:`netlab.proto.sse`);
+    into it as an event the moment it exists (``netlab.proto.sse``);
 ``long polling``
     HTTP on port 8082: the client asks ``GET /updates?after=N&wait=1`` and the server holds
-    the request until there is an update to answer with (or :data:`HOLD` seconds pass); the
+    the request until there is an update to answer with (or ``HOLD`` seconds pass); the
     client asks again as soon as the answer arrives, over one persistent connection;
 ``poll``
     HTTP on port 8080: the client asks ``GET /updates?after=N`` every :data:`POLL` seconds
