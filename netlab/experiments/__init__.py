@@ -91,7 +91,7 @@ EXPERIMENTS = _registry(
                "path", eavesdrop, facts=1),
     Experiment("https", "https", "one HTTPS request on ports 80 and 443: TLS records, the "
                "handshake as the client logged it and as the capture decrypts, SNI",
-               https_one_request, facts=8),
+               https_one_request, facts=7),
     Experiment("https-certs", "https", "certificate chain; unknown CA, wrong host name, "
                "expired (Python ssl, curl, openssl s_client); bad input on the TLS port",
                certificates, facts=6),
