@@ -82,14 +82,15 @@ ONE_WAY = 0.025
 """The link's one-way delay, in seconds (a 50 ms round trip)."""
 SLACK = 0.005
 """Seconds by which the server may send a pushed update after making it, in the median.
-Measured (benchmarks/timing_spread.py, 2-core machine): 0.1-0.4 ms idle, at most 0.4 ms in
-the median with two CPU-bound processes beside it; 5 ms is over ten times that. The wire's
-transit is left out on purpose: the lab's wire is a Python thread, which a busy machine runs
-late (pushed latencies of 31-44 ms in the median there, against 26 ms idle)."""
-POLL_SLACK = 0.05
+Measured with ``benchmarks/timing_spread.py --runs 8 --busy 2`` on the 2-core machine that
+builds the site (two CPU-bound processes beside it, and other builds: load average 13): at
+most 0.5 ms in the median; 5 ms is ten times that. The wire's transit is left out on purpose:
+the lab's wire is a Python thread, which a busy machine runs late (pushed latencies of 26-44
+ms in the median there)."""
+POLL_SLACK = 0.1
 """Seconds by which the server may answer a polled update later than one poll interval after
-making it. Measured the same way: at most 10 ms over (160 ms against 150) with two
-CPU-bound processes beside it, as the poller's thread wakes late; 50 ms is five times that."""
+making it. Measured the same way: at worst 196 ms, 46 ms over the 150 ms interval, as the
+poller's thread wakes late; 100 ms is about twice that."""
 
 
 def _update(i: int) -> str:
