@@ -100,6 +100,22 @@ def _notebook_directory(env: Any) -> Path:
 jupyter_sphinx.utils.output_directory = _notebook_directory
 jupyter_sphinx.execute.output_directory = _notebook_directory  # imported there by name
 
+DOWNLOAD_PREFIX = "netlab-"
+"""Each page's notebook and script are offered as ``netlab-<page>.ipynb`` and ``.py``: a
+script saved as ``http.py`` and run with ``python http.py`` would shadow the standard
+library's ``http`` module (the script's folder comes first on ``sys.path``), and netlab's own
+``import http`` would load the script instead (tests/test_downloads.py runs every download)."""
+_write_notebook_output = jupyter_sphinx.execute.write_notebook_output
+
+
+def _write_download(notebook: Any, output_dir: str, notebook_name: str,
+                    location: Any = None) -> Any:
+    return _write_notebook_output(notebook, output_dir, DOWNLOAD_PREFIX + notebook_name,
+                                  location)
+
+
+jupyter_sphinx.execute.write_notebook_output = _write_download  # looked up there by name
+
 # -- HTML ---------------------------------------------------------------------------------------
 html_theme = "furo"
 html_title = "netlab"
@@ -210,7 +226,7 @@ class _PageDownloads(SphinxTransform):
             return
         from netlab.i18n import tr
 
-        name = Path(self.env.docname).name
+        name = DOWNLOAD_PREFIX + Path(self.env.docname).name
         sentence = tr("Run this page yourself: download it as a notebook ({notebook}) or as a "
                       "Python script ({script}); like the experiments on it, they need root.",
                       self.config.language or "en")

@@ -36,7 +36,9 @@ def test_every_page_with_cells_offers_both_downloads() -> None:
         skip_or_fail_in_ci(f"the site is not built in {SITE}: run scripts/build-site.sh")
     notebooks = {p.stem for p in DOWNLOADS if p.suffix == ".ipynb"}
     scripts = {p.stem for p in DOWNLOADS if p.suffix == ".py"}
-    assert notebooks == scripts and {"sockets", "https", "teardown"} <= notebooks
+    assert notebooks == scripts and {"netlab-sockets", "netlab-http"} <= notebooks
+    # named netlab-<page>: `python http.py` would shadow the standard library's http module
+    assert all(name.startswith("netlab-") for name in notebooks)
 
 
 @pytest.mark.live
