@@ -74,17 +74,21 @@ class Decoder:
         """
         self._buffer += data
         messages = []
-        while len(self._buffer) >= HEADER.size:
-            (length,) = HEADER.unpack_from(self._buffer)
-            if length > self.limit:
-                raise FramingError(tr("frame announces {n} bytes, more than the limit of "
-                                      "{limit}: not this protocol, or a hostile peer")
-                                   .format(n=length, limit=self.limit))
-            end = HEADER.size + length
-            if len(self._buffer) < end:
-                break
-            messages.append(bytes(self._buffer[HEADER.size:end]))
-            del self._buffer[:end]
+        at = 0  # the consumed bytes are dropped once, at the end: linear in the chunk's size
+        try:
+            while len(self._buffer) - at >= HEADER.size:
+                (length,) = HEADER.unpack_from(self._buffer, at)
+                if length > self.limit:
+                    raise FramingError(tr("frame announces {n} bytes, more than the limit of "
+                                          "{limit}: not this protocol, or a hostile peer")
+                                       .format(n=length, limit=self.limit))
+                end = at + HEADER.size + length
+                if len(self._buffer) < end:
+                    break
+                messages.append(bytes(self._buffer[at + HEADER.size:end]))
+                at = end
+        finally:
+            del self._buffer[:at]
         return messages
 
     def close(self) -> None:
