@@ -6,6 +6,8 @@ tests under tests/ (CI runs as root and runs them all).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 LIVE_DOCTESTS = {"netlab.experiments.tcp.handshake",
@@ -28,6 +30,9 @@ def _can_make_namespaces() -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     live = [i for i in items if isinstance(i, pytest.DoctestItem) and i.name in LIVE_DOCTESTS]
     if live and not _can_make_namespaces():
+        if os.environ.get("CI") == "true":  # CI runs as root: never skip there
+            raise pytest.UsageError("CI: live doctests need root (CAP_SYS_ADMIN, CAP_NET_ADMIN "
+                                    "and CAP_NET_RAW) to create network namespaces")
         skip = pytest.mark.skip(reason="live doctest: needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN "
                                        "and CAP_NET_RAW) to create network namespaces")
         for item in live:

@@ -227,12 +227,19 @@ def _execute_cells_once(kernel_name: str, cells: list[Any], execute_kwargs: dict
     return notebook
 
 
+DOWNLOAD_PREFIX = "netlab-"
+"""Each page's notebook and script are offered as ``netlab-<page>.ipynb`` and ``.py``: a
+script saved as ``http.py`` and run with ``python http.py`` would shadow the standard
+library's ``http`` module (the script's folder comes first on ``sys.path``), and netlab's own
+``import http`` would load the script instead (tests/test_downloads.py runs every download)."""
 _write_outputs = jupyter_sphinx.execute.write_notebook_output
 
 
 def _write_notebook_output(notebook: Any, output_dir: str, notebook_name: str,
                            location: Any = None) -> None:
-    """jupyter-sphinx's writer, and the run named at the top of the script download too."""
+    """jupyter-sphinx's writer, under the download's name (``DOWNLOAD_PREFIX``), and the run
+    named at the top of the script download too."""
+    notebook_name = DOWNLOAD_PREFIX + notebook_name
     _write_outputs(notebook, output_dir, notebook_name, location)
     about = notebook.metadata.get("netlab", {}).get("run")
     script = Path(output_dir) / f"{notebook_name}.py"
@@ -432,7 +439,7 @@ class _PageDownloads(SphinxTransform):
             return
         from netlab.i18n import tr
 
-        name = Path(self.env.docname).name
+        name = DOWNLOAD_PREFIX + Path(self.env.docname).name
         sentence = tr("Run this page yourself: download it as a notebook ({notebook}) or as a "
                       "Python script ({script}); like the experiments on it, they need root.",
                       self.config.language or "en")

@@ -369,10 +369,16 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "seq = {seq}, answered with ack = {ack}": "seq = {seq}，应答的 ack = {ack}",
     "a probe carries SND.NXT − 1, the last byte already sent; the answer acknowledges SND.NXT":
         "探测报文携带 SND.NXT − 1，即最后一个已发送的字节；应答确认的是 SND.NXT",
-    "about 150 + 50 = 200 ms; this build measured {worst} ms at worst, {median} ms in the "
-    "median": "约 150 + 50 = 200 ms；本次构建测得最大 {worst} ms，中位数 {median} ms",
-    "an update made just after a poll waits for the next one, then a round trip":
-        "一条更新若恰好在某次轮询之后产生，就要等下一次轮询，再加一个往返时间",
+    "a poll interval plus a one-way delay, {poll} + {one_way} = {bound} ms; this build "
+    "measured {worst} ms at worst, {median} ms in the median":
+        "一个轮询间隔加一个单向时延，即 {poll} + {one_way} = {bound} ms；本次构建测得最大 "
+        "{worst} ms，中位数 {median} ms",
+    "an update made just after a poll reached the server waits for the next poll to arrive "
+    "there, one poll interval later, then for the answer's one-way trip back":
+        "一条更新若恰好在某次轮询请求到达服务器之后产生，就要等一个轮询间隔，直到下一次轮询"
+        "请求到达，再加上响应返回的单向时延",
+    "Server-Sent Events": "Server-Sent Events (SSE)",
+    "long polling": "长轮询",
     "the firewall": "防火墙",
     "value": "值",
     "connections tracked before the silence (client ports)": "静默之前跟踪的连接（客户端端口）",
@@ -478,6 +484,274 @@ ZH_CN: dict[str | tuple[str, str], str] = {
         "实验结果：trace、报文段之间两端内核的状态、以及事实核验",
     "the ladder diagram and the packet table in the page's language":
         "用页面语言画出的时序图和报文表",
+    # facts shown on pages, and the views that show them (issue 14)
+    "checked on this run": "已在本次运行中核验",
+    "does not hold": "不成立",
+    ("https", "part of the exchange"): "交互的内容",
+    ("https", "port 80 (HTTP)"): "80 端口 (HTTP)",
+    ("https", "port 443 (HTTPS)"): "443 端口 (HTTPS)",
+    ("https", "readable"): "可读",
+    ("https", "hidden"): "不可见",
+    ("https", "site name (Host header on 80, SNI on 443)"):
+        "站点名称（80 端口在 Host 首部中，443 端口在 SNI 中）",
+    ("https", "path"): "路径",
+    ("https", "a request header (the cookie)"): "请求首部（cookie）",
+    ("https", "the page (response body)"): "页面（响应体）",
+    ("https", "an observer on the path reads the site's name on both ports: the Host header "
+              "on 80, the SNI in the ClientHello on 443"):
+        "路径上的观察者在两个端口上都能读到站点名称：80 端口读 Host 首部，443 端口读 "
+        "ClientHello 里的 SNI",
+    ("https", "the path, a request header and the page are readable on port 80; on port 443 "
+              "none of them appears in the captured bytes"):
+        "路径、请求首部和页面在 80 端口上都能读到；在 443 端口抓到的字节里一样也找不到",
+    # errors a page shows on purpose (netlab.views.errors.shows)
+    "message of {n} bytes exceeds the limit of {limit}": "消息长 {n} 字节，超过了上限 {limit}",
+    "frame announces {n} bytes, more than the limit of {limit}: not this protocol, or a "
+    "hostile peer":
+        "帧首部声明长度为 {n} 字节，超过了上限 {limit}：要么不是这个协议，要么对端怀有恶意",
+    "the stream ended inside a frame: {n} byte(s) of an incomplete message left over":
+        "字节流在一帧的中间结束：剩下 {n} 字节不完整的消息",
+    "TLS version {version}: netlab speaks '1.2' and '1.3' only (SSL 2.0 and 3.0 are "
+    "prohibited, RFC 6176 and RFC 7568; TLS 1.0 and 1.1 are deprecated, RFC 8996)":
+        "TLS 版本 {version}：netlab 只支持 '1.2' 和 '1.3'（SSL 2.0 和 3.0 已被禁用，见 RFC 6176 "
+        "和 RFC 7568；TLS 1.0 和 1.1 已被废弃，见 RFC 8996）",
+    "three send() calls, three data segments on their connection, one recv() of all eleven "
+    "bytes: no message boundaries":
+        "三次 send() 调用，在这条连接上是三个数据报文段，一次 recv() 读走全部 11 个字节："
+        "没有消息边界",
+    "on a connection of its own, a length prefix recovers the three messages from 5-byte "
+    "recv() chunks":
+        "在另一条独立的连接上，长度前缀从每次 5 字节的 recv() 读取结果中还原出三条消息",
+    "The FIN reached the server; its ACK left {ms} ms later.":
+        "FIN 到达服务器后，过了 {ms} ms 它的 ACK 才发出。",
+    "No data before the FIN: its ACK left {ms} ms later.":
+        "FIN 之前没有任何数据：它的 ACK 在 {ms} ms 后发出。",
+    "the ACK of a FIN waits for the delayed-ACK timer: at least 40 ms after data were "
+    "received, one timer tick when none were":
+        "FIN 的 ACK 要等延迟确认定时器：收到过数据的连接至少等 40 ms，从未收到数据的连接只等"
+        "一个时钟节拍",
+    "every method delivered every update, in order": "每种方式都按顺序收到了全部更新",
+    "push: one connection; the server sends each update the moment it is made, so it arrives "
+    "one one-way delay later":
+        "推送：一条连接；每条更新一产生服务器就发出，所以一个单向时延之后就到达",
+    "Server-Sent Events: one connection and one request, whose response carries each update "
+    "the moment it is made":
+        "Server-Sent Events：一条连接、一个请求，它的响应在每条更新产生的那一刻就把它带出去",
+    "long polling: one connection, one request per update and no empty answer; the held "
+    "request is answered the moment an update is made":
+        "长轮询：一条连接，每条更新一个请求，没有空响应；被挂起的请求在更新产生的那一刻得到应答",
+    "polling waits for the next poll: an update leaves the server up to a poll interval after "
+    "it was made":
+        "轮询要等下一次轮询：一条更新最多要在产生一个轮询间隔之后才离开服务器",
+    "polls outnumber updates, and many come back empty-handed":
+        "轮询次数多于更新条数，很多轮询空手而归",
+    "a new connection per poll: one handshake per request, and more than twice the bytes per "
+    "request":
+        "每次轮询新建连接：每个请求一次握手，每个请求的字节数是原来的两倍多",
+    # the experiments' facts, shown on the pages (issue 14)
+    'the TCP handshake completes before the first HTTP byte':
+        'TCP 握手完成之后才出现第一个 HTTP 字节',
+    'the request decoded from the capture is the one the client sent':
+        '从抓包中解码出的请求，正是客户端发出的那个请求',
+    'the response decoded from the capture is the one the client read':
+        '从抓包中解码出的响应，正是客户端读到的那个响应',
+    'HTTP/1.1 keeps the connection open by default':
+        'HTTP/1.1 默认保持连接不关闭',
+    'the server closes an idle connection after its keep-alive timeout':
+        '连接空闲超过 keep-alive 超时后，服务器将其关闭',
+    'Connection: close makes the server answer, then close first':
+        'Connection: close 让服务器先应答，然后由服务器先关闭连接',
+    'HTTP/1.0 opens one connection per request, HTTP/1.1 one in all':
+        'HTTP/1.0 每个请求建一条连接，HTTP/1.1 总共只建一条',
+    '{mode}: the time is what counting round trips predicts':
+        '{mode}：耗时与按往返次数算出的预测一致',
+    'a pipelining client sends every request before the first response':
+        '管线化的客户端在收到第一个响应之前就发出了所有请求',
+    'a host on the path reads the password of a login over HTTP':
+        '路径上的主机能读到通过 HTTP 登录时提交的密码',
+    'in a pipeline the fast response waits for the slow one':
+        '在管线中，快的响应要等慢的响应',
+    '{way}: the fast response comes first, after one RTT':
+        '{way}：快的响应先到，只用一个 RTT',
+    '{case}: answered {status}, and the server goes on':
+        '{case}：应答 {status}，服务器继续正常服务',
+    "with the lab's root, every client verifies the server and gets the page":
+        '使用实验环境的根证书，每个客户端都能验证服务器并取回页面',
+    "unknown CA: 'unable to get local issuer certificate' (20)":
+        "未知 CA：'unable to get local issuer certificate' (20)",
+    "wrong host name: 'Hostname mismatch' (62)":
+        "主机名不符：'Hostname mismatch' (62)",
+    "expired: 'certificate has expired' (10)":
+        "证书过期：'certificate has expired' (10)",
+    'curl and openssl refuse the same three cases, with a non-zero exit':
+        'curl 和 openssl 拒绝同样的三种情况，退出码非零',
+    'bad input on the TLS port is closed cleanly, and the server goes on':
+        'TLS 端口上的错误输入被干净地关闭，服务器继续正常服务',
+    'each way waits for the round trips its protocol needs':
+        '每种方式都要等它的协议所需的往返次数',
+    'measured / predicted within {low}–{high} for every way':
+        '每种方式的实测值与预测值之比都在 {low}–{high} 之间',
+    'resumed sessions skip the certificate':
+        '会话恢复时不再发送证书',
+    'over HTTP the router reads the password':
+        '走 HTTP 时，路由器能读到密码',
+    'over HTTPS neither the password nor the session cookie is in any byte the router captured':
+        '走 HTTPS 时，路由器抓到的字节里既没有密码，也没有会话 cookie',
+    'with the key log, the same capture shows the form in clear':
+        '有了密钥日志，同一份抓包就能以明文显示表单',
+    'the same page comes back over port 80 and over port 443':
+        '80 端口和 443 端口返回的是同一个页面',
+    'TLS 1.3 with a certificate the client verified':
+        '使用 TLS 1.3，证书经客户端验证通过',
+    'without the keys only ClientHello, ServerHello and ChangeCipherSpec can be read; every other'
+    ' record is ciphertext':
+        '没有密钥时只能读出 ClientHello、ServerHello 和 ChangeCipherSpec；其余记录都是密文',
+    'the decrypted capture carries the very messages the client logged':
+        '解密后的抓包里，正是客户端记录下的那些握手消息',
+    'HTTP: 2 round trips to the first response byte; TLS 1.3: 3':
+        'HTTP 到响应的第一个字节要 2 个往返；TLS 1.3 要 3 个',
+    'From 50 ms on, connect() and a one-byte echo take the configured RTT '
+    '(median within {low}-{high}'
+    ' of it)':
+        '从 50 ms 起，connect() 和单字节回显所用时间就是配置的 RTT（中位数在其 {low}-{high} '
+        '倍之间）',
+    'No round trip is shorter than the configured RTT: the wire only adds time':
+        '没有哪个往返比配置的 RTT 更短：线路只会增加时间',
+    'The first connect() of a lab takes one round trip (no ARP exchange first)':
+        '实验环境的第一次 connect() 只用一个往返（事先没有 ARP 交换）',
+    'The client (inside) connects through the firewall':
+        '客户端（内侧）可以穿过防火墙建立连接',
+    'The server (outside) cannot connect in: its SYNs are dropped silently, so connect() times'
+    ' out instead of being refused':
+        '服务器（外侧）无法连进来：它的 SYN 被悄悄丢弃，所以 connect() 以超时告终，而不是被拒'
+        '绝',
+    "The firewall's drop counter counts exactly the SYNs the server sent":
+        '防火墙的丢包计数恰好等于服务器发出的 SYN 数',
+    'pings and keepalive probes keep both connections through the firewall':
+        'ping 和 keepalive 探测让两条连接都能保持穿过防火墙',
+    "a hung application's kernel still acknowledges every ping":
+        '应用程序卡死了，它的内核仍然确认每一个 ping',
+    'keepalive probes are answered while the application hangs':
+        '应用程序卡死期间，keepalive 探测照样得到应答',
+    'the heartbeat client declares the hung server dead within its deadline':
+        '心跳客户端在截止时间内判定卡死的服务器已失效',
+    'after the cut, the heartbeat client notices within its deadline':
+        '链路中断后，心跳客户端在截止时间内发现了',
+    'the server drops the silent client after its own deadline':
+        '服务器在自己的截止时间过后断开沉默的客户端',
+    'keepalive notices the cut only after its unanswered probes':
+        'keepalive 要等若干探测都得不到应答后才发现链路中断',
+    'without keepalive of its own, the server still thinks the client is there':
+        '服务器自己没有开启 keepalive，仍以为客户端还在',
+    'the firewall forgot the idle connections it did not hear from':
+        '防火墙忘掉了那些一直没有动静的空闲连接',
+    "after the idle period, the firewall drops the silent connection's data":
+        '空闲期过后，防火墙丢弃了那条沉默连接上的数据',
+    'the client resends the same bytes: a tail loss probe, then retransmissions, each timeout'
+    ' double the one before':
+        '客户端重发同样的字节：先是一次尾部丢包探测 (TLP)，然后是重传，每次超时都是上一次的两'
+        '倍',
+    'the client gives up with ETIMEDOUT after its TCP_USER_TIMEOUT':
+        '客户端在 TCP_USER_TIMEOUT 到期后以 ETIMEDOUT 放弃',
+    'the server never learns: nothing arrives, its socket stays ESTABLISHED':
+        '服务器始终不知情：什么也没收到，它的套接字一直处于 ESTABLISHED',
+    'keepalive probes carry no data and the sequence number SND.NXT − 1':
+        'keepalive 探测不带数据，序列号为 SND.NXT − 1',
+    "the server's kernel answers each probe with an ACK":
+        '服务器内核对每个探测都回一个 ACK',
+    'the kept connection still works after the idle period':
+        '被保活的连接在空闲期过后仍然可用',
+    'the connection starts as an HTTP/1.1 GET asking to upgrade':
+        '连接以一个请求协议升级的 HTTP/1.1 GET 开始',
+    "the server answers 101 with the key's SHA-1 + GUID, base64":
+        '服务器应答 101，带上密钥加 GUID 的 SHA-1 的 base64 编码',
+    'every client frame is masked, no server frame is (RFC 6455 §5.1)':
+        '客户端的每一帧都做了掩码，服务器的帧都没有（RFC 6455 §5.1）',
+    'each ping is answered by a pong with the same payload':
+        '每个 ping 都得到一个载荷相同的 pong',
+    "the server's application answered over the same connection":
+        '服务器的应用程序在同一条连接上作了应答',
+    'the closing handshake: a close frame each way, code 1000':
+        '关闭握手：双方各发一个关闭帧，状态码 1000',
+    "socket() returns a file descriptor, a small integer like open()'s":
+        'socket() 返回一个文件描述符，和 open() 返回的一样是个小整数',
+    'accept() returns a new descriptor; the listening one stays in LISTEN':
+        'accept() 返回一个新的描述符；监听套接字仍处于 LISTEN',
+    'socket(), bind(), listen(), accept() and recv() put nothing on the wire':
+        'socket()、bind()、listen()、accept() 和 recv() 不会往线路上发送任何东西',
+    'connect() causes the three-way handshake (RFC 9293 §3.5)':
+        'connect() 引发三次握手（RFC 9293 §3.5）',
+    "send() causes a data segment, and the peer's kernel acknowledges it":
+        'send() 引发一个数据报文段，对端内核对它作出确认',
+    "close() sends FIN; the peer's recv() then returns b'' (end of stream)":
+        "close() 发送 FIN；随后对端的 recv() 返回 b''（流结束）",
+    'UDP: no handshake, no teardown; only datagrams cross the wire':
+        'UDP：没有握手，没有挥手；线路上只有数据报',
+    'UDP keeps message boundaries: three sendto(), three recvfrom()':
+        'UDP 保留消息边界：三次 sendto()，三次 recvfrom()',
+    'a datagram to a closed port gets ICMP port unreachable (RFC 792, 1122)':
+        '发往未监听端口的数据报会收到 ICMP 端口不可达（RFC 792、1122）',
+    'on a connected UDP socket, the next call raises ConnectionRefusedError':
+        '在已连接的 UDP 套接字上，下一次调用抛出 ConnectionRefusedError',
+    'one API: the same calls work over TCP and UDP, IPv4 and IPv6, and Unix domain sockets':
+        '同一套 API：同样的调用适用于 TCP 和 UDP、IPv4 和 IPv6，以及 Unix 域套接字',
+    'IP sockets cross an interface; Unix domain sockets never do':
+        'IP 套接字要经过网络接口；Unix 域套接字从不经过',
+    'when the passive side closes later, closing takes four segments: FIN → ACK, then FIN → ACK':
+        '被动关闭方稍后才关闭时，关闭连接需要四个报文段：FIN → ACK，然后 FIN → ACK',
+    'active closer: ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 → TIME_WAIT; passive closer: ESTABLISHED'
+    ' → CLOSE_WAIT → LAST_ACK → CLOSED':
+        '主动关闭方：ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 → TIME_WAIT；被动关闭方：ESTABLISHED'
+        ' → CLOSE_WAIT → LAST_ACK → CLOSED',
+    'after shutdown(SHUT_WR) the server reads EOF, yet still sends data, which the client (in'
+    ' FIN_WAIT_2) receives':
+        'shutdown(SHUT_WR) 之后，服务器读到 EOF，却仍在发送数据，处于 FIN_WAIT_2 的客户端照样'
+        '收到',
+    'a server that closes as soon as it reads EOF puts its FIN on the ACK: three segments, and'
+    ' the client skips FIN_WAIT_2':
+        '服务器一读到 EOF 就关闭，它的 FIN 搭上了 ACK：只有三个报文段，客户端跳过了 FIN_WAIT_2',
+    'when both close at once, both pass through CLOSING and both end in TIME_WAIT':
+        '双方同时关闭时，两边都经过 CLOSING，最后都进入 TIME_WAIT',
+    'the active closer stays in TIME_WAIT for 60 s on Linux, not 2 × MSL (240 s by RFC 9293)':
+        '在 Linux 上，主动关闭方在 TIME_WAIT 停留 60 秒，而不是 2 × MSL（按 RFC 9293 为 240 '
+        '秒）',
+    'when the last ACK is lost, the FIN comes again and the TIME_WAIT side answers it (restarting'
+    ' its timer)':
+        '最后一个 ACK 丢失时，FIN 会再来一次，处于 TIME_WAIT 的一方再次应答（并重启计时器）',
+    'a restarted server binds its port while its old connections are in TIME_WAIT only if the'
+    ' old and the new listener set SO_REUSEADDR':
+        '旧连接还处于 TIME_WAIT 时，重启的服务器只有在新旧监听套接字都设置了 SO_REUSEADDR 时'
+        '才能绑定端口',
+    "a server that never calls close() keeps CLOSE_WAIT with no timer, "
+    "while the client's FIN_WAIT_2"
+    ' times out':
+        '从不调用 close() 的服务器一直停在 CLOSE_WAIT，没有任何计时器；而客户端的 FIN_WAIT_2 '
+        '会超时',
+    'close() with SO_LINGER {on, 0 s} sends RST, not FIN; the peer gets ConnectionResetError '
+    'and neither side keeps TIME_WAIT':
+        '设置 SO_LINGER {on, 0 s} 后，close() 发送的是 RST 而不是 FIN；'
+        '对端得到 ConnectionResetError'
+        '，双方都不留 TIME_WAIT',
+    'close() with received data left unread sends RST too':
+        '还有收到的数据没读完就 close()，同样会发送 RST',
+    "every state change follows RFC 9293's state diagram":
+        '每一次状态转换都符合 RFC 9293 的状态图',
+    'connect() is what starts the handshake':
+        '握手是由 connect() 发起的',
+    "the SYN-ACK acknowledges the client's ISN + 1":
+        'SYN-ACK 确认的是客户端的 ISN + 1',
+    "the final ACK acknowledges the server's ISN + 1":
+        '最后的 ACK 确认的是服务器的 ISN + 1',
+    'the handshake carries no data':
+        '握手不携带数据',
+    'the kernel completes the handshake before accept() is called':
+        '在调用 accept() 之前，内核就已完成握手',
+    'client: CLOSED → SYN_SENT → ESTABLISHED; server: LISTEN → SYN_RECV → ESTABLISHED':
+        '客户端：CLOSED → SYN_SENT → ESTABLISHED；服务器：LISTEN → SYN_RECV → ESTABLISHED',
+    'a SYN to a port with no listener is answered by RST (ConnectionRefusedError)':
+        '发往无人监听端口的 SYN 得到 RST 应答（ConnectionRefusedError）',
+    'a SYN that gets no answer leaves the client in SYN_SENT, retransmitting':
+        '得不到应答的 SYN 让客户端停在 SYN_SENT，不断重传',
 }
 
 _CATALOGS = {"zh_CN": ZH_CN}

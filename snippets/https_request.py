@@ -1,10 +1,11 @@
 """One HTTPS request beside the same request over plain HTTP, decrypted with the key log.
 
-A client (192.0.2.1) fetches / from a server (192.0.2.2) on port 80 (HTTP) and on port
-443 (HTTP inside TLS 1.3, with a certificate from a CA made for this run). The script prints
-every TLS record of the capture with and without the client's key log, the handshake as the
-client's TLS library logged it beside the decrypted capture, the key fields of the hellos
-(SNI, ALPN, cipher suite, key share), the certificate chain, and the facts, each checked.
+A client (192.0.2.1) fetches /account of server.netlab.test (192.0.2.2) on port 80 (HTTP)
+and on port 443 (HTTP inside TLS 1.3, with a certificate from a CA made for this run). The
+script prints every TLS record of the capture with and without the client's key log, the
+handshake as the client's TLS library logged it beside the decrypted capture, the key fields
+of the hellos (SNI, ALPN, cipher suite, key share), what an observer reads on each port, the
+certificate chain, and the facts, each checked.
 
 Run it as root (it creates network namespaces and captures packets)::
 

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from support import skip_or_fail_in_ci
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "preview.sh"
@@ -36,7 +37,8 @@ def test_serves_the_built_site_on_loopback() -> None:
     """The preview starts from the last build (nothing is read again), writes beside it (not
     into it), serves on 127.0.0.1 and stops on SIGINT, as Ctrl-C stops it."""
     if os.geteuid() != 0:
-        pytest.skip("preview.sh needs root (a chapter's experiments run again when it changes)")
+        skip_or_fail_in_ci("preview.sh needs root (a chapter's experiments run again when it "
+                           "changes)")
     if not (REPO / "docs" / "_build" / "doctrees" / "en" / "environment.pickle").exists():
         if os.environ.get("CI") == "true":
             pytest.fail("CI: the site must be built before the tests (scripts/test.sh does it)")

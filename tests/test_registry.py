@@ -37,3 +37,47 @@ def test_every_experiment_checks_its_facts(name: str) -> None:
     assert result.pcap_host in result.trace.frames, result.pcap_host
     # a key log is offered where a page decrypts the capture with it
     assert (result.keylog is not None) == (name in {"https", "https-eavesdrop"})
+
+
+def test_require_fails_on_a_false_missing_or_empty_list_of_facts() -> None:
+    from types import SimpleNamespace
+
+    from netlab.experiments.result import require
+
+    def result(*facts: Fact) -> object:
+        return SimpleNamespace(facts=lambda: list(facts))
+
+    good = Fact(text="a", holds=True, evidence="", name="a")
+    bad = Fact(text="b", holds=False, evidence="why not", name="b")
+    assert require(result(good, bad), "a") == [good]  # type: ignore[arg-type]
+    for args in ((result(good, bad),), (result(good, bad), "b"), (result(good), "c"),
+                 (result(),)):
+        with pytest.raises(AssertionError):
+            require(*args)  # type: ignore[arg-type]
+
+
+def test_every_fact_a_page_names_exists() -> None:
+    """The names a page's cells check (require(), FactList()) are facts some experiment has."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    defined = set(re.findall(r'Fact\(name="([^"]+)"', "".join(
+        p.read_text() for p in (root / "netlab" / "experiments").rglob("*.py"))))
+    used = set()
+    for page in (root / "docs").glob("*.md"):
+        for call in re.findall(r"(?:require|FactList)\(([^)]*)\)", page.read_text()):
+            used |= set(re.findall(r'"([a-z0-9-]+)"', call))
+    assert used and used <= defined, used - defined
+
+
+def test_shows_prints_the_error_and_fails_without_one(capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    from netlab.proto.framing import Decoder, FramingError
+    from netlab.views.errors import shows
+
+    with shows(FramingError):
+        Decoder().feed(b"\xff\xff\xff\xff")
+    assert capsys.readouterr().out.startswith("FramingError: frame announces 4294967295 bytes")
+    with pytest.raises(AssertionError), shows(FramingError):
+        pass

@@ -78,8 +78,8 @@ def test_chapter_offers_itself_as_notebook_and_script(lang: str, chapter: str) -
     page = _page(lang, f"{chapter}.html")
     links = [a["href"] for t, a in page.tags if t == "a" and a.get("href")
              and "download" in (a.get("class") or "").split()]
-    notebook = next(h for h in links if h and h.endswith(f"/{chapter}.ipynb"))
-    script = next(h for h in links if h and h.endswith(f"/{chapter}.py"))
+    notebook = next(h for h in links if h and h.endswith(f"/netlab-{chapter}.ipynb"))
+    script = next(h for h in links if h and h.endswith(f"/netlab-{chapter}.py"))
     assert notebook.startswith("_downloads/") and script.startswith("_downloads/")
     nb = json.loads((SITE / lang / notebook).read_text(encoding="utf-8"))
     source = "".join("".join(c["source"]) for c in nb["cells"])

@@ -17,6 +17,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+from support import skip_or_fail_in_ci
 
 from netlab.errors import userns_available
 
@@ -26,7 +27,7 @@ SYSTEM_PYTHON = Path("/usr/bin/python3")
 
 def _as_nobody(*command: str) -> subprocess.CompletedProcess[str]:
     if os.geteuid() != 0:
-        pytest.skip("switching to the user nobody needs root")
+        skip_or_fail_in_ci("switching to the user nobody needs root")
     if shutil.which("runuser") is None:
         pytest.skip("runuser (util-linux) is not installed")
     version = subprocess.run([str(SYSTEM_PYTHON), "-c", "import sys; print(sys.version_info[:2])"],

@@ -74,7 +74,7 @@ EXPERIMENTS = _registry(
                "RST, unanswered SYN", handshake, facts=8),
     Experiment("teardown", "teardown", "closing TCP connections: four-way teardown, "
                "half-close, TIME_WAIT, CLOSE_WAIT, RST, states checked against RFC 9293",
-               teardown, facts=12),
+               teardown, facts=13),
     Experiment("http", "http", "HTTP over TCP: all the http-* experiments below, together",
                http, facts=20),
     Experiment("http-request", "http", "one HTTP request: the capture, the bytes, h11's "
@@ -91,7 +91,7 @@ EXPERIMENTS = _registry(
                "path", eavesdrop, facts=1),
     Experiment("https", "https", "one HTTPS request on ports 80 and 443: TLS records, the "
                "handshake as the client logged it and as the capture decrypts, SNI",
-               https_one_request, facts=8),
+               https_one_request, facts=7),
     Experiment("https-certs", "https", "certificate chain; unknown CA, wrong host name, "
                "expired (Python ssl, curl, openssl s_client); bad input on the TLS port",
                certificates, facts=6),
@@ -106,7 +106,7 @@ EXPERIMENTS = _registry(
     Experiment("heartbeat", "longlived", "application heartbeats against TCP keepalive: a "
                "hung server, a cut link", heartbeats, facts=8),
     Experiment("push", "longlived", "updates pushed over one WebSocket against HTTP polling: "
-               "connections, bytes, latency", push_vs_poll, facts=5),
+               "connections, bytes, latency", push_vs_poll, facts=7),
     Experiment("websocket", "longlived", "WebSocket: the HTTP Upgrade handshake, masked "
                "frames, ping/pong, the closing handshake", websocket, facts=6),
 )

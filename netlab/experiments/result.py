@@ -24,7 +24,7 @@ from typing import Protocol, runtime_checkable
 
 from netlab.analysis.trace import Trace
 
-__all__ = ["Fact", "Result", "checklist", "save_pcap"]
+__all__ = ["Fact", "Result", "checklist", "require", "save_pcap"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,8 +32,12 @@ class Fact:
     """A claim the chapter makes, and whether this run's data bear it out."""
 
     text: str
+    """The claim, in the page's language (built with ``netlab.i18n.tr``)."""
     holds: bool
     evidence: str
+    name: str = ""
+    """A short stable key (``"stream-no-boundaries"``) by which a page's hidden cell checks
+    the claim its prose makes (``require()``), whatever the language of the text."""
 
 
 @runtime_checkable
@@ -72,3 +76,19 @@ def save_pcap(result: Result, path: str | os.PathLike[str]) -> Path:
 def checklist(facts: Sequence[Fact]) -> str:
     """The facts as a terminal checklist: ✓ or ✗, the claim, and its evidence below it."""
     return "\n".join(f"{'✓' if f.holds else '✗'} {f.text}\n    {f.evidence}" for f in facts)
+
+
+def require(result: Result, *names: str) -> list[Fact]:
+    """Check the facts called ``names`` (all of them when none is given) and return them.
+
+    A page's hidden cell calls this instead of typing a threshold again: the claim and its
+    test live once, in the experiment's :meth:`Result.facts`. Raises AssertionError, with the
+    evidence, when a named fact is missing or does not hold, or when there are no facts.
+    """
+    facts = list(result.facts())
+    chosen = [f for f in facts if f.name in names] if names else facts
+    missing = set(names) - {f.name for f in chosen}
+    failed = [f"{f.name or f.text}: {f.evidence}" for f in chosen if not f.holds]
+    if missing or failed or not chosen:
+        raise AssertionError(f"missing facts {sorted(missing)}, failed {failed}")
+    return chosen

@@ -27,6 +27,7 @@ from __future__ import annotations
 import struct
 
 from netlab.errors import NetlabError
+from netlab.i18n import tr
 
 __all__ = ["FramingError", "encode", "Decoder", "split_lines", "HEADER", "MAX_MESSAGE"]
 
@@ -43,7 +44,8 @@ class FramingError(NetlabError):
 def encode(message: bytes, *, limit: int = MAX_MESSAGE) -> bytes:
     """One message as a frame: its length (4 bytes, big-endian), then the message itself."""
     if len(message) > limit:
-        raise FramingError(f"message of {len(message)} bytes exceeds the limit of {limit}")
+        raise FramingError(tr("message of {n} bytes exceeds the limit of {limit}")
+                           .format(n=len(message), limit=limit))
     return HEADER.pack(len(message)) + message
 
 
@@ -77,8 +79,9 @@ class Decoder:
             while len(self._buffer) - at >= HEADER.size:
                 (length,) = HEADER.unpack_from(self._buffer, at)
                 if length > self.limit:
-                    raise FramingError(f"frame announces {length} bytes, more than the limit "
-                                       f"of {self.limit}: not this protocol, or a hostile peer")
+                    raise FramingError(tr("frame announces {n} bytes, more than the limit of "
+                                          "{limit}: not this protocol, or a hostile peer")
+                                       .format(n=length, limit=self.limit))
                 end = at + HEADER.size + length
                 if len(self._buffer) < end:
                     break
@@ -95,8 +98,8 @@ class Decoder:
             FramingError: if the stream ended inside a frame (a truncated message).
         """
         if self._buffer:
-            raise FramingError(f"the stream ended inside a frame: {len(self._buffer)} byte(s) "
-                               "of an incomplete message left over")
+            raise FramingError(tr("the stream ended inside a frame: {n} byte(s) of an "
+                                  "incomplete message left over").format(n=len(self._buffer)))
 
 
 def split_lines(data: bytes, *, delimiter: bytes = b"\r\n") -> tuple[list[bytes], bytes]:

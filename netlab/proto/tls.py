@@ -40,6 +40,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from netlab.errors import NetlabError
+from netlab.i18n import tr
 
 __all__ = ["TlsError", "SERVER_NAME", "HANDSHAKE_TYPES", "Authority", "CertificateInfo",
            "certificate_info", "Version", "server_context", "client_context", "HandshakeLog",
@@ -170,9 +171,10 @@ class Authority:
 
 def _pin(ctx: ssl.SSLContext, version: Version) -> None:
     if version not in _VERSIONS:
-        raise TlsError(f"TLS version {version!r}: netlab speaks '1.2' and '1.3' only "
-                       "(SSL 2.0 and 3.0 are prohibited, RFC 6176 and RFC 7568; "
-                       "TLS 1.0 and 1.1 are deprecated, RFC 8996)")
+        raise TlsError(tr("TLS version {version}: netlab speaks '1.2' and '1.3' only "
+                          "(SSL 2.0 and 3.0 are prohibited, RFC 6176 and RFC 7568; "
+                          "TLS 1.0 and 1.1 are deprecated, RFC 8996)"
+                          ).format(version=repr(version)))
     ctx.minimum_version = ctx.maximum_version = _VERSIONS[version]
 
 

@@ -114,17 +114,17 @@ class OneRequest:
         got_body = b"".join(bytes(e.event.data) for e in self.events
                             if isinstance(e.event, h11.Data))
         return [
-            Fact(text="the TCP handshake completes before the first HTTP byte",
+            Fact(text=tr("the TCP handshake completes before the first HTTP byte"),
                  holds=ack.number < first_http,
                  evidence=f"SYN #{syn.number}, SYN-ACK #{synack.number}, ACK #{ack.number}; "
                           f"request in #{first_http}"),
-            Fact(text="the request decoded from the capture is the one the client sent",
+            Fact(text=tr("the request decoded from the capture is the one the client sent"),
                  holds=(ex.request.method.encode(), ex.request.target.encode(),
                         tuple((k.encode(), v.encode()) for k, v in ex.request.headers))
                  == (sent.method, sent.target, tuple(sent.headers)),
                  evidence=f"{ex.request.method} {ex.request.target}, "
                           f"{len(ex.request.headers)} headers"),
-            Fact(text="the response decoded from the capture is the one the client read",
+            Fact(text=tr("the response decoded from the capture is the one the client read"),
                  holds=ex.response is not None and ex.response.status == got.status_code
                  and ex.response.body == got_body,
                  evidence=f"{got.status_code} {got_body!r}"),
@@ -201,15 +201,15 @@ class Persistence:
         after = self.idle_close_after()
         syns = sum(s.is_syn for s in self.persistent.segments)
         return [
-            Fact(text="HTTP/1.1 keeps the connection open by default",
+            Fact(text=tr("HTTP/1.1 keeps the connection open by default"),
                  holds=syns == 1 and all(r.header("connection") is None for r in self.kept_alive),
                  evidence=f"two responses on {syns} connection, no Connection header"),
-            Fact(text="the server closes an idle connection after its keep-alive timeout",
+            Fact(text=tr("the server closes an idle connection after its keep-alive timeout"),
                  holds=self.closer(self.persistent) == "server"
                  and IDLE_TOLERANCE[0] <= after / self.idle_timeout <= IDLE_TOLERANCE[1],
                  evidence=f"server's FIN {after * 1e3:.0f} ms after its last response "
                           f"(timeout {self.idle_timeout:g} s)"),
-            Fact(text="Connection: close makes the server answer, then close first",
+            Fact(text=tr("Connection: close makes the server answer, then close first"),
                  holds=self.closing.header("connection") == "close"
                  and self.closer(self.closed_on_request) == "server",
                  evidence=f"connection: {self.closing.header('connection')}"),

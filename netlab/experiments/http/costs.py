@@ -225,15 +225,17 @@ class CostResult:
         handshakes = {r.mode: r.handshakes for r in self.runs}
         n = self.runs[0].requests
         pipelined = self.run("pipelined")
-        facts = [Fact(text="HTTP/1.0 opens one connection per request, HTTP/1.1 one in all",
+        facts = [Fact(text=tr("HTTP/1.0 opens one connection per request, HTTP/1.1 one in all"),
                       holds=handshakes == {"HTTP/1.0": n, "HTTP/1.1": 1, "pipelined": 1},
                       evidence=f"SYNs: {handshakes}")]
-        facts += [Fact(text=f"{r.mode}: the time is what counting round trips predicts",
+        facts += [Fact(text=tr("{mode}: the time is what counting round trips predicts")
+                       .format(mode=tr(r.mode)),
                        holds=TOLERANCE[0] <= r.ratio <= TOLERANCE[1],
                        evidence=f"{r.elapsed * 1e3:.1f} ms measured, {r.round_trips} RTT = "
                                 f"{r.predicted * 1e3:.0f} ms predicted, ratio {r.ratio:.3f}")
                   for r in self.runs]
-        facts.append(Fact(text="a pipelining client sends every request before the first response",
+        facts.append(Fact(text=tr("a pipelining client sends every request before the first "
+                                  "response"),
                           holds=pipelined.sent_before_first_response() == n,
                           evidence=f"{pipelined.sent_before_first_response()} of {n}"))
         return facts

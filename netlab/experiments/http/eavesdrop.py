@@ -120,7 +120,7 @@ class Eavesdrop:
     def facts(self) -> list[Fact]:
         """The section's claims, each checked on this run's data."""
         found = self.password_found()
-        return [Fact(text="a host on the path reads the password of a login over HTTP",
+        return [Fact(text=tr("a host on the path reads the password of a login over HTTP"),
                      holds=found,
                      evidence=f"{LOGIN_PASSWORD!r} in segment #{self.password_segment().number}"
                      if found else "not in the router's capture")]

@@ -137,14 +137,15 @@ class HolResult:
     def facts(self) -> list[Fact]:
         """The section's claims, each checked on this run's data."""
         blocked = self.run("pipelined")
-        facts = [Fact(text="in a pipeline the fast response waits for the slow one",
+        facts = [Fact(text=tr("in a pipeline the fast response waits for the slow one"),
                       holds=blocked.order == ("slow", "fast") and TOLERANCE[0]
                       <= blocked.arrival("/fast") / (self.rtt + self.slow) <= TOLERANCE[1],
                       evidence=f"/fast after {blocked.arrival('/fast') * 1e3:.0f} ms "
                                f"(RTT + {self.slow * 1e3:.0f} ms)")]
         for way in ("two connections", "HTTP/2"):
             w = self.run(way)
-            facts.append(Fact(text=f"{way}: the fast response comes first, after one RTT",
+            facts.append(Fact(text=tr("{way}: the fast response comes first, after one RTT")
+                              .format(way=tr(way)),
                               holds=w.order == ("fast", "slow")
                               and TOLERANCE[0] <= w.arrival("/fast") / self.rtt <= TOLERANCE[1],
                               evidence=f"/fast after {w.arrival('/fast') * 1e3:.1f} ms"))

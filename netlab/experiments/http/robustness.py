@@ -100,7 +100,8 @@ class BadInputResult:
 
     def facts(self) -> list[Fact]:
         """The section's claims, each checked on this run's data."""
-        return [Fact(text=f"{o.case.name}: answered {o.case.expected}, and the server goes on",
+        return [Fact(text=tr("{case}: answered {status}, and the server goes on").format(
+                         case=tr(o.case.name), status=o.case.expected),
                      holds=o.status == o.case.expected and o.still_serving == 200
                      and o.open_after == 0,
                      evidence=f"{o.status_line}; next request {o.still_serving}; "

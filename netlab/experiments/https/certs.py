@@ -152,23 +152,23 @@ class CertsResult:
         ok = [r for r in self.runs if r.case == "trusted"]
         bad = [r for r in self.runs if r.case != "trusted"]
         return [
-            Fact(text="with the lab's root, every client verifies the server and gets the page",
+            Fact(text=tr("with the lab's root, every client verifies the server and gets the page"),
                  holds=p["trusted"] is None and self.python_page == PAGE
                  and all(r.returncode == 0 for r in ok)
                  and PAGE.decode() in self.run("curl", "trusted").stdout,
                  evidence=", ".join(f"{r.program} exit {r.returncode}" for r in ok)),
-            Fact(text="unknown CA: 'unable to get local issuer certificate' (20)",
+            Fact(text=tr("unknown CA: 'unable to get local issuer certificate' (20)"),
                  holds=_code(p["unknown CA"]) == 20,
                  evidence=_text(p["unknown CA"])),
-            Fact(text="wrong host name: 'Hostname mismatch' (62)",
+            Fact(text=tr("wrong host name: 'Hostname mismatch' (62)"),
                  holds=_code(p["wrong host name"]) == 62,
                  evidence=_text(p["wrong host name"])),
-            Fact(text="expired: 'certificate has expired' (10)",
+            Fact(text=tr("expired: 'certificate has expired' (10)"),
                  holds=_code(p["expired"]) == 10, evidence=_text(p["expired"])),
-            Fact(text="curl and openssl refuse the same three cases, with a non-zero exit",
+            Fact(text=tr("curl and openssl refuse the same three cases, with a non-zero exit"),
                  holds=all(r.returncode != 0 and r.error_line() for r in bad),
                  evidence="; ".join(f"{r.program} {r.case}: exit {r.returncode}" for r in bad)),
-            Fact(text="bad input on the TLS port is closed cleanly, and the server goes on",
+            Fact(text=tr("bad input on the TLS port is closed cleanly, and the server goes on"),
                  holds=all(b.closed_after < 2 * Limits().request_timeout for b in self.bad)
                  and self.after_bad == 200 and self.open_after == 0,
                  evidence="; ".join(f"{b.what}: closed after {b.closed_after:.2f} s, "

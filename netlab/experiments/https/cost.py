@@ -160,14 +160,15 @@ class HttpsCost:
         full = [r for w in self.ways if w.name.startswith("TLS") and "resumed" not in w.name
                 for r in w.runs]
         return [
-            Fact(text="each way waits for the round trips its protocol needs",
+            Fact(text=tr("each way waits for the round trips its protocol needs"),
                  holds=flights_ok,
                  evidence="; ".join(f"{w.name}: {sorted({r.flights for r in w.runs})}"
                                     for w in self.ways)),
-            Fact(text=f"measured / predicted within {low}–{high} for every way",
+            Fact(text=tr("measured / predicted within {low}–{high} for every way").format(
+                     low=low, high=high),
                  holds=all(low <= w.ratio <= high for w in self.ways),
                  evidence=", ".join(f"{w.name} {w.ratio:.3f}" for w in self.ways)),
-            Fact(text="resumed sessions skip the certificate",
+            Fact(text=tr("resumed sessions skip the certificate"),
                  holds=all(r.resumed and not r.certificate_sent for r in resumed)
                  and all(r.certificate_sent and not r.resumed for r in full),
                  evidence=f"{len(resumed)} resumed, {len(full)} full handshakes"),

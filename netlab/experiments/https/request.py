@@ -2,9 +2,10 @@
 
 A client (192.0.2.1) and a server (192.0.2.2) are joined by a link with a 20 ms round trip.
 The server runs one web service on two ports: 80, plain HTTP, and 443, the same HTTP inside
-TLS (the server's certificate is issued by a CA made for this run). The client fetches ``/``
-from each, with TLS 1.3, verifying the certificate and the host name, and writes its session
-secrets to a key log. Captures run on both hosts.
+TLS (the server's certificate is issued by a CA made for this run). The client fetches
+``/account`` from each, with a cookie and the site's name (``Host`` on 80, SNI on 443), with
+TLS 1.3, verifying the certificate and the host name, and writes its session secrets to a
+key log. Captures run on both hosts.
 
 From one run this gives:
 
@@ -59,11 +60,13 @@ from netlab.views import Ladder
 from netlab.views.download import Download, pcap_download
 from netlab.views.table import Grid
 
-__all__ = ["https_one_request", "HttpsRequestResult", "PLAIN_PORT", "TLS_PORT"]
+__all__ = ["https_one_request", "HttpsRequestResult", "PLAIN_PORT", "TLS_PORT", "PATH", "COOKIE"]
 
 RTT = 0.020  # seconds: long enough to order every arrow, short enough for a quick build
 PLAIN_PORT = 40080  # the client's pinned ports, so every build shows the same numbers
 TLS_PORT = 40443
+PATH = "/account"  # the same request on both ports: a path, a cookie, the same site name
+COOKIE = "session=7f3a9c2e"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +91,9 @@ class HttpsRequestResult:
     root: CertificateInfo
     """The root the client trusts, which the server did not send."""
     keylog: bytes
+    plain_request_host: str
+    """The Host header the client sent on port 80 (the same name as the SNI on 443)."""
+    secure_request_host: str
     pcap: bytes = field(repr=False)
     pcap_host: str = "client"
 
@@ -186,6 +192,26 @@ class HttpsRequestResult:
         conn = self.trace.connection(port=port)
         return any(data in s.payload for s in conn.segments)
 
+    def observed(self) -> dict[str, tuple[bool, bool]]:
+        """What an observer on the path reads without keys: for each part of the exchange,
+        whether its bytes appear in the clear on port 80 and on port 443."""
+        parts = {
+            "site name (Host header on 80, SNI on 443)": SERVER_NAME.encode(),
+            "path": f"GET {PATH} ".encode(),
+            "a request header (the cookie)": COOKIE.encode(),
+            "the page (response body)": PAGE[:20],
+        }
+        return {k: (self.visible(v, port=PLAIN_PORT), self.visible(v, port=TLS_PORT))
+                for k, v in parts.items()}
+
+    def observer_table(self) -> Grid:
+        """What an on-path observer reads on each port, without any key."""
+        rows = [[tr("part of the exchange"), tr("port 80 (HTTP)"), tr("port 443 (HTTPS)")]]
+        for part, (plain, secure) in self.observed().items():
+            rows.append([tr(part), tr("readable") if plain else tr("hidden"),
+                         tr("readable") if secure else tr("hidden")])
+        return Grid(rows)
+
     def pcap_download(self) -> Download:
         return pcap_download(self.trace, "https-request.pcap", host="client")
 
@@ -195,38 +221,45 @@ class HttpsRequestResult:
 
     def facts(self) -> list[Fact]:
         ch = self.hello("ClientHello")
+        seen = self.observed()
+        plain_host, secure_host = self.plain_request_host, self.secure_request_host
         eaves = [r for r in self.eavesdropped if r.encrypted]
         clear = [r for r in self.eavesdropped if not r.encrypted]
         return [
-            Fact(text="the same page comes back over port 80 and over port 443",
+            Fact(text=tr("the same page comes back over port 80 and over port 443"),
                  holds=self.plain.body == self.secure.body == PAGE,
                  evidence=f"{len(self.plain.body)} bytes each, status "
                           f"{self.plain.status} and {self.secure.status}"),
-            Fact(text="TLS 1.3 with a certificate the client verified",
+            Fact(text=tr("TLS 1.3 with a certificate the client verified"),
                  holds=self.version == "TLSv1.3" and self.peer_chain[0].names == (SERVER_NAME,),
                  evidence=f"{self.version}, {self.cipher}, ALPN {self.alpn}"),
-            Fact(text="plain HTTP: the request line is in the clear on port 80",
-                 holds=self.visible(b"GET / HTTP/1.1", port=PLAIN_PORT),
-                 evidence="b'GET / HTTP/1.1' found in the captured payload"),
-            Fact(text="HTTPS: neither the request nor the page is in the clear on port 443",
-                 holds=not self.visible(b"GET /", port=TLS_PORT)
-                 and not self.visible(PAGE[:20], port=TLS_PORT),
-                 evidence="searched every captured payload of the TLS connection"),
-            Fact(text="the server name (SNI) is in the clear in the ClientHello",
-                 holds=ch.get("server name (SNI)") == SERVER_NAME
-                 and self.visible(SERVER_NAME.encode(), port=TLS_PORT),
-                 evidence=f"SNI {ch.get('server name (SNI)')}"),
-            Fact(text="without the keys only ClientHello, ServerHello and ChangeCipherSpec "
-                      "can be read; every other record is ciphertext",
+            Fact(name="https-name-visible",
+                 text=tr("an observer on the path reads the site's name on both ports: the "
+                         "Host header on 80, the SNI in the ClientHello on 443"),
+                 holds=seen["site name (Host header on 80, SNI on 443)"] == (True, True)
+                 and plain_host == secure_host == SERVER_NAME
+                 and ch.get("server name (SNI)") == SERVER_NAME,
+                 evidence=f"Host: {plain_host} on 80, Host: {secure_host} inside TLS, "
+                          f"SNI {ch.get('server name (SNI)')}"),
+            Fact(name="https-content-hidden",
+                 text=tr("the path, a request header and the page are readable on port 80; on "
+                         "port 443 none of them appears in the captured bytes"),
+                 holds=all(v == (True, False) for k, v in seen.items()
+                           if not k.startswith("site name")),
+                 evidence="; ".join(f"{k}: 80 {'clear' if a else 'hidden'}, 443 "
+                                    f"{'clear' if b else 'hidden'}"
+                                    for k, (a, b) in seen.items())),
+            Fact(text=tr("without the keys only ClientHello, ServerHello and ChangeCipherSpec "
+                      "can be read; every other record is ciphertext"),
                  holds={m for r in clear for m in r.messages}
                  == {"ClientHello", "ServerHello", "ChangeCipherSpec"}
                  and all(not r.decrypted and r.wire_type == "application_data" for r in eaves),
                  evidence=f"{len(clear)} clear records, {len(eaves)} encrypted ones, "
                           "all typed application_data on the wire"),
-            Fact(text="the decrypted capture carries the very messages the client logged",
+            Fact(text=tr("the decrypted capture carries the very messages the client logged"),
                  holds=self.same_messages(),
                  evidence=f"{len(self.client_log)} messages compared byte for byte"),
-            Fact(text="HTTP: 2 round trips to the first response byte; TLS 1.3: 3",
+            Fact(text=tr("HTTP: 2 round trips to the first response byte; TLS 1.3: 3"),
                  holds=self.plain_round_trips() == 2 and self.round_trips() == 3,
                  evidence=f"{self.plain_round_trips()} and {self.round_trips()} client "
                           "flights before the response"),
@@ -236,7 +269,8 @@ class HttpsRequestResult:
         facts = checklist(self.facts())
         return (f"One HTTPS request (client 192.0.2.1 → server 192.0.2.2:443)\n\n"
                 f"{self.records_table()}\n\nWithout the key log\n\n"
-                f"{self.records_table(keys=False)}\n\nHandshake, two views\n\n"
+                f"{self.records_table(keys=False)}\n\nWhat an observer on the path reads\n\n"
+                f"{self.observer_table()}\n\nHandshake, two views\n\n"
                 f"{self.messages_table()}\n\nKey fields\n\n{self.hello_table()}\n\n"
                 f"Certificates\n\n{self.chain_table()}\n\nFacts\n\n{facts}")
 
@@ -265,12 +299,13 @@ def https_one_request() -> HttpsRequestResult:
                 lab.capture(client, server) as cap:
             with HttpClient.connect(client, server.address, HTTP_PORT, timeout=TIMEOUT,
                                     source_port=PLAIN_PORT) as plain_client:
-                plain = plain_client.request("GET", "/")
+                plain_client.authority = SERVER_NAME  # the site's name, as a browser sends it
+                plain = plain_client.request("GET", PATH, headers=[("cookie", COOKIE)])
             c = HttpClient.connect(client, server.address, HTTPS_PORT, timeout=TIMEOUT,
                                    source_port=TLS_PORT, wrap=client_wrap(ctx))
             try:
                 c.authority = SERVER_NAME
-                secure = c.request("GET", "/")
+                secure = c.request("GET", PATH, headers=[("cookie", COOKIE)])
                 tls_sock = c.sock
                 assert isinstance(tls_sock, ssl.SSLSocket)
                 version, cipher = tls_sock.version(), tls_sock.cipher()
@@ -293,7 +328,8 @@ def https_one_request() -> HttpsRequestResult:
         trace=cap.trace, records=records, eavesdropped=eavesdropped, client_log=messages,
         plain=plain, secure=secure, version=str(version), cipher=cipher[0] if cipher else "",
         alpn=alpn,
-        peer_chain=_chain_from(messages), root=root, keylog=keylog, pcap=pcap_bytes)
+        peer_chain=_chain_from(messages), root=root, keylog=keylog, pcap=pcap_bytes,
+        plain_request_host=plain_client.authority, secure_request_host=c.authority)
 
 
 

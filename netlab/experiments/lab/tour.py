@@ -205,31 +205,34 @@ class LabTourResult:
         ratios = ", ".join(f"{s.configured * 1e3:.0f} ms: connect {s.connect_ratio:.3f}, "
                            f"echo {s.echo_ratio:.3f}" for s in self.fidelity.samples)
         return [
-            Fact(text=f"From 50 ms on, connect() and a one-byte echo take the configured RTT "
-                      f"(median within {low:.2f}-{high:.2f} of it)",
+            Fact(text=tr("From 50 ms on, connect() and a one-byte echo take the configured "
+                         "RTT (median within {low}-{high} of it)").format(
+                             low=f"{low:.2f}", high=f"{high:.2f}"),
                  holds=bool(slow) and all(low <= r <= high for s in slow
                                           for r in (s.connect_ratio, s.echo_ratio)),
                  evidence=ratios),
-            Fact(text="No round trip is shorter than the configured RTT: the wire only adds time",
+            Fact(text=tr("No round trip is shorter than the configured RTT: the wire only "
+                         "adds time"),
                  holds=all(min(s.connect + s.echo) >= s.configured
                            for s in self.fidelity.samples),
                  evidence=", ".join(f"{s.configured * 1e3:.0f} ms: shortest "
                                     f"{min(s.connect + s.echo) * 1e3:.2f} ms"
                                     for s in self.fidelity.samples)),
-            Fact(text="The first connect() of a lab takes one round trip (no ARP exchange first)",
+            Fact(text=tr("The first connect() of a lab takes one round trip (no ARP exchange "
+                         "first)"),
                  holds=all(s.connect[0] < 1.5 * s.configured for s in slow),
                  evidence=", ".join(f"{s.configured * 1e3:.0f} ms: first connect "
                                     f"{s.connect[0] * 1e3:.2f} ms" for s in slow)),
-            Fact(text="The client (inside) connects through the firewall",
+            Fact(text=tr("The client (inside) connects through the firewall"),
                  holds=fw.inside_out, evidence=f"inside → outside: {fw.inside_out}"),
-            Fact(text="The server (outside) cannot connect in: its SYNs are dropped silently, "
-                      "so connect() times out instead of being refused",
+            Fact(text=tr("The server (outside) cannot connect in: its SYNs are dropped silently, "
+                      "so connect() times out instead of being refused"),
                  holds=isinstance(fw.outside_in, TimeoutError) and bool(from_server)
                  and all(s.received_ns is None for s in from_server)
                  and not any(s.has("RST") for s in fw.trace.segments),
                  evidence=f"outside → inside: {fw.outside_in!r}; {len(from_server)} SYN(s) "
                           f"sent, none arrived"),
-            Fact(text="The firewall's drop counter counts exactly the SYNs the server sent",
+            Fact(text=tr("The firewall's drop counter counts exactly the SYNs the server sent"),
                  holds=len(from_server) == fw.drops >= 1,
                  evidence=f"{fw.drops} dropped, {len(from_server)} SYN(s) from the server"),
         ]

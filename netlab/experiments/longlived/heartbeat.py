@@ -225,41 +225,41 @@ class HeartbeatResult:
         idle, interval, count = KEEPALIVE
         dropped = self.server_dropped()
         return [
-            Fact(text="pings and keepalive probes keep both connections through the firewall",
+            Fact(text=tr("pings and keepalive probes keep both connections through the firewall"),
                  holds=self.alive_after_healthy and (self.frozen_ns - self.started_ns) / 1e9
                  > FIREWALL_TIMEOUT and all(s.received_ns is not None for s in healthy),
                  evidence=f"{len(healthy)} segments in {HEALTHY} s, all delivered"
                           + (f"; the longest gap {max(gaps):.2f} s" if gaps else "")),
-            Fact(text="a hung application's kernel still acknowledges every ping",
+            Fact(text=tr("a hung application's kernel still acknowledges every ping"),
                  holds=len(hang_pings) >= 3 and all(
                      a is not None and a.has("ACK") and a.length == 0
                      and a.ack == (p.seq + p.length) % 2**32 for p, a in hang_pings),
                  evidence=f"{len(hang_pings)} pings during the hang, each ACKed with no pong"),
-            Fact(text="keepalive probes are answered while the application hangs",
+            Fact(text=tr("keepalive probes are answered while the application hangs"),
                  holds=len(hang_probes) >= 1 and all(self.answered(p) for p in hang_probes),
                  evidence=f"{len(hang_probes)} probes during the hang, all answered"),
-            Fact(text="the heartbeat client declares the hung server dead within its deadline",
+            Fact(text=tr("the heartbeat client declares the hung server dead within its deadline"),
                  holds=self.hang.reason == "no pong"
                  and DEADLINE - INTERVAL <= self.hang_after <= DEADLINE + SLACK,
                  evidence=f"{self.hang.reason} after {self.hang_after:.3f} s "
                           f"(deadline {DEADLINE} s)"),
-            Fact(text="after the cut, the heartbeat client notices within its deadline",
+            Fact(text=tr("after the cut, the heartbeat client notices within its deadline"),
                  holds=self.cut.reason == "no pong" and self.cut_after <= DEADLINE + SLACK,
                  evidence=f"{self.cut.reason} after {self.cut_after:.3f} s"),
-            Fact(text="the server drops the silent client after its own deadline",
+            Fact(text=tr("the server drops the silent client after its own deadline"),
                  holds=dropped.what == "silent client"
                  and self.server_after <= SERVER_DEADLINE + SLACK,
                  evidence=f"{dropped.what} ({dropped.detail}) {self.server_after:.3f} s after "
                           "the cut"),
-            Fact(text="keepalive notices the cut only after its unanswered probes",
+            Fact(text=tr("keepalive notices the cut only after its unanswered probes"),
                  holds=self.keepalive_error.errno == errno.ETIMEDOUT and len(cut_probes) == count
                  and not any(self.answered(p) for p in cut_probes)
                  and self.keepalive_after <= idle + interval * count + 0.5,
                  evidence=f"{type(self.keepalive_error).__name__}: "
                           f"{self.keepalive_error.strerror} {self.keepalive_after:.2f} s after "
                           f"the cut, {len(cut_probes)} probes unanswered"),
-            Fact(text="without keepalive of its own, the server still thinks the client is "
-                      "there",
+            Fact(text=tr("without keepalive of its own, the server still thinks the client is "
+                      "there"),
                  holds=self.plain_server_state == "ESTABLISHED",
                  evidence=f"server side of the keepalive connection: {self.plain_server_state}"),
         ]

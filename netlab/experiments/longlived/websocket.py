@@ -162,28 +162,28 @@ class WebSocketResult:
         syns = [s for s in self.trace.segments if s.is_syn]
         closes = [(w, f) for w, f in fs if f.opcode == 8]
         return [
-            Fact(text="the connection starts as an HTTP/1.1 GET asking to upgrade",
+            Fact(text=tr("the connection starts as an HTTP/1.1 GET asking to upgrade"),
                  holds=req.startswith(b"GET / HTTP/1.1\r\n")
                  and (self.header(req, "Upgrade") or "").lower() == "websocket"
                  and "upgrade" in (self.header(req, "Connection") or "").lower()
                  and self.header(req, "Sec-WebSocket-Version") == "13",
                  evidence=req.split(b"\r\n")[0].decode()),
-            Fact(text="the server answers 101 with the key's SHA-1 + GUID, base64",
+            Fact(text=tr("the server answers 101 with the key's SHA-1 + GUID, base64"),
                  holds=resp.startswith(b"HTTP/1.1 101 ") and len(key) == 24
                  and accept == accept_key(key),
                  evidence=f"key {key} → accept {accept}"),
-            Fact(text="every client frame is masked, no server frame is (RFC 6455 §5.1)",
+            Fact(text=tr("every client frame is masked, no server frame is (RFC 6455 §5.1)"),
                  holds=bool(fs) and all(f.masked == (w == "client") for w, f in fs),
                  evidence=f"{sum(w == 'client' for w, _ in fs)} client frames masked, "
                           f"{sum(w == 'server' for w, _ in fs)} server frames not"),
-            Fact(text="each ping is answered by a pong with the same payload",
+            Fact(text=tr("each ping is answered by a pong with the same payload"),
                  holds=len(pings) == PINGS and [p.payload for p in pings]
                  == [p.payload for p in pongs] and len(self.ping_rtts) == PINGS,
                  evidence=", ".join(p.payload.decode() for p in pings)),
-            Fact(text="the server's application answered over the same connection",
+            Fact(text=tr("the server's application answered over the same connection"),
                  holds=self.reply == _reply(GREETING) and len(syns) == 1,
                  evidence=f"{self.reply!r}; {len(syns)} SYN in the whole capture"),
-            Fact(text="the closing handshake: a close frame each way, code 1000",
+            Fact(text=tr("the closing handshake: a close frame each way, code 1000"),
                  holds=[w for w, _ in closes] == ["client", "server"] and self.close_code == 1000,
                  evidence=f"server's close code {self.close_code}"),
         ]

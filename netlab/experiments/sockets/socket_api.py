@@ -65,7 +65,8 @@ import socket
 import stat
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -141,6 +142,9 @@ class StreamResult:
     framed_messages: tuple[bytes, ...]
     """The messages the :class:`~netlab.proto.framing.Decoder` recovered from those chunks."""
     client_port: int
+    """The client's port of the unframed exchange's connection."""
+    framed_port: int
+    """The client's port of the framed exchange's connection (a connection of its own)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -243,9 +247,8 @@ class SocketsResult:
         return self.trace.only(self.trace.connection(port=self.stream.client_port))
 
     def data_segments(self) -> list[Any]:
-        """The byte-stream connection's segments that carried the three unframed messages."""
-        data = [s for s in self.stream_trace().segments if s.length]
-        return data[: len(self.stream.sent)]
+        """Every segment of the byte-stream connection that carried data."""
+        return [s for s in self.stream_trace().segments if s.length]
 
     def transport_table(self) -> Grid:
         """One socket API, many transports: what the receiver got, and what was captured."""
@@ -288,15 +291,15 @@ class SocketsResult:
         streams = [t for t in self.transports if t.kind == "SOCK_STREAM"]
         dgrams = [t for t in self.transports if t.kind == "SOCK_DGRAM"]
         return [
-            Fact(text="socket() returns a file descriptor, a small integer like open()'s",
+            Fact(text=tr("socket() returns a file descriptor, a small integer like open()'s"),
                  holds=self.fd_is_socket and self.fd_link.startswith("socket:[")
                  and 0 <= listener_fd < 1024,
                  evidence=f"fd {listener_fd} → {self.fd_link}"),
-            Fact(text="accept() returns a new descriptor; the listening one stays in LISTEN",
+            Fact(text=tr("accept() returns a new descriptor; the listening one stays in LISTEN"),
                  holds=accept.fd != listener_fd and accept.states[1] == "LISTEN"
                  and accept.states[2] == "ESTABLISHED",
                  evidence=f"listening fd {listener_fd}, accept() = {accept.fd}"),
-            Fact(text="socket(), bind(), listen(), accept() and recv() put nothing on the wire",
+            Fact(text=tr("socket(), bind(), listen(), accept() and recv() put nothing on the wire"),
                  holds=all(c.frames == 0 for c in quiet)
                  and {c.text.partition("(")[0] for c in quiet}
                  >= {"socket", "bind", "listen", "accept", "recv"}
@@ -304,17 +307,17 @@ class SocketsResult:
                          if c.text.partition("(")[0] in ("socket", "bind", "listen", "accept",
                                                          "recv")),
                  evidence=", ".join(f"{c.text.partition('(')[0]}: {c.frames}" for c in quiet)),
-            Fact(text="connect() causes the three-way handshake (RFC 9293 §3.5)",
+            Fact(text=tr("connect() causes the three-way handshake (RFC 9293 §3.5)"),
                  holds=syn is not None and syn.is_syn
                  and synack is not None and synack.has("SYN", "ACK")
                  and ack is not None and ack.flag_names == ("ACK",)
                  and len(self.segments_of(connect)) == connect.frames == 3,
                  evidence=self.segments_text(connect)),
-            Fact(text="send() causes a data segment, and the peer's kernel acknowledges it",
+            Fact(text=tr("send() causes a data segment, and the peer's kernel acknowledges it"),
                  holds=[s.flag_names for s in self.segments_of(send)]
                  == [("PSH", "ACK"), ("ACK",)] and self.segments_of(send)[0].payload == b"hello",
                  evidence=self.segments_text(send)),
-            Fact(text="close() sends FIN; the peer's recv() then returns b'' (end of stream)",
+            Fact(text=tr("close() sends FIN; the peer's recv() then returns b'' (end of stream)"),
                  holds=self.segments_of(close_c)[0].has("FIN")
                  and self.segments_of(close_s)[0].has("FIN")
                  and eof.text.endswith("= b''")
@@ -322,43 +325,47 @@ class SocketsResult:
                  and close_s.states[0] == "TIME_WAIT",
                  evidence=f"{self.segments_text(close_c)}; then "
                           f"{self.segments_text(close_s)}"),
-            Fact(text="three send() calls, three segments, one recv(): no message boundaries",
+            Fact(name="stream-no-boundaries",
+                 text=tr("three send() calls, three data segments on their connection, one "
+                         "recv() of all eleven bytes: no message boundaries"),
                  holds=[s.payload for s in data] == list(stream.sent)
                  and stream.received == (b"".join(stream.sent),),
                  evidence=f"segments {[s.payload for s in data]}; recv() returned "
                           f"{list(stream.received)}"),
-            Fact(text="a length prefix recovers the messages, however recv() splits the stream",
+            Fact(name="framing-recovers",
+                 text=tr("on a connection of its own, a length prefix recovers the three "
+                         "messages from 5-byte recv() chunks"),
                  holds=stream.framed_messages == stream.sent and len(stream.framed_chunks) > 3,
                  evidence=f"{len(stream.framed_chunks)} chunks → "
                           f"{list(stream.framed_messages)}"),
-            Fact(text="UDP: no handshake, no teardown; only datagrams cross the wire",
+            Fact(text=tr("UDP: no handshake, no teardown; only datagrams cross the wire"),
                  holds=all(p.protocol in ("UDP", "ICMP") for p in udp)
                  and all(not self.packets_of(c) for c in self.udp
                          if c.text.partition("(")[0] in ("socket", "bind", "close", "connect",
                                                          "recvfrom", "recv")),
                  evidence=f"{len(datagrams)} UDP datagrams, {len(icmp)} ICMP, "
                           f"{len(self.segments_of_udp())} TCP segments"),
-            Fact(text="UDP keeps message boundaries: three sendto(), three recvfrom()",
+            Fact(text=tr("UDP keeps message boundaries: three sendto(), three recvfrom()"),
                  holds=[c.text.split(" = ")[1] for c in udp_recv[:3]]
                  == [repr(m) for m in MESSAGES]
                  and [p.payload for p in datagrams[:3]] == list(MESSAGES),
                  evidence="; ".join(c.text for c in udp_recv[:3])),
-            Fact(text="a datagram to a closed port gets ICMP port unreachable (RFC 792, 1122)",
+            Fact(text=tr("a datagram to a closed port gets ICMP port unreachable (RFC 792, 1122)"),
                  holds=len(icmp) == 1 and icmp[0].src == "192.0.2.2"
                  and icmp[0].quoted == (("192.0.2.1", CLIENT_PORT + 1),
                                         ("192.0.2.2", CLOSED_PORT)),
                  evidence=packet_info(icmp[0]) if icmp else "no ICMP"),
-            Fact(text="on a connected UDP socket, the next call raises ConnectionRefusedError",
+            Fact(text=tr("on a connected UDP socket, the next call raises ConnectionRefusedError"),
                  holds=isinstance(self.refused, ConnectionRefusedError),
                  evidence=f"{type(self.refused).__name__}: {self.refused.strerror}"),
-            Fact(text="one API: the same calls work over TCP and UDP, IPv4 and IPv6, and Unix "
-                      "domain sockets",
+            Fact(text=tr("one API: the same calls work over TCP and UDP, IPv4 and IPv6, and Unix "
+                      "domain sockets"),
                  holds=len(self.transports) == 6
                  and all(t.received == (b"onetwothree",) for t in streams)
                  and all(t.received == MESSAGES for t in dgrams),
                  evidence="; ".join(f"{t.family}/{t.kind}: {len(t.received)} recv()"
                                     for t in self.transports)),
-            Fact(text="IP sockets cross an interface; Unix domain sockets never do",
+            Fact(text=tr("IP sockets cross an interface; Unix domain sockets never do"),
                  holds=all(t.packets for t in ip) and all(not t.packets for t in unix),
                  evidence="; ".join(f"{t.family}/{t.kind}: {len(t.packets)} packets"
                                     for t in self.transports)),
@@ -504,8 +511,41 @@ def _tcp_life(client: Host, server: Host, wire: Wire
 
 def _byte_stream(client: Host, server: Host, wire: Wire, listener: socket.socket
                  ) -> StreamResult:
-    """Part 2: three sends, one recv; then framed messages read in small chunks."""
+    """Part 2: three sends, one recv; then, on a connection of its own, framed messages read
+    in small chunks (each part has its own connection, so each table shows only its part)."""
     port = CLIENT_PORT + 1
+    with _connected(client, server, listener, port) as (sock, conn):
+        for m in MESSAGES:
+            sock.send(m)
+            while not wire.idle(QUIET):  # sent and acknowledged before the next
+                pass
+        received = [conn.recv(4096)]
+    with _connected(client, server, listener, port + 1) as (sock, conn):
+        for m in MESSAGES:
+            sock.send(encode(m))
+            while not wire.idle(QUIET):
+                pass
+        decoder = Decoder()
+        chunks: list[bytes] = []
+        messages: list[bytes] = []
+        while len(messages) < len(MESSAGES):
+            chunk = conn.recv(5)
+            chunks.append(chunk)
+            messages += decoder.feed(chunk)
+        sock.close()
+        if conn.recv(5) != b"":
+            raise ExperimentError("more bytes than the three frames")
+        decoder.close()
+    while not wire.idle(QUIET):  # both connections' FINs and ACKs crossed
+        pass
+    return StreamResult(sent=MESSAGES, received=tuple(received), framed_chunks=tuple(chunks),
+                        framed_messages=tuple(messages), client_port=port, framed_port=port + 1)
+
+
+@contextmanager
+def _connected(client: Host, server: Host, listener: socket.socket, port: int
+               ) -> Iterator[tuple[socket.socket, socket.socket]]:
+    """A client socket bound to ``port``, connected, and the server's accepted socket."""
     sock = _new(client)
     try:
         sock.bind((client.address, port))
@@ -513,30 +553,10 @@ def _byte_stream(client: Host, server: Host, wire: Wire, listener: socket.socket
         conn, _ = listener.accept()
         with conn:
             conn.settimeout(STEP_TIMEOUT)
-            for m in MESSAGES:
-                sock.send(m)
-                while not wire.idle(QUIET):  # sent and acknowledged before the next
-                    pass
-            received = [conn.recv(4096)]
-            for m in MESSAGES:
-                sock.send(encode(m))
-                while not wire.idle(QUIET):
-                    pass
-            decoder = Decoder()
-            chunks: list[bytes] = []
-            messages: list[bytes] = []
-            while len(messages) < len(MESSAGES):
-                chunk = conn.recv(5)
-                chunks.append(chunk)
-                messages += decoder.feed(chunk)
+            yield sock, conn
             sock.close()
-            if conn.recv(5) != b"":
-                raise ExperimentError("more bytes than the three frames")
-            decoder.close()
     finally:
         sock.close()
-    return StreamResult(sent=MESSAGES, received=tuple(received), framed_chunks=tuple(chunks),
-                        framed_messages=tuple(messages), client_port=port)
 
 
 def _udp(client: Host, server: Host, wire: Wire) -> tuple[list[SystemCall], OSError]:

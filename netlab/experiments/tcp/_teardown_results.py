@@ -72,6 +72,14 @@ class Close:
         """The first FIN ``host`` sent."""
         return next(s for s in self.segments if s.has("FIN") and s.sent_by == host)
 
+    @property
+    def ack_delay(self) -> float:
+        """Seconds between the client's FIN arriving at the server and the server's answer."""
+        fin = self.fin("client")
+        ack = next(s for s in self.segments if s.number > fin.number and s.sent_by == "server")
+        assert fin.received_ns is not None and ack.sent_ns is not None
+        return (ack.sent_ns - fin.received_ns) / 1e9
+
     def table(self, *, absolute: bool = False, options: bool = False) -> Table:
         """This connection's segments (relative numbers, without options by default)."""
         return Table(self.trace.only(self.connection), absolute=absolute, options=options)
@@ -112,14 +120,6 @@ class Orderly(Close):
     """The client's timer just after it entered TIME_WAIT."""
     ss: str | None
     """What ``ss -tano`` said about the client's socket at the same moment (if installed)."""
-
-    @property
-    def ack_delay(self) -> float:
-        """Seconds between the client's FIN arriving at the server and the server's ACK."""
-        fin = self.fin("client")
-        ack = next(s for s in self.segments if s.number > fin.number and s.sent_by == "server")
-        assert fin.received_ns is not None and ack.sent_ns is not None
-        return (ack.sent_ns - fin.received_ns) / 1e9
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -284,7 +284,8 @@ class TeardownResult:
     def facts(self) -> list[Fact]:
         """The chapter's claims, each checked on this run's data."""
         return [check() for check in (
-            self._fact_four, self._fact_states, self._fact_half_close, self._fact_three,
+            self._fact_four, self._fact_delayed_fin_ack, self._fact_states,
+            self._fact_half_close, self._fact_three,
             self._fact_simultaneous, self._fact_time_wait, self._fact_lost_ack,
             self._fact_restart, self._fact_close_wait, self._fact_abort, self._fact_unread,
             self._fact_rfc)]
@@ -295,20 +296,37 @@ class TeardownResult:
         hops = [(s.sent_by, s.flags_text) for s in c]
         acks = (len(c) == 4 and c[1].ack == (fin_seq(c[0]) + 1) % 2**32
                 and c[3].ack == (fin_seq(c[2]) + 1) % 2**32)
-        return Fact(text="when the passive side closes later, closing takes four segments: "
-                         "FIN → ACK, then FIN → ACK",
+        return Fact(text=tr("when the passive side closes later, closing takes four segments: "
+                         "FIN → ACK, then FIN → ACK"),
                     holds=hops == [("client", "FIN, ACK"), ("server", "ACK"),
                                    ("server", "FIN, ACK"), ("client", "ACK")] and acks,
                     evidence="; ".join(f"{h} [{f}]" for h, f in hops)
                     + f"; each ACK acknowledges its FIN + 1; the server's ACK waited "
                       f"{o.ack_delay * 1000:.0f} ms")
 
+    def _fact_delayed_fin_ack(self) -> Fact:
+        # Linux: a FIN received in ESTABLISHED enters delayed-ACK "pingpong" mode (tcp_fin() →
+        # inet_csk_enter_pingpong_mode()), so its ACK waits for the delayed-ACK timer. The
+        # timer's length is the receiver's estimate of the gap between data segments
+        # (icsk_ack.ato): TCP_ATO_MIN, 40 ms, once data have arrived; 0 on a connection that
+        # received none, so the timer fires at the next tick. Bounds, from the spread of 20
+        # runs (docs/teardown.md): 42-44 ms and 1-5 ms measured; 36 ms allows the timer's 4 ms
+        # tick at HZ=250, 500 ms is RFC 9293's cap (§3.8.6.3), 20 ms is four times the
+        # largest tick-only delay seen and half of TCP_ATO_MIN.
+        after_data, no_data = self.orderly.ack_delay, self.half_close.ack_delay
+        return Fact(name="fin-ack-delayed",
+                    text=tr("the ACK of a FIN waits for the delayed-ACK timer: at least 40 ms "
+                            "after data were received, one timer tick when none were"),
+                    holds=0.036 <= after_data < 0.5 and no_data < 0.020,
+                    evidence=f"after a request and a response: {after_data * 1000:.0f} ms; "
+                             f"no data before the FIN: {no_data * 1000:.1f} ms")
+
     def _fact_states(self) -> Fact:
         o = self.orderly
         client, server = o.path("client")[-4:], o.path("server")[-4:]
         s = TcpState
-        return Fact(text="active closer: ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 → TIME_WAIT; "
-                         "passive closer: ESTABLISHED → CLOSE_WAIT → LAST_ACK → CLOSED",
+        return Fact(text=tr("active closer: ESTABLISHED → FIN_WAIT_1 → FIN_WAIT_2 → TIME_WAIT; "
+                         "passive closer: ESTABLISHED → CLOSE_WAIT → LAST_ACK → CLOSED"),
                     holds=client == [s.ESTABLISHED, s.FIN_WAIT_1, s.FIN_WAIT_2, s.TIME_WAIT]
                     and server == [s.ESTABLISHED, s.CLOSE_WAIT, s.LAST_ACK, s.CLOSED],
                     evidence=f"client {' → '.join(x.name for x in client)}; "
@@ -318,8 +336,8 @@ class TeardownResult:
         h = self.half_close
         data = h.data_after_fin
         during = [sn for sn in h.snapshots if str(sn.moment).startswith("server reads EOF")]
-        return Fact(text="after shutdown(SHUT_WR) the server reads EOF, yet still sends data, "
-                         "which the client (in FIN_WAIT_2) receives",
+        return Fact(text=tr("after shutdown(SHUT_WR) the server reads EOF, yet still sends data, "
+                         "which the client (in FIN_WAIT_2) receives"),
                     holds=h.eof == b"" and len(data) == len(CHUNKS)
                     and b"".join(s.payload for s in data) == b"".join(CHUNKS)
                     and h.received == CHUNKS and h.client_eof == b""
@@ -332,8 +350,8 @@ class TeardownResult:
         c = self.close_on_eof
         segs = c.closing
         fin = c.fin("client")
-        return Fact(text="a server that closes as soon as it reads EOF puts its FIN on the ACK: "
-                         "three segments, and the client skips FIN_WAIT_2",
+        return Fact(text=tr("a server that closes as soon as it reads EOF puts its FIN on the ACK: "
+                         "three segments, and the client skips FIN_WAIT_2"),
                     holds=[s.flags_text for s in segs] == ["FIN, ACK", "FIN, ACK", "ACK"]
                     and segs[1].ack == (fin_seq(fin) + 1) % 2**32
                     and c.path("client")[-3:] == [TcpState.ESTABLISHED, TcpState.FIN_WAIT_1,
@@ -345,8 +363,8 @@ class TeardownResult:
         c = self.simultaneous
         s = TcpState
         expected = [s.ESTABLISHED, s.FIN_WAIT_1, s.CLOSING, s.TIME_WAIT]
-        return Fact(text="when both close at once, both pass through CLOSING and both end in "
-                         "TIME_WAIT",
+        return Fact(text=tr("when both close at once, both pass through CLOSING and both end in "
+                         "TIME_WAIT"),
                     holds=c.path("client") == expected and c.path("server") == expected
                     and len(c.closing) == 4,
                     evidence=f"client {' → '.join(x.name for x in c.path('client'))}; server "
@@ -354,8 +372,8 @@ class TeardownResult:
 
     def _fact_time_wait(self) -> Fact:
         t = self.orderly.time_wait
-        return Fact(text="the active closer stays in TIME_WAIT for 60 s on Linux, not 2 × MSL "
-                         "(240 s by RFC 9293)",
+        return Fact(text=tr("the active closer stays in TIME_WAIT for 60 s on Linux, not 2 × MSL "
+                         "(240 s by RFC 9293)"),
                     holds=t.kind == 3 and 59.0 < t.seconds <= 60.0,
                     evidence=f"timer {t.name}, {t.ticks} ticks = {t.seconds:.2f} s left"
                              + (f"; ss: {self.orderly.ss}" if self.orderly.ss else ""))
@@ -363,8 +381,8 @@ class TeardownResult:
     def _fact_lost_ack(self) -> Fact:
         la = self.lost_ack
         fins = la.fins
-        return Fact(text="when the last ACK is lost, the FIN comes again and the TIME_WAIT "
-                         "side answers it (restarting its timer)",
+        return Fact(text=tr("when the last ACK is lost, the FIN comes again and the TIME_WAIT "
+                         "side answers it (restarting its timer)"),
                     holds=len(fins) == 2 and fins[0].seq == fins[1].seq
                     and la.snapshots[-1].server is TcpState.CLOSED
                     and la.snapshots[-1].client is TcpState.TIME_WAIT
@@ -376,8 +394,8 @@ class TeardownResult:
 
     def _fact_restart(self) -> Fact:
         table = {(r.old_reuseaddr, r.new_reuseaddr): r.error for r in self.restarts}
-        return Fact(text="a restarted server binds its port while its old connections are in "
-                         "TIME_WAIT only if the old and the new listener set SO_REUSEADDR",
+        return Fact(text=tr("a restarted server binds its port while its old connections are in "
+                         "TIME_WAIT only if the old and the new listener set SO_REUSEADDR"),
                     holds=table == {(False, False): "EADDRINUSE", (False, True): "EADDRINUSE",
                                     (True, False): "EADDRINUSE", (True, True): None}
                     and all(r.old_state is TcpState.TIME_WAIT for r in self.restarts),
@@ -388,8 +406,8 @@ class TeardownResult:
         cw = self.close_wait
         waiting = [(e, t) for e, t in cw.server_sockets if e.state is TcpState.CLOSE_WAIT]
         fw2 = [(e, t) for e, t in cw.client_sockets if e.state is TcpState.FIN_WAIT_2]
-        return Fact(text="a server that never calls close() keeps CLOSE_WAIT with no timer, "
-                         "while the client's FIN_WAIT_2 times out",
+        return Fact(text=tr("a server that never calls close() keeps CLOSE_WAIT with no timer, "
+                         "while the client's FIN_WAIT_2 times out"),
                     holds=len(waiting) == len(fw2) == len(CLOSE_WAIT_PORTS)
                     and all(t.kind == 0 for _, t in waiting)
                     and all(t.kind == 3 and cw.fin_timeout - 1 < t.seconds <= cw.fin_timeout
@@ -407,8 +425,8 @@ class TeardownResult:
 
     def _fact_abort(self) -> Fact:
         a = self.abort
-        return Fact(text="close() with SO_LINGER {on, 0 s} sends RST, not FIN; the peer gets "
-                         "ConnectionResetError and neither side keeps TIME_WAIT",
+        return Fact(text=tr("close() with SO_LINGER {on, 0 s} sends RST, not FIN; the peer gets "
+                         "ConnectionResetError and neither side keeps TIME_WAIT"),
                     holds=self._abort_holds(a)
                     and TcpState.TIME_WAIT not in a.path("client") + a.path("server"),
                     evidence=f"[{' / '.join(s.flags_text for s in a.closing)}]; "
@@ -417,7 +435,7 @@ class TeardownResult:
 
     def _fact_unread(self) -> Fact:
         a = self.unread
-        return Fact(text="close() with received data left unread sends RST too",
+        return Fact(text=tr("close() with received data left unread sends RST too"),
                     holds=self._abort_holds(a),
                     evidence=f"[{' / '.join(s.flags_text for s in a.closing)}]; "
                              f"{type(a.error).__name__}")
@@ -426,9 +444,9 @@ class TeardownResult:
         try:
             counts = [len(c.timeline().transitions) for c in self.closes]
         except UnexpectedTransition as exc:
-            return Fact(text="every state change follows RFC 9293's state diagram",
+            return Fact(text=tr("every state change follows RFC 9293's state diagram"),
                         holds=False, evidence=str(exc))
-        return Fact(text="every state change follows RFC 9293's state diagram", holds=True,
+        return Fact(text=tr("every state change follows RFC 9293's state diagram"), holds=True,
                     evidence=f"{sum(counts)} transitions on {len(counts)} connections, "
                              f"{len(self.rules_seen())} distinct rules")
 

@@ -192,40 +192,40 @@ class HandshakeResult:
         before_accept = next(s for s in self.snapshots if str(s.moment).startswith("ACK delivered"))
         retrans = self.retransmission_delay()
         return [
-            Fact(text="connect() is what starts the handshake",
+            Fact(text=tr("connect() is what starts the handshake"),
                  holds=self.segments_before_connect == 0 and syn.number == conn.segments[0].number,
                  evidence=f"{self.segments_before_connect} segments before connect(); "
                           "the first one after it is the SYN"),
-            Fact(text="the SYN-ACK acknowledges the client's ISN + 1",
+            Fact(text=tr("the SYN-ACK acknowledges the client's ISN + 1"),
                  holds=synack.ack == (syn.seq + 1) % 2**32,
                  evidence=f"SYN seq={syn.seq}, SYN-ACK ack={synack.ack}"),
-            Fact(text="the final ACK acknowledges the server's ISN + 1",
+            Fact(text=tr("the final ACK acknowledges the server's ISN + 1"),
                  holds=ack.ack == (synack.seq + 1) % 2**32 and ack.seq == (syn.seq + 1) % 2**32,
                  evidence=f"SYN-ACK seq={synack.seq}, ACK ack={ack.ack}"),
-            Fact(text="the handshake carries no data",
+            Fact(text=tr("the handshake carries no data"),
                  holds=syn.length == synack.length == ack.length == 0,
                  evidence=f"payload lengths {syn.length}, {synack.length}, {ack.length}"),
-            Fact(text="the kernel completes the handshake before accept() is called",
+            Fact(text=tr("the kernel completes the handshake before accept() is called"),
                  holds=before_accept.server is TcpState.ESTABLISHED
                  and before_accept.accept_queue == 1 and self.segments_during_accept == 0,
                  evidence=f"server {before_accept.server.name} with "
                           f"{before_accept.accept_queue} connection in the accept queue before "
                           f"accept(); {self.segments_during_accept} segments during accept()"),
-            Fact(text="client: CLOSED → SYN_SENT → ESTABLISHED; "
-                      "server: LISTEN → SYN_RECV → ESTABLISHED",
+            Fact(text=tr("client: CLOSED → SYN_SENT → ESTABLISHED; "
+                      "server: LISTEN → SYN_RECV → ESTABLISHED"),
                  holds=_distinct(s.client for s in self.snapshots)
                  == [TcpState.CLOSED, TcpState.SYN_SENT, TcpState.ESTABLISHED]
                  and _distinct(s.server for s in self.snapshots)
                  == [TcpState.LISTEN, TcpState.SYN_RECV, TcpState.ESTABLISHED]
                  and last.client is last.server is TcpState.ESTABLISHED,
                  evidence="; ".join(f"{s.client.name}/{s.server.name}" for s in self.snapshots)),
-            Fact(text="a SYN to a port with no listener is answered by RST "
-                      "(ConnectionRefusedError)",
+            Fact(text=tr("a SYN to a port with no listener is answered by RST "
+                      "(ConnectionRefusedError)"),
                  holds=isinstance(self.refused, ConnectionRefusedError) and len(rst) == 1
                  and rst[0].ack == (refused_syn.seq + 1) % 2**32,
                  evidence=f"{type(self.refused).__name__}: {self.refused.strerror}; "
                           f"reply [{rst[0].flags_text if rst else 'none'}]"),
-            Fact(text="a SYN that gets no answer leaves the client in SYN_SENT, retransmitting",
+            Fact(text=tr("a SYN that gets no answer leaves the client in SYN_SENT, retransmitting"),
                  holds=set(self.unanswered_states) == {TcpState.SYN_SENT}
                  and all(s.is_syn for s in unanswered)
                  and len({s.seq for s in unanswered}) == 1 and 0.9 < retrans < 1.5,
