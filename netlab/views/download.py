@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from netlab.analysis.trace import Trace
-from netlab.i18n import tr
+from netlab.i18n import ntr, tr
 
 __all__ = ["Download", "pcap_download"]
 
@@ -42,10 +42,11 @@ class Download:
     def _repr_html_(self) -> str:
         url = f"data:{self.mime};base64,{base64.b64encode(self.data).decode()}"
         extra = f" — {html.escape(self.summary)}" if self.summary else ""
+        size = ntr("{n} byte", "{n} bytes", len(self.data)).format(n=f"{len(self.data):,}")
         return (
             f'<p class="netlab-download"><a download="{html.escape(self.filename)}" '
             f'href="{url}">⤓ {html.escape(self.filename)}</a> '
-            f"<span>({tr('{n} bytes').format(n=f'{len(self.data):,}')}{extra})</span></p>"
+            f"<span>({size}{extra})</span></p>"
         )
 
 

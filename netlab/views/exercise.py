@@ -39,5 +39,6 @@ class Answer:
 
     def _repr_html_(self) -> str:
         why = f"<p>{html.escape(self.because)}</p>" if self.because else ""
-        return (f'<details class="netlab-answer"><summary>{html.escape(tr("Answer"))}'
+        answer = tr("Answer")
+        return (f'<details class="netlab-answer"><summary>{html.escape(answer)}'
                 f"</summary><p><strong>{html.escape(self.observed)}</strong></p>{why}</details>")

@@ -34,7 +34,7 @@ from scapy.layers.l2 import Ether
 from scapy.packet import NoPayload, Packet, Padding, Raw
 
 from netlab.analysis.dissect import Segment, option_text
-from netlab.i18n import tr
+from netlab.i18n import ntr, tr
 from netlab.views.message import HexDump
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def layers(frame: bytes, segment: Segment | None = None) -> list[tuple[str, list
     while not isinstance(layer, NoPayload):
         if isinstance(layer, (Raw, Padding)):
             label = tr("payload") if isinstance(layer, Raw) else tr("padding")
-            size = tr("{n} bytes").format(n=len(bytes(layer)))
+            size = ntr("{n} byte", "{n} bytes", len(bytes(layer))).format(n=len(bytes(layer)))
             out.append((label, [(tr("length"), size)]))
         else:
             out.append((str(layer.name), _fields(layer, segment)))
@@ -150,11 +150,12 @@ class Inspector:
             rows += [f'<tr><th scope="row">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>'
                      for k, v in fields]
         caption = tr("{n} bytes captured").format(n=len(seg.frame))
+        decoded = tr("Decoded headers")
         return (
             f'<details class="netlab-packet" data-segment="{seg.number}">'
             f"<summary>{html.escape(self.summary(seg))}</summary>"
             f'<div class="netlab-packet-body" id="{self.target(seg)}">'
-            f'<table class="netlab-fields"><caption>{html.escape(tr("Decoded headers"))}'
+            f'<table class="netlab-fields"><caption>{html.escape(decoded)}'
             f'</caption><tbody>{"".join(rows)}</tbody></table>'
             f'<pre class="netlab-bytes" aria-label="{html.escape(caption)}">'
             f"{html.escape(hexdump(seg.frame))}</pre></div></details>"

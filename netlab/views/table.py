@@ -12,7 +12,7 @@ import unicodedata
 from typing import TYPE_CHECKING
 
 from netlab.analysis.dissect import option_text
-from netlab.i18n import tr
+from netlab.i18n import N_, tr
 from netlab.views.inspector import Inspector
 
 if TYPE_CHECKING:
@@ -116,11 +116,11 @@ class Table(Grid):
         self.trace = trace
         self.absolute = absolute
         self.options = options
-        columns = ["#", "time (ms)", "direction", "flags", "seq", "ack", "len", "win"]
+        columns = ["#", N_("time (ms)"), N_("direction"), N_("flags"), "seq", "ack", "len", "win"]
         if absolute:
-            columns += ["raw seq", "raw ack", "raw win"]
+            columns += [N_("raw seq"), N_("raw ack"), N_("raw win")]
         if options:
-            columns.append("options")
+            columns.append(N_("options"))
         self.columns = [tr(c) for c in columns]
         self.right = {tr(c) for c in _RIGHT}
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from netlab.analysis.dissect import Segment
 from netlab.analysis.tls_decrypt import WireRecord
 from netlab.analysis.trace import Connection, Trace
-from netlab.i18n import tr as _tr
+from netlab.i18n import tr
 from netlab.proto.http import HttpClient, Request, Response, Wrap
 from netlab.proto.tls import SERVER_NAME, Authority, Version, client_context, server_context
 
@@ -32,12 +32,6 @@ HTTP_PORT = 80  # RFC 9110 §4.2.1: the default port of "http"
 HTTPS_PORT = 443  # RFC 9110 §4.2.2: the default port of "https" (and scapy's TLS port)
 PAGE = b"<!doctype html><title>netlab</title><p>Hello from the lab's server.\n"
 TIMEOUT = 5.0  # seconds: the longest wait for any connection or response
-
-
-def tr(text: str) -> str:
-    """:func:`netlab.i18n.tr` for the HTTPS chapter's views (entries keyed ``("https", text)``,
-    so common words such as "measured" may read differently in another chapter's tables)."""
-    return _tr(text, context="https")
 
 
 def handler(request: Request) -> Response:

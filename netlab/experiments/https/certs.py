@@ -36,6 +36,7 @@ from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError, MissingToolError
 from netlab.experiments.https._lab import PAGE, client_wrap, close_tls, handler, server_wrap, tr
 from netlab.experiments.result import Fact, checklist
+from netlab.i18n import N_
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Limits, LogEntry, serving
 from netlab.proto.tls import (
@@ -57,10 +58,10 @@ WRONG_NAME = "wrong.netlab.test"
 TIMEOUT = 10.0  # seconds: no client may take longer
 #: case → (trust the lab's root?, the name asked for, the port)
 CASES: dict[str, tuple[bool, str, int]] = {
-    "trusted": (True, SERVER_NAME, GOOD_PORT),
-    "unknown CA": (False, SERVER_NAME, GOOD_PORT),
-    "wrong host name": (True, WRONG_NAME, GOOD_PORT),
-    "expired": (True, SERVER_NAME, EXPIRED_PORT),
+    N_("trusted"): (True, SERVER_NAME, GOOD_PORT),
+    N_("unknown CA"): (False, SERVER_NAME, GOOD_PORT),
+    N_("wrong host name"): (True, WRONG_NAME, GOOD_PORT),
+    N_("expired"): (True, SERVER_NAME, EXPIRED_PORT),
 }
 EXPIRED_AT = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 
