@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import sys
 import tomllib
+import unicodedata
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -146,9 +147,13 @@ def test_chinese_table_headings_and_alignment(monkeypatch: pytest.MonkeyPatch) -
     english = str(Table(fixture_trace(), absolute=False, options=False)).splitlines()
     monkeypatch.setenv("NETLAB_DOCS_LANG", "zh_CN")
     chinese = str(Table(fixture_trace(), absolute=False, options=False)).splitlines()
-    assert chinese[0] == "#  时间 (ms)  方向                        标志位    seq  ack  len    win"
-    # the rows are the same: the headings' width is counted in terminal columns
-    assert chinese[1:] == english[1:]
+    assert chinese[0] == "#  时间（ms）  方向                        标志位    seq  ack  len    win"
+    # the same cells, and each heading starts where its column does: the headings' width is
+    # counted in terminal columns (a Chinese character takes two)
+    assert [row.split() for row in chinese[1:]] == [row.split() for row in english[1:]]
+    wide = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in chinese[0][:chinese[0].index("方向")])
+    assert chinese[1].index("client") == wide
 
 
 def test_wide_characters_take_two_columns() -> None:

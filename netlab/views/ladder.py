@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from netlab.analysis.dissect import Segment, option_text
-from netlab.i18n import tr
+from netlab.i18n import tr, tr_moment
 from netlab.kernel.tcp_info import StateSample
 from netlab.views.inspector import Inspector
 
@@ -211,9 +211,9 @@ class Ladder:
             x, y = self._x(s.host), TOP + rank * ROW
             label = s.state.name
             w = 8 * len(label) + 14
+            note = f" — {html.escape(tr_moment(s.note))}" if s.note else ""
             out.append(
-                f'<g class="state"><title>{html.escape(s.host)}: {label}'
-                f'{" — " + html.escape(s.note) if s.note else ""}</title>'
+                f'<g class="state"><title>{html.escape(s.host)}: {label}{note}</title>'
                 f'<rect x="{x - w / 2}" y="{y - 11}" width="{w}" height="20" rx="6" '
                 f'fill="#fff3bf" stroke="#e67700"/>'
                 f'<text x="{x}" y="{y + 4}" text-anchor="middle" fill="#5c3c00">{label}</text></g>'

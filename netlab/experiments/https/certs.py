@@ -292,9 +292,9 @@ def certificates() -> CertsResult:
             runs = tuple(_real_client(client, prog, case, ca, server.address)
                          for prog in ("curl", "openssl") for case in CASES)
             hello = client_hello(authority)
-            bad = (_bad_input(client, server.address, "plain HTTP",
+            bad = (_bad_input(client, server.address, N_("plain HTTP"),
                               b"GET / HTTP/1.1\r\nhost: server.netlab.test\r\n\r\n"),
-                   _bad_input(client, server.address, "ClientHello cut short",
+                   _bad_input(client, server.address, N_("ClientHello cut short"),
                               hello[:len(hello) // 3]))
             status, _ = _python(client, authority, "trusted", server.address)
             after = 200 if status is None else 0
