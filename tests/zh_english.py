@@ -1,11 +1,12 @@
 """English sentences on a built Chinese page, outside code (tests/test_zh_site.py).
 
 What is read: the prose, the cells' output, the text of SVG figures (``<text>``, ``<title>``,
-``<desc>``) and the ``title``, ``aria-label`` and ``alt`` attributes. What is not: code (a cell's
-input, ``<code>``, ``<pre>`` outside a cell's output, a signature), bytes on the wire (the
-packet inspector's hex dump, an HTTP message as sent, ``b'…'``), quotations in a block that
-also holds Chinese (an RFC sentence quoted in English, with its Chinese gloss beside it), and
-a program's own message followed by its gloss in full-width brackets.
+``<desc>``) and the ``title``, ``aria-label`` and ``alt`` attributes. What is not: code (a
+cell's input, ``<code>``, ``<pre>`` outside a cell's output, a signature), bytes on the wire
+(the packet inspector's hex dump, an HTTP message as sent, ``b'…'``), what is marked as another
+language (``lang="en"``: a program's own output, quoted as it printed it), quotations in a block
+that also holds Chinese (an RFC sentence quoted in English, with its Chinese gloss beside it),
+and a program's own message followed by its gloss in full-width brackets.
 
 A sentence is three or more English words in a row, at least two of them lower-case words
 that are not protocol shorthand (seq, ack, rcv …), at least one a function word (the, of, to
@@ -39,7 +40,7 @@ can cannot will would should may must there their they them you your we our he s
 # lower-case words that are protocol or RFC shorthand, not English prose
 SHORTHAND = frozenset("seq ack win len rcv snd mss rtt rto ms http https tcp udp ip".split())
 SKIPPED_TAGS = {"script", "style", "head", "code", "kbd", "tt"}
-SKIPPED_CLASSES = {"cell_input", "netlab-bytes", "netlab-wire", "sig", "highlight-ipython3",
+SKIPPED_CLASSES = {"cell_input", "netlab-bytes", "sig", "highlight-ipython3",
                    "highlight-python", "highlight-console", "highlight-text", "highlight-default"}
 BLOCKS = {"p", "li", "dt", "dd", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "caption",
           "figcaption", "summary", "pre", "text", "title", "desc", "blockquote", "div",
@@ -70,6 +71,7 @@ class _Page(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.stack: list[tuple[str, bool, bool, list[str]]] = []  # tag, skip, output, text
+        self.wires: list[bool] = []  # per open element: is it an HTTP message as sent?
         self.found: list[tuple[str, str]] = []  # (where, sentence)
 
     def _skipping(self) -> bool:
@@ -78,17 +80,22 @@ class _Page(HTMLParser):
     def _in_output(self) -> bool:
         return any(out for _, _, out, _ in self.stack)
 
+    def _in_wire(self) -> bool:
+        return any(wire for wire in self.wires)
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attr = dict(attrs)
         classes = set((attr.get("class") or "").split())
         output = "cell_output" in classes
-        skip = tag in SKIPPED_TAGS or bool(classes & SKIPPED_CLASSES) or (
-            tag == "pre" and not self._in_output() and not output)
+        other_language = tag != "html" and not (attr.get("lang") or "zh").startswith("zh")
+        skip = tag in SKIPPED_TAGS or bool(classes & SKIPPED_CLASSES) or other_language or (
+            tag == "pre" and (not self._in_output() or self._in_wire()))
         if not (skip or self._skipping()):
             for name in ATTRIBUTES:
                 self.found += [(f"{tag}[{name}]", s) for s in sentences(attr.get(name) or "")]
         if tag not in VOID:
             self.stack.append((tag, skip, output, []))
+            self.wires.append("netlab-wire" in classes)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.handle_starttag(tag, attrs)
@@ -101,6 +108,7 @@ class _Page(HTMLParser):
                 for name, skip, _, text in reversed(self.stack[i:]):
                     self._close(name, skip, text)
                 del self.stack[i:]
+                del self.wires[i:]
                 return
 
     def _close(self, tag: str, skip: bool, text: list[str]) -> None:

@@ -43,10 +43,15 @@ class Grid:
     WS          7
     """
 
-    def __init__(self, rows: list[list[str]], *, right: set[str] | frozenset[str] = frozenset()
-                 ) -> None:
+    verbatim: set[str] | frozenset[str] = frozenset()
+
+    def __init__(self, rows: list[list[str]], *, right: set[str] | frozenset[str] = frozenset(),
+                 verbatim: set[str] | frozenset[str] = frozenset()) -> None:
         self.columns, *self._body = rows
         self.right = set(right)
+        # columns of another program's own words (curl's errors), kept as it printed them and
+        # marked as English, which they are on a page in any language
+        self.verbatim = set(verbatim)
 
     @property
     def rows(self) -> list[list[str]]:
@@ -84,9 +89,11 @@ class Grid:
     def _repr_html_(self) -> str:
         head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in self.columns)
         body = []
+        english = ' lang="en"'
         for i, row in enumerate(self.rows):
             cells = "".join(
-                f'<td class="{"num" if name in self.right else "txt"}">'
+                f'<td class="{"num" if name in self.right else "txt"}"'
+                f'{english if name in self.verbatim else ""}>'
                 f"{self._cell_html(i, name, c)}</td>"
                 for c, name in zip(row, self.columns, strict=True)
             )

@@ -136,12 +136,13 @@ class CertsResult:
 
     def failures_table(self) -> Grid:
         """Each case: what Python, curl and openssl said."""
-        rows = [[tr("case"), "Python ssl (verify_message)", "curl", "openssl s_client"]]
+        programs = ["Python ssl (verify_message)", "curl", "openssl s_client"]
+        rows = [[tr("case"), *programs]]
         for case in CASES:
             f = self.python[case]
             rows.append([tr(case), "OK" if f is None else f"{f.verify_code}: {f.verify_message}",
                          self._summary("curl", case), self._summary("openssl", case)])
-        return Grid(rows)
+        return Grid(rows, verbatim=set(programs))
 
     def _summary(self, program: str, case: str) -> str:
         r = self.run(program, case)
