@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 __all__ = ["DOMAIN", "LOCALE_DIR", "tr", "ptr", "ntr", "N_", "language",
-           "extract_myst", "tr_moment"]
+           "extract_myst"]
 
 DOMAIN = "netlab"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -138,40 +138,9 @@ def extract_myst(fileobj: BinaryIO, keywords: Mapping[str, Any],
             yield (lineno + first - 1, *found)
 
 
-def tr_moment(text: str, lang: str | None = None) -> str:
-    """A snapshot's moment in ``lang`` (the page language by default): what had happened.
-
-    A moment lists what happened since the last snapshot, ``"; "`` between the items; each
-    item is a message of the catalog, or one of two templates (``client calls close()``,
-    ``FIN, ACK arrived at server``), or printed as it is.
-
-    >>> tr_moment("client calls close(); FIN, ACK arrived at server again", "zh_CN")
-    '客户端调用 close()；FIN, ACK 再次到达服务器'
-    >>> tr_moment("server reads EOF, then sends 3 chunks; client reads them", "zh_CN")
-    '服务器读到 EOF，随后又发送 3 段数据；客户端把它们都读走'
-    """
-    lang = lang or language()
-    whole = tr(text, lang)
-    if whole != text:  # a moment translated whole (it may contain "; " itself)
-        return whole
-    return tr("; ", lang).join(_moment_item(item, lang) for item in text.split("; "))
-
-
-def _moment_item(text: str, lang: str) -> str:
-    m = re.fullmatch(r"(client|server) calls (.+)", text)
-    if m:
-        return tr("{host} calls {call}", lang).format(host=tr(m[1], lang), call=m[2])
-    m = re.fullmatch(r"(.+) arrived at (client|server)( again)?", text)
-    if m and m[3]:
-        return tr("{what} arrived at {host} again", lang).format(what=m[1], host=tr(m[2], lang))
-    if m:
-        return tr("{what} arrived at {host}", lang).format(what=m[1], host=tr(m[2], lang))
-    return tr(text, lang)
-
-
 # Texts the TCP experiments and the kernel layer write into their results, translated where
-# they are shown (tr(snapshot.moment), tr(timer.name), the teardown figures' titles): marked
-# here until they are marked where they are written (those modules are being rewritten).
+# they are shown (a moment's sentence, tr(timer.name), the teardown figures' titles): marked
+# here until they are marked where they are written.
 _MARKED_ELSEWHERE = (
     N_("socket() and bind() done"), N_("SYN on the wire"), N_("SYN-ACK on the wire"),
     N_("ACK on the wire"), N_("ACK delivered, accept() not yet called"),

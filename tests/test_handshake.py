@@ -39,7 +39,7 @@ def test_every_fact_holds(handshake_run: LiveRun) -> None:
 @pytest.mark.live
 def test_snapshots_show_the_exact_state_sequence(handshake_run: LiveRun) -> None:
     snaps = handshake_run.result.snapshots
-    assert [(s.moment, s.client, s.server, s.accept_queue) for s in snaps] == SNAPSHOTS
+    assert [(str(s.moment), s.client, s.server, s.accept_queue) for s in snaps] == SNAPSHOTS
     times = [s.timestamp_ns for s in snaps]
     assert times == sorted(times)
 
@@ -48,7 +48,7 @@ def test_snapshots_show_the_exact_state_sequence(handshake_run: LiveRun) -> None
 def test_states_were_read_while_the_wire_held_each_segment(handshake_run: LiveRun) -> None:
     """Each 'on the wire' snapshot falls between the segment leaving and arriving."""
     result = handshake_run.result
-    moments = {s.moment: s.timestamp_ns for s in result.snapshots}
+    moments = {str(s.moment): s.timestamp_ns for s in result.snapshots}
     for seg, moment in zip(result.segments, ("SYN on the wire", "SYN-ACK on the wire",
                                               "ACK on the wire"), strict=True):
         assert seg.sent_ns is not None and seg.received_ns is not None
@@ -165,6 +165,9 @@ def test_ladder_shows_segments_and_state_changes(handshake_run: LiveRun) -> None
         "client: CLOSED", "server: LISTEN", "client: SYN_SENT", "server: SYN_RECV",
         "client: ESTABLISHED", "server: ESTABLISHED"]
     assert root.findtext(f"{ns}title") == "TCP three-way handshake, captured on client and server"
-    samples = handshake_run.result.states()
-    assert len(samples) == 2 * len(SNAPSHOTS)
-    assert [s.state for s in samples[::2]] == [c for _, c, _, _ in SNAPSHOTS]
+    moments = handshake_run.result.states()
+    assert len(moments) == len(SNAPSHOTS)
+    assert [s.client for s in moments] == [c for _, c, _, _ in SNAPSHOTS]
+    # each label's tooltip says what had just happened
+    assert [label.split(" — ")[1] for label in labels if label][:2] == [
+        "socket() and bind() done", "socket() and bind() done"]

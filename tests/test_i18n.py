@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from support import fixture_trace
 
-from netlab.i18n import LOCALE_DIR, _cells, language, ntr, ptr, tr, tr_moment
+from netlab.i18n import LOCALE_DIR, _cells, language, ntr, ptr, tr
+from netlab.model.moments import Happening, Moment
+from netlab.views.moments import moment_text
 from netlab.views.table import Grid, Table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,16 +133,17 @@ def test_cells_of_a_page() -> None:
 
 # -- moments, tables ------------------------------------------------------------------------
 
-def test_moments_item_by_item(monkeypatch: pytest.MonkeyPatch) -> None:
-    moment = ("client calls shutdown(SHUT_WR); ACK arrived at client; "
-              "the wire loses the client's ACK")
-    assert tr_moment(moment) == moment  # English pages print it as it is
-    assert tr_moment(moment, "zh_CN") == ("客户端调用 shutdown(SHUT_WR)；ACK 到达客户端；"
-                                          "线路把客户端的 ACK 丢掉了")
+def test_moments_happening_by_happening(monkeypatch: pytest.MonkeyPatch) -> None:
+    moment = Moment((Happening.call("client", "shutdown(SHUT_WR)"),
+                     Happening.arrival("ACK", "client"),
+                     Happening.sentence("the wire loses the client's ACK")))
+    assert moment_text(moment) == str(moment)  # English pages print it as it is
     monkeypatch.setenv("NETLAB_DOCS_LANG", "zh_CN")
-    assert tr_moment("FIN, ACK arrived at server again") == "FIN, ACK 再次到达服务器"
-    assert tr_moment("socket() and bind() done") == "socket() 和 bind() 之后"
-    assert tr_moment("something new; SYN") == "something new；SYN"  # no entry: as it is
+    assert moment_text(moment) == ("客户端调用 shutdown(SHUT_WR)；ACK 到达客户端；"
+                                   "线路把客户端的 ACK 丢掉了")
+    again = Moment((Happening.arrival("FIN, ACK", "server", again=True),))
+    assert moment_text(again) == "FIN, ACK 再次到达服务器"
+    assert moment_text(Moment.of("socket() and bind() done")) == "socket() 和 bind() 之后"
 
 
 def test_chinese_table_headings_and_alignment(monkeypatch: pytest.MonkeyPatch) -> None:

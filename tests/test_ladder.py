@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 from support import fixture_trace
 
-from netlab.kernel.tcp_info import StateSample
+from netlab.model.moments import Moment, StatesAt
 from netlab.model.tcp_states import TcpState
 from netlab.views.ladder import LANE_X, Ladder
 
@@ -80,20 +80,24 @@ def test_state_labels_sit_between_the_segments() -> None:
     one = trace.only(trace.connection(port=40000))
     syn, synack, ack = one.segments
     assert syn.received_ns is not None and synack.received_ns is not None
+    S = TcpState
+
+    def at(moment: str, client: TcpState, server: TcpState, t: int) -> StatesAt:
+        return StatesAt(moment=Moment.of(moment), client=client, server=server, timestamp_ns=t)
+
     states = [
-        StateSample(host="client", state=TcpState.CLOSED, timestamp_ns=syn.time_ns - 10),
-        StateSample(host="server", state=TcpState.LISTEN, timestamp_ns=syn.time_ns - 10),
-        StateSample(host="client", state=TcpState.SYN_SENT, timestamp_ns=syn.time_ns + 1),
-        StateSample(host="server", state=TcpState.SYN_RECV, timestamp_ns=synack.time_ns + 1),
-        StateSample(host="server", state=TcpState.SYN_RECV, timestamp_ns=synack.time_ns + 2),
-        StateSample(host="client", state=TcpState.ESTABLISHED, timestamp_ns=ack.time_ns + 1),
+        at("socket() and bind() done", S.CLOSED, S.LISTEN, syn.time_ns - 10),
+        at("SYN on the wire", S.SYN_SENT, S.LISTEN, syn.time_ns + 1),
+        at("SYN-ACK on the wire", S.SYN_SENT, S.SYN_RECV, synack.time_ns + 1),
+        at("SYN-ACK on the wire", S.SYN_SENT, S.SYN_RECV, synack.time_ns + 2),
+        at("ACK on the wire", S.ESTABLISHED, S.SYN_RECV, ack.time_ns + 1),
     ]
     root = _parse(Ladder(one, states=states).svg())
     labels = [g for g in root.iter(f"{SVG}g") if g.get("class") == "state"]
     texts = [(g.findtext(f"{SVG}title"), g.findtext(f"{SVG}text")) for g in labels]
     # a label only where a host's state changes (the repeated SYN_RECV is not drawn again)
     assert [t for _, t in texts] == ["CLOSED", "LISTEN", "SYN_SENT", "SYN_RECV", "ESTABLISHED"]
-    assert texts[3][0] == "server: SYN_RECV"
+    assert texts[3][0] == "server: SYN_RECV — SYN-ACK on the wire"  # the moment, in words
     rects = {t: g.find(f"{SVG}rect") for (_, t), g in zip(texts, labels, strict=True)}
     lines = [g.find(f"{SVG}line") for g in _segments(root)]
     y_syn_start = float(lines[0].get("y1", "nan"))  # type: ignore[union-attr]

@@ -14,7 +14,6 @@ from support import require_namespaces, require_program
 from netlab.kernel.netns import Namespace
 from netlab.kernel.tcp_info import (
     SocketEntry,
-    StateSample,
     parse_proc_net_tcp,
     parse_timers,
     socket_state,
@@ -110,13 +109,20 @@ def test_socket_state_on_loopback() -> None:
         server.close()
 
 
-def test_state_sample_now() -> None:
-    before = time.time_ns()
-    sample = StateSample.now("client", TcpState.SYN_SENT, "after connect()")
-    after = time.time_ns()
-    assert before <= sample.timestamp_ns <= after
-    assert (sample.host, sample.state, sample.note) == ("client", TcpState.SYN_SENT,
-                                                        "after connect()")
+def test_moments_are_data_and_read_as_english() -> None:
+    from netlab.model.moments import Happening, Moment, StatesAt
+
+    m = Moment((Happening.call("client", "shutdown(SHUT_WR)"),
+                Happening.arrival("FIN, ACK", "server", again=True),
+                Happening.sentence("the wire loses the client's ACK")))
+    assert str(m) == ("client calls shutdown(SHUT_WR); FIN, ACK arrived at server again; "
+                      "the wire loses the client's ACK")
+    s = StatesAt(moment=m, client=TcpState.FIN_WAIT_1, server=TcpState.CLOSE_WAIT,
+                 timestamp_ns=1)
+    assert (s.of("client"), s.of("server"), s.accept_queue) == (
+        TcpState.FIN_WAIT_1, TcpState.CLOSE_WAIT, None)
+    with pytest.raises(KeyError):
+        s.of("router")
 
 
 # ---------------------------------------------------------------------------------------

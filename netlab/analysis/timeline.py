@@ -1,11 +1,11 @@
 """A connection's state changes, each checked against RFC 9293's state diagram.
 
 An experiment that steps a connection through its life records the socket calls that are
-events of the diagram (:class:`CallEvent`: ``close()`` is a CLOSE) and, once the effects of each
-step have settled, both kernels' states (:class:`Snapshot`); its capture adds the segments,
-each with the time it arrived. :class:`Timeline` replays these observations through the
-diagram (:data:`netlab.model.tcp_states.RULES`): each state change becomes a :class:`Transition`
-beside its cause, and a change the RFC does not allow raises
+events of the diagram (:class:`CallEvent`: ``close()`` is a CLOSE) and, once the effects of
+each step have settled, both kernels' states (:class:`~netlab.model.moments.StatesAt`); its
+capture adds the segments, each with the time it arrived. :class:`Timeline` replays these
+observations through the diagram (:data:`netlab.model.tcp_states.RULES`): each state change
+becomes a :class:`Transition` beside its cause, and a change the RFC does not allow raises
 :class:`~netlab.model.tcp_states.UnexpectedTransition` instead of being drawn.
 :mod:`netlab.views.timeline` draws both as tables.
 """
@@ -18,6 +18,7 @@ from typing import Protocol
 
 from netlab.analysis.dissect import Segment
 from netlab.analysis.trace import Connection, Endpoint
+from netlab.model.moments import StatesAt
 from netlab.model.tcp_states import (
     Event,
     Rule,
@@ -27,18 +28,7 @@ from netlab.model.tcp_states import (
     segment_event,
 )
 
-__all__ = ["Snapshot", "CallEvent", "Observed", "Transition", "Timeline", "fin_seq"]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Snapshot:
-    """Both kernels' states once the effects of one step had settled."""
-
-    moment: str
-    """What had just happened (in English; ``"; "`` between several things)."""
-    client: TcpState
-    server: TcpState
-    timestamp_ns: int
+__all__ = ["CallEvent", "Observed", "Transition", "Timeline", "fin_seq"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,7 +53,7 @@ class Observed(Protocol):
     @property
     def name(self) -> str: ...
     @property
-    def snapshots(self) -> tuple[Snapshot, ...]: ...
+    def snapshots(self) -> tuple[StatesAt, ...]: ...
     @property
     def calls(self) -> tuple[CallEvent, ...]: ...
     @property
@@ -135,7 +125,7 @@ class Timeline:
                     r = rule(current[host], event)
                 except UnexpectedTransition as exc:
                     raise UnexpectedTransition(f"{close.name}, {host}: {exc} "
-                                               f"(before: {after.moment!r})") from None
+                                               f"(before: {str(after.moment)!r})") from None
                 current[host] = r.next
                 transitions.append(Transition(
                     host=host, rule=r, timestamp_ns=t,
@@ -147,7 +137,8 @@ class Timeline:
                 if current[host] is not seen:
                     raise UnexpectedTransition(
                         f"{close.name}, {host}: the kernel went from "
-                        f"{getattr(before, host).name} to {seen.name} by {after.moment!r}, but "
+                        f"{getattr(before, host).name} to {seen.name} by "
+                        f"{str(after.moment)!r}, but "
                         f"RFC 9293's diagram leads to {current[host].name}")
         self.transitions = tuple(transitions)
 

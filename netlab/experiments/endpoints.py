@@ -9,7 +9,21 @@ from __future__ import annotations
 
 import socket
 
-__all__ = ["listening_socket", "client_socket"]
+__all__ = ["listening_socket", "client_socket", "SERVER_PORT", "CLIENT_PORT", "TIMEOUT",
+           "STEP_TIMEOUT", "LONG_TIMEOUT"]
+
+#: The server's port: unprivileged, and always free, since the server's namespace is new.
+SERVER_PORT = 8080
+#: The client's port, pinned instead of ephemeral so that every run prints the same table.
+CLIENT_PORT = 40000
+#: Seconds: the longest wait for any connection or response of an experiment.
+TIMEOUT = 5.0
+#: Seconds: the longest wait for any one segment or state where an experiment steps a
+#: connection segment by segment (the wire holds each one until it is released).
+STEP_TIMEOUT = 2.0
+#: Seconds: the longest single wait of the experiments that wait for kernel timers
+#: (keepalive, heartbeats, certificate checks by external clients).
+LONG_TIMEOUT = 10.0
 
 
 def listening_socket(address: str, port: int, *, backlog: int = 8, reuse: bool = False,

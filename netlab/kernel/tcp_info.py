@@ -17,14 +17,13 @@ from __future__ import annotations
 import os
 import socket
 import struct
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from netlab.model.tcp_states import TcpState
 
-__all__ = ["socket_state", "SocketEntry", "tcp_sockets", "parse_proc_net_tcp", "StateSample",
+__all__ = ["socket_state", "SocketEntry", "tcp_sockets", "parse_proc_net_tcp",
            "TIMER_NAMES", "Timer", "tcp_timers", "parse_timers"]
 
 #: What the ``tr`` column of /proc/net/tcp says is pending; the names ``ss -o`` prints.
@@ -153,17 +152,3 @@ def tcp_timers() -> list[tuple[SocketEntry, Timer]]:
     """Every TCP socket of the calling thread's network namespace, with its pending timer."""
     return [found for text in _proc_net_tcp() for found in parse_timers(text)]
 
-
-@dataclass(frozen=True, kw_only=True)
-class StateSample:
-    """The state of one host's side of a connection at one moment."""
-
-    host: str
-    state: TcpState
-    timestamp_ns: int
-    note: str = ""
-
-    @classmethod
-    def now(cls, host: str, state: TcpState, note: str = "") -> StateSample:
-        """A sample taken now (same clock as packet timestamps: CLOCK_REALTIME)."""
-        return cls(host=host, state=state, timestamp_ns=time.time_ns(), note=note)

@@ -15,7 +15,7 @@ byte    kind      meaning
 >>> wire = encode(HeartbeatMessage.ping(7)) + encode(HeartbeatMessage("data", b"hi"))
 >>> wire
 b'\\x00\\x00\\x00\\x05P\\x00\\x00\\x00\\x07\\x00\\x00\\x00\\x03Dhi'
->>> Reader().feed(wire)
+>>> Reader().feed(wire)  # doctest: +NORMALIZE_WHITESPACE
 [HeartbeatMessage(kind='ping', body=b'\\x00\\x00\\x00\\x07'),
  HeartbeatMessage(kind='data', body=b'hi')]
 

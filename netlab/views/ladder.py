@@ -25,14 +25,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from netlab.analysis.dissect import Segment, option_text
-from netlab.i18n import tr, tr_moment
-from netlab.kernel.tcp_info import StateSample
+from netlab.i18n import tr
+from netlab.model.moments import StatesAt
+from netlab.model.tcp_states import TcpState
 from netlab.views.inspector import Inspector
+from netlab.views.moments import moment_text
 
 if TYPE_CHECKING:
     from netlab.analysis.trace import Trace
 
-__all__ = ["Ladder", "StateSample"]
+__all__ = ["Ladder"]
 
 WIDTH = 700
 LANE_X = (190, 590)
@@ -73,21 +75,36 @@ class _Arrow:
     to: str  # the lane it arrives at
 
 
+@dataclass(frozen=True)
+class _Sample:
+    """One side's state at one moment, as a lane label."""
+
+    host: str
+    state: TcpState
+    timestamp_ns: int
+    note: str
+
+
 class Ladder:
     """The ladder diagram of ``trace``; shows itself inline in Jupyter and on pages.
 
     Args:
         trace: the segments (use :meth:`netlab.analysis.trace.Trace.only` to draw one connection).
-        states: kernel state samples to draw on the lanes (a label where the state changes).
+        states: both kernels' states at moments of the run, drawn on the lanes (a label
+            where a side's state changes; the moment in its tooltip).
         title: a caption, also used as the accessible name of the image.
         notes: what a segment carries at a higher layer, by segment number (``{4: "GET /"}``):
             written on its arrow above the TCP fields, and in the text alternative.
     """
 
-    def __init__(self, trace: Trace, *, states: Sequence[StateSample] = (),
+    def __init__(self, trace: Trace, *, states: Sequence[StatesAt] = (),
                  title: str = "", notes: Mapping[int, str] | None = None) -> None:
         self.trace = trace
         self.states = tuple(states)
+        self._samples = tuple(
+            _Sample(host=host, state=s.of(host), timestamp_ns=s.timestamp_ns,
+                    note=moment_text(s.moment))
+            for s in self.states for host in ("client", "server"))
         self.title = title
         self.notes = dict(notes or {})
         self.lanes = self._lanes()
@@ -99,22 +116,22 @@ class Ladder:
         ends = ([self.trace.name(conns[0].client[0]), self.trace.name(conns[0].server[0])]
                 if conns else [])
         seen = [_host(h) for seg in self.trace.segments for h in self.trace.hop(seg)]
-        seen += [s.host for s in self.states]
+        seen += [s.host for s in self._samples]
         middle = [h for h in dict.fromkeys(seen) if h not in ends]
         lanes = ends[:1] + middle + ends[1:]
         return tuple(lanes) if len(lanes) >= 2 else tuple(lanes + ["", ""])[:2]
 
-    def _changes(self) -> list[StateSample]:
+    def _changes(self) -> list[_Sample]:
         """The samples that show a new state for their host (the others draw nothing)."""
         last: dict[str, object] = {}
         out = []
-        for s in sorted(self.states, key=lambda s: s.timestamp_ns):
+        for s in sorted(self._samples, key=lambda s: s.timestamp_ns):
             if last.get(s.host) != s.state:
                 last[s.host] = s.state
                 out.append(s)
         return out
 
-    def _layout(self) -> tuple[list[_Arrow], list[tuple[float, StateSample]], float]:
+    def _layout(self) -> tuple[list[_Arrow], list[tuple[float, _Sample]], float]:
         captured = set(self.trace.frames)
         events: list[tuple[int, int, str, object]] = []
         for i, seg in enumerate(self.trace.segments):
@@ -127,7 +144,7 @@ class Ladder:
         events.sort(key=lambda e: (e[0], e[1]))
         dep: dict[int, float] = {}
         arr: dict[int, float] = {}
-        samples: list[tuple[float, StateSample]] = []
+        samples: list[tuple[float, _Sample]] = []
         rank = 0.0
         previous: tuple[int, str] | None = None
         for t, _, kind, item in events:
@@ -211,9 +228,9 @@ class Ladder:
             x, y = self._x(s.host), TOP + rank * ROW
             label = s.state.name
             w = 8 * len(label) + 14
-            note = f" — {html.escape(tr_moment(s.note))}" if s.note else ""
             out.append(
-                f'<g class="state"><title>{html.escape(s.host)}: {label}{note}</title>'
+                f'<g class="state"><title>{html.escape(tr(s.host))}: {label}'
+                f'{" — " + html.escape(s.note) if s.note else ""}</title>'
                 f'<rect x="{x - w / 2}" y="{y - 11}" width="{w}" height="20" rx="6" '
                 f'fill="#fff3bf" stroke="#e67700"/>'
                 f'<text x="{x}" y="{y + 4}" text-anchor="middle" fill="#5c3c00">{label}</text></g>'

@@ -22,6 +22,7 @@ from netlab.analysis.dissect import Segment
 from netlab.analysis.http_capture import Exchange, exchanges, labels
 from netlab.analysis.trace import Connection, Trace
 from netlab.errors import ExperimentError
+from netlab.experiments.endpoints import CLIENT_PORT, TIMEOUT
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -34,9 +35,7 @@ __all__ = ["OneRequest", "one_request", "Persistence", "persistence", "hello", "
            "IDLE_TOLERANCE"]
 
 PORT = 80
-CLIENT_PORT = 40000  # pinned, so every build shows the same table
 DELAY = 0.025  # seconds, one way: a 50 ms round trip
-TIMEOUT = 5.0
 #: The range that the server's idle close divided by its idle timeout must fall in (late by
 #: the time its thread needs to wake and send the FIN, never early).
 IDLE_TOLERANCE = (1.0, 1.15)

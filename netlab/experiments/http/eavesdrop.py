@@ -22,6 +22,7 @@ from netlab.analysis.dissect import Segment
 from netlab.analysis.http_capture import labels
 from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError
+from netlab.experiments.endpoints import CLIENT_PORT, TIMEOUT
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
@@ -33,7 +34,6 @@ __all__ = ["LOGIN_USER", "LOGIN_PASSWORD", "LOGIN_FORM", "login_app", "path_lab"
            "eavesdrop"]
 
 PORT = 80
-CLIENT_PORT = 40000  # pinned, so every build shows the same table
 #: The user name the login form accepts.
 LOGIN_USER = "alice"
 #: A password made up for the experiment, only ever typed into the lab's own login form.
@@ -43,7 +43,6 @@ LOGIN_FORM = (
     '<input name="username"> <input name="password" type="password"> '
     "<button>Log in</button></form>\n"
 )
-TIMEOUT = 5.0
 
 
 def login_app(request: Request) -> Response:

@@ -28,6 +28,7 @@ from netlab.analysis.dissect import Segment
 from netlab.analysis.http_capture import labels
 from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError
+from netlab.experiments.endpoints import TIMEOUT
 from netlab.experiments.http.costs import TOLERANCE, at_client
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import N_, tr
@@ -46,7 +47,6 @@ DELAY = 0.025  # seconds, one way: a 50 ms round trip
 BODIES = {"/slow": b"slow response\n", "/fast": b"fast response\n"}
 #: The three ways of fetching the two resources.
 WAYS = (N_("pipelined"), N_("two connections"), "HTTP/2")
-TIMEOUT = 5.0
 REPEATS = 3  # runs per way; the soonest is kept (a busy machine only adds delay)
 
 

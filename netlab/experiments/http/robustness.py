@@ -24,7 +24,8 @@ __all__ = ["CASES", "Case", "Outcome", "BadInputResult", "bad_input"]
 
 PORT = 80
 LIMITS = Limits(max_header_bytes=4096, max_body_bytes=1024, request_timeout=0.5)
-TIMEOUT = 3.0  # seconds: the longest wait for the server's answer and close
+ANSWER_TIMEOUT = 3.0  # seconds: the longest wait for the server's answer and close (the
+# server itself gives up on a stalled request after 2 s)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,11 +70,11 @@ class Outcome:
 
 
 def _send_raw(client: Host, address: str, data: bytes) -> tuple[bytes, float]:
-    sock = client.run(socket.create_connection, (address, PORT), TIMEOUT)
+    sock = client.run(socket.create_connection, (address, PORT), ANSWER_TIMEOUT)
     with sock:
         start = time.monotonic()
         sock.sendall(data)
-        sock.settimeout(TIMEOUT)
+        sock.settimeout(ANSWER_TIMEOUT)
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk
@@ -124,9 +125,9 @@ def bad_input() -> BadInputResult:
         with serving(server, hello, port=PORT, limits=LIMITS) as srv, lab.capture(server) as cap:
             for case in CASES:
                 answer, took = _send_raw(client, server.address, case.data)
-                with HttpClient.connect(client, server.address, PORT, timeout=TIMEOUT) as ok:
+                with HttpClient.connect(client, server.address, PORT, timeout=ANSWER_TIMEOUT) as ok:
                     good = ok.request("GET", "/hello").status
-                deadline = time.monotonic() + TIMEOUT
+                deadline = time.monotonic() + ANSWER_TIMEOUT
                 while srv.open_connections and time.monotonic() < deadline:
                     time.sleep(0.01)  # the good connection's thread is finishing its close
                 if not answer:

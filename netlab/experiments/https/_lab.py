@@ -31,7 +31,6 @@ __all__ = ["HTTP_PORT", "HTTPS_PORT", "PAGE", "handler", "TlsFiles", "tls_files"
 HTTP_PORT = 80  # RFC 9110 §4.2.1: the default port of "http"
 HTTPS_PORT = 443  # RFC 9110 §4.2.2: the default port of "https" (and scapy's TLS port)
 PAGE = b"<!doctype html><title>netlab</title><p>Hello from the lab's server.\n"
-TIMEOUT = 5.0  # seconds: the longest wait for any connection or response
 
 
 def handler(request: Request) -> Response:

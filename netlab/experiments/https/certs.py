@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError, MissingToolError
+from netlab.experiments.endpoints import LONG_TIMEOUT
 from netlab.experiments.https._lab import PAGE, client_wrap, close_tls, handler, server_wrap, tr
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import N_
@@ -55,7 +56,6 @@ __all__ = ["certificates", "CertsResult", "ClientRun", "TlsBadInput", "CASES", "
 GOOD_PORT = 443
 EXPIRED_PORT = 4443  # a second TLS port, for the server certificate that has expired
 WRONG_NAME = "wrong.netlab.test"
-TIMEOUT = 10.0  # seconds: no client may take longer
 #: case → (trust the lab's root?, the name asked for, the port)
 CASES: dict[str, tuple[bool, str, int]] = {
     N_("trusted"): (True, SERVER_NAME, GOOD_PORT),
@@ -196,7 +196,7 @@ def _python(client: Host, authority: Authority, case: str, address: str
     trusted, name, port = CASES[case]
     ctx = client_context(authority if trusted else None)
     try:
-        c = HttpClient.connect(client, address, port, timeout=TIMEOUT,
+        c = HttpClient.connect(client, address, port, timeout=LONG_TIMEOUT,
                                wrap=client_wrap(ctx, server_name=name))
     except ssl.SSLError as exc:
         return verify_failure(case, exc), b""
@@ -218,7 +218,7 @@ def _real_client(client: Host, program: str, case: str, ca: str, address: str) -
     trusted, name, port = CASES[case]
     if program == "curl":
         args = [_program("curl", "curl"), "-q", "--silent", "--show-error", "--noproxy", "*",
-                "--max-time", str(TIMEOUT), "--resolve", f"{name}:{port}:{address}",
+                "--max-time", str(LONG_TIMEOUT), "--resolve", f"{name}:{port}:{address}",
                 *(["--cacert", ca] if trusted else []), f"https://{name}:{port}/"]
     else:
         args = [_program("openssl", "openssl"), "s_client", "-brief", "-connect",
@@ -227,11 +227,12 @@ def _real_client(client: Host, program: str, case: str, ca: str, address: str) -
     proc = client.popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE, text=True)
     try:
-        out, err = proc.communicate(timeout=TIMEOUT + 5)
+        out, err = proc.communicate(timeout=LONG_TIMEOUT + 5)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
-        raise ExperimentError(f"{program} ({case}) did not finish in {TIMEOUT + 5} s") from None
+        raise ExperimentError(
+            f"{program} ({case}) did not finish in {LONG_TIMEOUT + 5} s") from None
     shown = [a if a != ca else "ca.pem" for a in args]
     shown[0] = program
     return ClientRun(program=program, case=case, args=tuple(shown), returncode=proc.returncode,
@@ -251,9 +252,9 @@ def client_hello(authority: Authority) -> bytes:
 
 
 def _bad_input(client: Host, address: str, what: str, data: bytes) -> TlsBadInput:
-    sock = client.run(socket.create_connection, (address, GOOD_PORT), TIMEOUT)
+    sock = client.run(socket.create_connection, (address, GOOD_PORT), LONG_TIMEOUT)
     try:
-        sock.settimeout(TIMEOUT)
+        sock.settimeout(LONG_TIMEOUT)
         start = time.monotonic()
         sock.sendall(data)
         answer = b""

@@ -32,6 +32,7 @@ from pathlib import Path
 from netlab.analysis.tls_decrypt import decrypt
 from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError
+from netlab.experiments.endpoints import TIMEOUT
 from netlab.experiments.https._lab import (
     HTTP_PORT,
     HTTPS_PORT,
@@ -59,7 +60,6 @@ __all__ = ["ROUND_TRIPS", "TOLERANCE", "RTT", "CostRun", "Way", "HttpsCost", "ht
 
 RTT = 0.050  # seconds
 REPEATS = 5  # connections per way; the fastest is compared (a busy machine adds outliers)
-TIMEOUT = 5.0
 
 #: Round trips before the first response byte, counting only propagation.
 ROUND_TRIPS = {"HTTP": 2, "TLS 1.3": 3, "TLS 1.2": 4, N_("TLS 1.3 resumed"): 3,

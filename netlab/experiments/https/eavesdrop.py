@@ -23,6 +23,7 @@ from pathlib import Path
 from netlab.analysis.dissect import Segment
 from netlab.analysis.tls_decrypt import WireRecord, decrypt
 from netlab.analysis.trace import Trace
+from netlab.experiments.endpoints import TIMEOUT
 from netlab.experiments.http.eavesdrop import (
     LOGIN_PASSWORD,
     LOGIN_USER,
@@ -56,7 +57,6 @@ PASSWORD = LOGIN_PASSWORD
 FORM = login_body()
 CAPTURE = "router"  # the capture label of the router's first interface (towards the client)
 WIRESHARK_SETTING = "Preferences → Protocols → TLS → (Pre)-Master-Secret log filename"
-TIMEOUT = 5.0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,6 +28,7 @@ from typing import Any
 
 from netlab.analysis.tls_decrypt import WireRecord, decrypt
 from netlab.analysis.trace import Connection, Trace
+from netlab.experiments.endpoints import TIMEOUT
 from netlab.experiments.https._lab import (
     HTTP_PORT,
     HTTPS_PORT,
@@ -62,7 +63,6 @@ __all__ = ["https_one_request", "HttpsRequestResult", "PLAIN_PORT", "TLS_PORT"]
 RTT = 0.020  # seconds: long enough to order every arrow, short enough for a quick build
 PLAIN_PORT = 40080  # the client's pinned ports, so every build shows the same numbers
 TLS_PORT = 40443
-TIMEOUT = 5.0
 
 
 @dataclass(frozen=True, kw_only=True)

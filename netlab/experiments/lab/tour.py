@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError
+from netlab.experiments.endpoints import TIMEOUT
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -25,7 +26,6 @@ __all__ = ["RttSample", "DelayFidelity", "delay_fidelity", "FirewallCheck", "fir
            "LabTourResult", "lab_tour", "FIDELITY"]
 
 PORT = 7  # the echo port (RFC 862), free in the server's own namespace
-TIMEOUT = 5.0  # seconds: no single step may take longer
 #: How far a median round trip may stray from the configured RTT, from 50 ms on. The wire
 #: adds a roughly constant 0.2-2 ms (two veth pairs and a Python thread per direction), which
 #: is under 10% from 50 ms on, also with two CPU-bound processes beside the build.

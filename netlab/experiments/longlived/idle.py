@@ -24,7 +24,8 @@ Apart from times, every run prints the same (needs root, about 7 s):
 
 >>> from netlab.experiments.longlived.idle import idle_connections
 >>> result = idle_connections()
->>> result.error.errno == 110, result.server_states  # ETIMEDOUT; the server never knew
+>>> import errno
+>>> result.error.errno == errno.ETIMEDOUT, result.server_states  # the server never knew
 (True, ('ESTABLISHED', 'ESTABLISHED'))
 >>> result.echo
 b'still there?'
@@ -34,6 +35,7 @@ True
 
 from __future__ import annotations
 
+import errno
 import socket
 import time
 from dataclasses import dataclass, field
@@ -42,7 +44,7 @@ from pathlib import Path
 from netlab.analysis.dissect import Segment
 from netlab.analysis.trace import Connection, Trace
 from netlab.errors import ExperimentError
-from netlab.experiments.endpoints import client_socket, listening_socket
+from netlab.experiments.endpoints import LONG_TIMEOUT, SERVER_PORT, client_socket, listening_socket
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.sockdiag import SockDiag
@@ -53,7 +55,6 @@ from netlab.views.table import Grid, Table
 __all__ = ["idle_connections", "IdleResult", "KernelDefaults", "keepalive_probes",
            "FIREWALL_TIMEOUT", "IDLE", "USER_TIMEOUT", "KEEPALIVE"]
 
-SERVER_PORT = 8080  # unprivileged, and free: the server's namespace is new
 PLAIN_PORT = 40000  # pinned client ports, so every run prints the same table
 KEPT_PORT = 40001
 FIREWALL_TIMEOUT = 2
@@ -64,7 +65,6 @@ USER_TIMEOUT = 3.0
 """The plain connection's ``TCP_USER_TIMEOUT``, how long sent data may stay unacknowledged."""
 KEEPALIVE = (1, 1, 3)
 """The kept connection's ``TCP_KEEPIDLE``, ``TCP_KEEPINTVL`` (seconds) and ``TCP_KEEPCNT``."""
-TIMEOUT = 10.0  # seconds: no single wait may take longer
 MESSAGE = b"hello"
 LATER = b"still there?"
 
@@ -330,7 +330,7 @@ class IdleResult:
                  and all(1.8 < b / a < 2.2 for a, b in zip(gaps[1:], gaps[2:], strict=False)),
                  evidence="gaps " + ", ".join(f"{g:.3f}" for g in gaps) + " s"),
             Fact(text="the client gives up with ETIMEDOUT after its TCP_USER_TIMEOUT",
-                 holds=self.error.errno == 110
+                 holds=self.error.errno == errno.ETIMEDOUT
                  and USER_TIMEOUT <= self.gave_up_after < USER_TIMEOUT + 1.5,
                  evidence=f"{type(self.error).__name__}: {self.error.strerror} after "
                           f"{self.gave_up_after:.2f} s"),
@@ -387,7 +387,7 @@ def _connected(address: str, port: int, server: tuple[str, int], keepalive: bool
         # RFC 5482: how long transmitted data may remain unacknowledged before the
         # connection is dropped; Linux takes milliseconds.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, int(USER_TIMEOUT * 1000))
-    sock.settimeout(TIMEOUT)
+    sock.settimeout(LONG_TIMEOUT)
     sock.connect(server)
     return sock
 
@@ -410,7 +410,7 @@ def idle_connections() -> IdleResult:
         lab.link(fw, server)
         firewall = fw.add_firewall(idle_timeout=FIREWALL_TIMEOUT, inside=client)
         defaults = client.run(_read_defaults)
-        listener = server.run(listening_socket, server.address, SERVER_PORT, timeout=TIMEOUT)
+        listener = server.run(listening_socket, server.address, SERVER_PORT, timeout=LONG_TIMEOUT)
         sockets = [listener]
         try:
             with lab.capture(client, server) as cap:
@@ -424,7 +424,7 @@ def idle_connections() -> IdleResult:
                 by_port = {c.getpeername()[1]: c for c in accepted}
                 s_plain, s_kept = by_port[PLAIN_PORT], by_port[KEPT_PORT]
                 for c in accepted:
-                    c.settimeout(TIMEOUT)
+                    c.settimeout(LONG_TIMEOUT)
                 received = []
                 for sock, peer in ((plain, s_plain), (kept, s_kept)):
                     sock.sendall(MESSAGE)
@@ -446,7 +446,7 @@ def idle_connections() -> IdleResult:
                 except TimeoutError as exc:
                     if exc.errno is None:  # our own socket timeout, not the kernel's verdict
                         raise ExperimentError(
-                            f"the client had not given up after {TIMEOUT} s") from None
+                            f"the client had not given up after {LONG_TIMEOUT} s") from None
                     error: OSError = exc
                 gave_up_after = time.monotonic() - start
                 drops_after = firewall.drops()

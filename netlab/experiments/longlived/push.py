@@ -43,7 +43,7 @@ from urllib.parse import parse_qs, urlsplit
 from netlab.analysis.http_capture import exchanges
 from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError
-from netlab.experiments.endpoints import client_socket
+from netlab.experiments.endpoints import LONG_TIMEOUT, client_socket
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import N_, tr
 from netlab.lab import Lab
@@ -71,7 +71,6 @@ ONE_WAY = 0.025
 SLACK = 0.02
 """Seconds a pushed update's median latency may exceed the one-way delay, since the lab's
 wire is a Python thread, which a busy machine may run a little late."""
-TIMEOUT = 10.0
 
 
 def _update(i: int) -> str:
@@ -226,7 +225,7 @@ class _Source:
 
 def _ws_socket(address: str, server: tuple[str, int]) -> socket.socket:
     sock = client_socket(address, PUSH_CLIENT_PORT)
-    sock.settimeout(TIMEOUT)
+    sock.settimeout(LONG_TIMEOUT)
     sock.connect(server)
     return sock
 
@@ -261,10 +260,10 @@ def push_vs_poll() -> PushPollResult:
                 lab.capture(client, server) as cap:
             ws = WebSocketClient(client.run(_ws_socket, client.address,
                                             (server.address, WS_PORT)),
-                                 server.address, "/updates", timeout=TIMEOUT)
+                                 server.address, "/updates", timeout=LONG_TIMEOUT)
             keep = HttpClient.connect(client, server.address, POLL_PORT,
-                                      source_port=POLL_CLIENT_PORT, timeout=TIMEOUT)
-            stop_at = time.monotonic() + TIMEOUT
+                                      source_port=POLL_CLIENT_PORT, timeout=LONG_TIMEOUT)
+            stop_at = time.monotonic() + LONG_TIMEOUT
             results: dict[str, list[str]] = {}
             errors: list[BaseException] = []
 
@@ -273,7 +272,7 @@ def push_vs_poll() -> PushPollResult:
 
             def fresh_get(after: int) -> bytes:
                 with HttpClient.connect(client, server.address, FRESH_PORT,
-                                        timeout=TIMEOUT) as one:
+                                        timeout=LONG_TIMEOUT) as one:
                     return one.request("GET", f"/updates?after={after}",
                                        headers=[("connection", "close")]).body
 
@@ -294,7 +293,7 @@ def push_vs_poll() -> PushPollResult:
             for t in threads:
                 t.start()
             for t in threads:
-                t.join(TIMEOUT + 1)
+                t.join(LONG_TIMEOUT + 1)
             if errors:
                 raise errors[0]
             ws.close()

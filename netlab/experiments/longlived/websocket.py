@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from netlab.analysis.http_capture import stream
 from netlab.analysis.trace import Connection, Trace
-from netlab.experiments.endpoints import client_socket
+from netlab.experiments.endpoints import CLIENT_PORT, TIMEOUT, client_socket
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -49,11 +49,9 @@ from netlab.views.table import Grid
 __all__ = ["websocket", "WebSocketResult", "PINGS"]
 
 PORT = 80  # HTTP's port: the upgrade starts as an HTTP request
-CLIENT_PORT = 40000
 PINGS = 3
 """How many pings the client sends."""
 GREETING = "hello, server"
-TIMEOUT = 5.0
 
 
 def _reply(text: str) -> str:

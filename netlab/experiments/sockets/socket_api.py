@@ -73,6 +73,7 @@ from typing import Any
 from netlab.analysis.ip_packets import Packet, packets
 from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError
+from netlab.experiments.endpoints import CLIENT_PORT, SERVER_PORT, STEP_TIMEOUT
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.capture import Capture, Frame
@@ -86,14 +87,11 @@ from netlab.views.table import Grid, Table
 __all__ = ["sockets", "SocketsResult", "SystemCall", "StreamResult", "Transport", "Fact",
            "exchange", "MESSAGES"]
 
-SERVER_PORT = 8080  # unprivileged; always free, since the server's namespace is new
-CLIENT_PORT = 40000  # pinned (instead of an ephemeral port) so every run prints the same
 UDP_PORT = 9000  # the UDP server's port
 CLOSED_PORT = 9001  # nobody listens here
 MESSAGES = (b"one", b"two", b"three")
 """The three messages every part of the experiment sends, in this order."""
 QUIET = 0.02  # seconds without a frame on the wire: the call has caused all it will
-TIMEOUT = 2.0  # seconds: the longest wait for any reply
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -417,7 +415,7 @@ class _Recorder:
             value = fn()
         except OSError as exc:
             value, error = exc, exc
-        deadline = time.monotonic() + TIMEOUT
+        deadline = time.monotonic() + STEP_TIMEOUT
         while self.wire.forwarded - before < expect and time.monotonic() < deadline:
             time.sleep(0.001)
         while not self.wire.idle(QUIET):
@@ -437,7 +435,7 @@ class _Recorder:
 def _new(host: Host, kind: int = socket.SOCK_STREAM) -> socket.socket:
     """A socket that belongs to ``host``'s namespace (made by a thread inside it)."""
     s: socket.socket = host.run(socket.socket, socket.AF_INET, kind)
-    s.settimeout(TIMEOUT)
+    s.settimeout(STEP_TIMEOUT)
     return s
 
 
@@ -513,7 +511,7 @@ def _byte_stream(client: Host, server: Host, wire: Wire, listener: socket.socket
         sock.connect((server.address, SERVER_PORT))
         conn, _ = listener.accept()
         with conn:
-            conn.settimeout(TIMEOUT)
+            conn.settimeout(STEP_TIMEOUT)
             for m in MESSAGES:
                 sock.send(m)
                 while not wire.idle(QUIET):  # sent and acknowledged before the next
@@ -645,7 +643,7 @@ def sockets() -> SocketsResult:
                 life, fd_link, fd_is_socket, opened = _tcp_life(client, server, wire)
                 listener = server.run(socket.socket, socket.AF_INET, socket.SOCK_STREAM)
                 opened.append(listener)
-                listener.settimeout(TIMEOUT)
+                listener.settimeout(STEP_TIMEOUT)
                 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 listener.bind((server.address, SERVER_PORT))
                 listener.listen(8)

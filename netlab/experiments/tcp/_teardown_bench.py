@@ -1,6 +1,6 @@
 """The stepping bench of :mod:`netlab.experiments.tcp.teardown`: one lab, one listener.
 
-A :class:`_Bench` is the lab of the teardown chapter: ``client`` and ``server`` joined through
+A :class:`Bench` is the lab of the teardown chapter: ``client`` and ``server`` joined through
 a :class:`~netlab.kernel.wire.Wire` that can hold each frame, and the server's listener on
 :data:`SERVER_PORT`. Each experiment opens a :class:`_Conn` on it from its own pinned client
 port, then lets the frames through one at a time and snapshots both kernels' states after
@@ -21,16 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from netlab.analysis.dissect import FLAG_BITS, dissect
-from netlab.analysis.timeline import CallEvent, Snapshot
+from netlab.analysis.timeline import CallEvent
 from netlab.analysis.trace import Endpoint, Trace
 from netlab.errors import ExperimentError
-from netlab.experiments.endpoints import client_socket, listening_socket
+from netlab.experiments.endpoints import SERVER_PORT, STEP_TIMEOUT, client_socket, listening_socket
 from netlab.kernel.sockdiag import SockDiag
 from netlab.kernel.tcp_info import SocketEntry, Timer, tcp_timers
 from netlab.lab import Host, Lab
+from netlab.model.moments import Happening, Moment, StatesAt
 from netlab.model.tcp_states import Event, TcpState
 
-SERVER_PORT = 8080  # unprivileged; always free, since the server's namespace is new
 ORDERLY_PORT = 40000  # client ports, pinned so that every run prints the same
 HALF_CLOSE_PORT = 40001
 CLOSE_ON_EOF_PORT = 40002
@@ -40,7 +40,6 @@ CLOSE_WAIT_PORTS = (40005, 40006, 40007)
 ABORT_PORT = 40008
 UNREAD_PORT = 40009
 RESTART_PORTS = ((8081, 40010), (8082, 40011))  # (server port, client port), one per old server
-TIMEOUT = 2.0  # seconds: the longest wait for any segment or state
 CHUNKS = (b"first line after your FIN\n", b"second line\n", b"last line, then my FIN\n")
 """What the server sends after the client's half-close."""
 
@@ -49,16 +48,16 @@ CHUNKS = (b"first line after your FIN\n", b"second line\n", b"last line, then my
 # Timers, as /proc/net/tcp shows them
 
 
-def _timers(host: Host) -> list[tuple[SocketEntry, Timer]]:
+def timers_of(host: Host) -> list[tuple[SocketEntry, Timer]]:
     return host.run(tcp_timers)
 
 
-def _find(entries: Iterable[tuple[SocketEntry, Timer]], local: Endpoint, remote: Endpoint
+def find_entry(entries: Iterable[tuple[SocketEntry, Timer]], local: Endpoint, remote: Endpoint
           ) -> tuple[SocketEntry, Timer] | None:
     return next(((e, t) for e, t in entries if e.local == local and e.remote == remote), None)
 
 
-def _endpoint(end: Endpoint) -> str:
+def endpoint(end: Endpoint) -> str:
     return f"{end[0]}:{end[1]}"
 
 
@@ -66,11 +65,11 @@ def _endpoint(end: Endpoint) -> str:
 # The bench: one lab, one listener, one connection at a time
 
 
-def _listen(address: str, port: int, reuse: bool = False) -> socket.socket:
-    return listening_socket(address, port, backlog=16, reuse=reuse, timeout=TIMEOUT)
+def listen_on(address: str, port: int, reuse: bool = False) -> socket.socket:
+    return listening_socket(address, port, backlog=16, reuse=reuse, timeout=STEP_TIMEOUT)
 
 
-def _try_bind(address: str, port: int, reuse: bool) -> str | None:
+def try_bind(address: str, port: int, reuse: bool) -> str | None:
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         if reuse:
@@ -84,7 +83,7 @@ def _try_bind(address: str, port: int, reuse: bool) -> str | None:
         s.close()
 
 
-def _recv_exactly(sock: socket.socket, n: int) -> bytes:
+def recv_exactly(sock: socket.socket, n: int) -> bytes:
     data = b""
     while len(data) < n:
         chunk = sock.recv(n - len(data))
@@ -106,7 +105,7 @@ def _flags(names: Iterable[str]) -> str:
     return ", ".join(sorted(names, key=order.index))
 
 
-class _Bench:
+class Bench:
     """The lab, its step wire and the server's listener; connections are opened on it."""
 
     def __init__(self, lab: Lab) -> None:
@@ -117,7 +116,7 @@ class _Bench:
         self.wire = wire
         self.sockets: list[socket.socket] = []
         self.diag = {h.name: h.run(SockDiag) for h in (self.client, self.server)}
-        self.listener = self.keep(self.server.run(_listen, self.server.address, SERVER_PORT))
+        self.listener = self.keep(self.server.run(listen_on, self.server.address, SERVER_PORT))
 
     def keep(self, sock: socket.socket) -> socket.socket:
         self.sockets.append(sock)
@@ -145,11 +144,11 @@ class _Bench:
                 conn.deliver()
         else:
             self.wire.mode = "pass"
-            conn.sock.settimeout(TIMEOUT)
+            conn.sock.settimeout(STEP_TIMEOUT)
             conn.sock.connect(conn.server_end)
-        conn.sock.settimeout(TIMEOUT)
+        conn.sock.settimeout(STEP_TIMEOUT)
         conn.peer = self.keep(self.listener.accept()[0])
-        conn.peer.settimeout(TIMEOUT)
+        conn.peer.settimeout(STEP_TIMEOUT)
         conn.peer.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if not stepped:
             self.quiet(conn)
@@ -159,7 +158,7 @@ class _Bench:
 
     def quiet(self, conn: _Conn) -> None:
         """Wait until all data is acknowledged and nothing is on the wire."""
-        deadline = time.monotonic() + TIMEOUT
+        deadline = time.monotonic() + STEP_TIMEOUT
         while True:
             ends = [self.entry(self.client, conn.client_end, conn.server_end),
                     self.entry(self.server, conn.server_end, conn.client_end)]
@@ -177,15 +176,15 @@ class _Bench:
         self.wire.mode = "pass"
         conn.sock.sendall(b"ping")
         assert conn.peer is not None
-        _recv_exactly(conn.peer, 4)
+        recv_exactly(conn.peer, 4)
         conn.peer.sendall(b"pong")
-        _recv_exactly(conn.sock, 4)
+        recv_exactly(conn.sock, 4)
         self.quiet(conn)
         conn.snap("request and response exchanged")
         self.wire.mode = "step"
 
     def wait_for(self, what: str, check: Callable[[], bool]) -> None:
-        deadline = time.monotonic() + TIMEOUT
+        deadline = time.monotonic() + STEP_TIMEOUT
         while not check():
             if time.monotonic() > deadline:
                 raise ExperimentError(f"gave up waiting: {what}")
@@ -195,16 +194,16 @@ class _Bench:
 class _Conn:
     """One connection under observation: its sockets, snapshots and calls."""
 
-    def __init__(self, bench: _Bench, port: int) -> None:
+    def __init__(self, bench: Bench, port: int) -> None:
         self.bench = bench
         self.port = port
         self.client_end = (bench.client.address, port)
         self.server_end = (bench.server.address, SERVER_PORT)
         self.sock = bench.keep(bench.client.run(client_socket, bench.client.address, port))
         self.peer: socket.socket | None = None
-        self.snapshots: list[Snapshot] = []
+        self.snapshots: list[StatesAt] = []
         self.calls: list[CallEvent] = []
-        self._notes: list[tuple[int, str]] = []
+        self._notes: list[tuple[int, Happening]] = []
         self._lock = threading.Lock()
         self._server_seen = False
 
@@ -220,18 +219,23 @@ class _Conn:
         self._server_seen = True
         return entry.state
 
-    def note(self, text: str, timestamp_ns: int | None = None) -> None:
-        """Something that happened; the next snapshot's moment lists them in time order."""
+    def note(self, what: Happening | str, timestamp_ns: int | None = None) -> None:
+        """Something that happened (a sentence if a string); the next snapshot's moment
+        lists them in time order."""
+        if isinstance(what, str):
+            what = Happening.sentence(what)
         with self._lock:
-            self._notes.append((timestamp_ns or time.time_ns(), text))
+            self._notes.append((timestamp_ns or time.time_ns(), what))
 
-    def snap(self, moment: str | None = None) -> Snapshot:
+    def snap(self, moment: str | None = None) -> StatesAt:
+        """Read both sides' states; the moment is ``moment``, else the notes since the last."""
         t = time.time_ns()
         client, server = self.side("client"), self.side("server")
         with self._lock:
-            text = moment or "; ".join(n for _, n in sorted(self._notes))
+            notes = sorted(self._notes, key=lambda n: n[0])
             self._notes.clear()
-        snap = Snapshot(moment=text, client=client, server=server, timestamp_ns=t)
+        happened = Moment.of(moment) if moment else Moment(tuple(h for _, h in notes))
+        snap = StatesAt(moment=happened, client=client, server=server, timestamp_ns=t)
         self.snapshots.append(snap)
         return snap
 
@@ -241,7 +245,7 @@ class _Conn:
         t = time.time_ns()
         with self._lock:
             self.calls.append(CallEvent(host=host, call=text, event=event, timestamp_ns=t))
-        self.note(f"{host} calls {text}", t)
+        self.note(Happening.call(host, text), t)
         result = fn(*args)
         if snap:
             self.snap()
@@ -254,7 +258,7 @@ class _Conn:
         putting a segment on the wire (for an arrival that changes no state).
         """
         wire = self.bench.wire
-        wire.wait_held(1, TIMEOUT)
+        wire.wait_held(1, STEP_TIMEOUT)
         held = wire.held()
         was = {host: self.side(host) for host in ("client", "server")}
         t = time.time_ns()
@@ -264,9 +268,9 @@ class _Conn:
             raise ExperimentError("a frame without a TCP segment was on the wire")
         names = [name for name, bit in FLAG_BITS if seg.flags & bit]
         receiver = "server" if seg.dst == self.bench.server.address else "client"
-        self.note(f"{_flags(names)} arrived at {receiver}{' again' if again else ''}", t)
+        self.note(Happening.arrival(_flags(names), receiver, again=again), t)
         if reply:
-            wire.wait_held(held, TIMEOUT)
+            wire.wait_held(held, STEP_TIMEOUT)
         else:
             self.bench.wait_for(f"{receiver} to act on {_flags(names)}",
                                 lambda: self.side(receiver) is not was[receiver])
@@ -284,23 +288,23 @@ class _Conn:
 # Helpers of single experiments
 
 
-def _ss_line(host: Host, local: Endpoint) -> str | None:
+def ss_line(host: Host, local: Endpoint) -> str | None:
     ss = shutil.which("ss")
     if ss is None:
         return None
     done = host.run(subprocess.run, [ss, "-tanoH"], capture_output=True, text=True,
                     check=False)
     for line in done.stdout.splitlines():
-        if f" {_endpoint(local)} " in f" {line} ":
+        if f" {endpoint(local)} " in f" {line} ":
             return " ".join(line.split())
     return None
 
 
-def _read_fin_timeout() -> int:
+def read_fin_timeout() -> int:
     return int(Path("/proc/sys/net/ipv4/tcp_fin_timeout").read_text())
 
 
-def _read_until_error(sock: socket.socket) -> OSError | None:
+def read_until_error(sock: socket.socket) -> OSError | None:
     try:
         while sock.recv(100):
             pass

@@ -16,16 +16,19 @@ from itertools import chain
 from pathlib import Path
 
 from netlab.analysis.dissect import Segment
-from netlab.analysis.timeline import CallEvent, Snapshot, Timeline, fin_seq
+from netlab.analysis.timeline import CallEvent, Timeline, fin_seq
 from netlab.analysis.trace import Connection, Trace
+from netlab.experiments.endpoints import SERVER_PORT
 from netlab.experiments.result import Fact, checklist
-from netlab.experiments.tcp._teardown_bench import CHUNKS, CLOSE_WAIT_PORTS, SERVER_PORT, _endpoint
-from netlab.i18n import tr, tr_moment
+from netlab.experiments.tcp._teardown_bench import CHUNKS, CLOSE_WAIT_PORTS, endpoint
+from netlab.i18n import tr
 from netlab.kernel.capture import write_pcap
-from netlab.kernel.tcp_info import SocketEntry, StateSample, Timer
+from netlab.kernel.tcp_info import SocketEntry, Timer
+from netlab.model.moments import StatesAt
 from netlab.model.tcp_states import Rule, TcpState, UnexpectedTransition
 from netlab.views import Ladder, Table
 from netlab.views.download import Download
+from netlab.views.moments import moment_text
 from netlab.views.table import Grid
 from netlab.views.timeline import rules_grid, timeline_grid
 
@@ -47,7 +50,7 @@ class Close:
     trace: Trace
     """Everything captured on client and server while this connection ran."""
     client_port: int
-    snapshots: tuple[Snapshot, ...]
+    snapshots: tuple[StatesAt, ...]
     calls: tuple[CallEvent, ...]
 
     @property
@@ -73,11 +76,9 @@ class Close:
         """This connection's segments (relative numbers, without options by default)."""
         return Table(self.trace.only(self.connection), absolute=absolute, options=options)
 
-    def states(self) -> list[StateSample]:
-        """The snapshots as samples for a ladder diagram."""
-        return [StateSample(host=host, state=getattr(s, host), timestamp_ns=s.timestamp_ns,
-                            note=s.moment)
-                for s in self.snapshots for host in ("client", "server")]
+    def states(self) -> tuple[StatesAt, ...]:
+        """Both sides' states after each step, for a ladder diagram."""
+        return self.snapshots
 
     def ladder(self) -> Ladder:
         """The connection as a ladder diagram, with both sides' kernel states."""
@@ -87,7 +88,7 @@ class Close:
     def snapshot_table(self) -> Grid:
         """Both kernels' states after each step, as a table."""
         rows = [[tr("moment"), tr("client"), tr("server")]]
-        rows += [[tr_moment(s.moment), s.client.name, s.server.name] for s in self.snapshots]
+        rows += [[moment_text(s.moment), s.client.name, s.server.name] for s in self.snapshots]
         return Grid(rows)
 
     def path(self, host: str) -> list[TcpState]:
@@ -179,7 +180,7 @@ class CloseWait(Close):
         rows = [["", tr("local"), tr("remote"), tr("state"), tr("timer"), tr("left (s)")]]
         for host, sockets in (("server", self.server_sockets), ("client", self.client_sockets)):
             for entry, timer in sockets:
-                rows.append([tr(host), _endpoint(entry.local), _endpoint(entry.remote),
+                rows.append([tr(host), endpoint(entry.local), endpoint(entry.remote),
                              entry.state.name, tr(timer.name),
                              f"{timer.seconds:.1f}" if timer.kind else "-"])
         return Grid(rows, right={tr("left (s)")})
@@ -316,7 +317,7 @@ class TeardownResult:
     def _fact_half_close(self) -> Fact:
         h = self.half_close
         data = h.data_after_fin
-        during = [sn for sn in h.snapshots if sn.moment.startswith("server reads EOF")]
+        during = [sn for sn in h.snapshots if str(sn.moment).startswith("server reads EOF")]
         return Fact(text="after shutdown(SHUT_WR) the server reads EOF, yet still sends data, "
                          "which the client (in FIN_WAIT_2) receives",
                     holds=h.eof == b"" and len(data) == len(CHUNKS)

@@ -45,35 +45,28 @@ from dataclasses import dataclass, field
 from netlab.analysis.dissect import Segment
 from netlab.analysis.trace import Connection, Trace
 from netlab.errors import ExperimentError
-from netlab.experiments.endpoints import client_socket, listening_socket
+from netlab.experiments.endpoints import (
+    CLIENT_PORT,
+    SERVER_PORT,
+    STEP_TIMEOUT,
+    client_socket,
+    listening_socket,
+)
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.sockdiag import SockDiag
-from netlab.kernel.tcp_info import StateSample, socket_state
+from netlab.kernel.tcp_info import socket_state
 from netlab.lab import Lab
+from netlab.model.moments import Moment, StatesAt
 from netlab.model.tcp_states import TcpState
 from netlab.views import Ladder, Table
+from netlab.views.moments import moment_text
 from netlab.views.table import Grid
 
-__all__ = ["handshake", "HandshakeResult", "Snapshot", "Negotiation", "Fact"]
+__all__ = ["handshake", "HandshakeResult", "Negotiation", "Fact"]
 
-SERVER_PORT = 8080  # unprivileged; always free, since the server's namespace is new
-CLIENT_PORT = 40000  # pinned (instead of an ephemeral port) so every run prints the same
 CLOSED_PORT = 8081  # nobody listens here
 UNANSWERED_WAIT = 1.5  # seconds: long enough to see the SYN retransmitted after 1 s
-TIMEOUT = 2.0  # seconds: the longest wait for any segment or state
-
-
-@dataclass(frozen=True, kw_only=True)
-class Snapshot:
-    """What both kernels reported at one moment of the handshake."""
-
-    moment: str
-    client: TcpState
-    server: TcpState
-    accept_queue: int
-    """Connections waiting in the listening socket's accept queue."""
-    timestamp_ns: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,7 +110,7 @@ class HandshakeResult:
 
     trace: Trace
     """All three connections, merged from the client's and the server's captures."""
-    snapshots: tuple[Snapshot, ...]
+    snapshots: tuple[StatesAt, ...]
     """Both sides' states between the segments of the first connection."""
     segments_before_connect: int
     """Segments on the wire after socket() and bind(), before connect()."""
@@ -154,15 +147,9 @@ class HandshakeResult:
         """The handshake as a table."""
         return Table(self.trace.only(self.connection), absolute=absolute, options=options)
 
-    def states(self) -> list[StateSample]:
-        """The snapshots as samples for a ladder diagram."""
-        samples = []
-        for snap in self.snapshots:
-            samples.append(StateSample(host="client", state=snap.client,
-                                       timestamp_ns=snap.timestamp_ns, note=snap.moment))
-            samples.append(StateSample(host="server", state=snap.server,
-                                       timestamp_ns=snap.timestamp_ns, note=snap.moment))
-        return samples
+    def states(self) -> tuple[StatesAt, ...]:
+        """Both kernels' states at each moment, for a ladder diagram."""
+        return self.snapshots
 
     def ladder(self) -> Ladder:
         """The handshake as a ladder diagram, with both sides' kernel states."""
@@ -182,7 +169,7 @@ class HandshakeResult:
     def snapshot_table(self) -> Grid:
         """Both kernels' states at each moment, as a table."""
         rows = [[tr("moment"), tr("client"), tr("server"), tr("accept queue")]]
-        rows += [[tr(s.moment), s.client.name, s.server.name, str(s.accept_queue)]
+        rows += [[moment_text(s.moment), s.client.name, s.server.name, str(s.accept_queue)]
                  for s in self.snapshots]
         return Grid(rows, right={tr("accept queue")})
 
@@ -201,7 +188,7 @@ class HandshakeResult:
         refused_syn = self.refused_connection.syn()
         unanswered = [s for s in self.unanswered_connection.segments]
         last = self.snapshots[-1]
-        before_accept = next(s for s in self.snapshots if s.moment.startswith("ACK delivered"))
+        before_accept = next(s for s in self.snapshots if str(s.moment).startswith("ACK delivered"))
         retrans = self.retransmission_delay()
         return [
             Fact(text="connect() is what starts the handshake",
@@ -289,19 +276,19 @@ def handshake() -> HandshakeResult:
         link = lab.link(client, server, wire="step")
         wire = link.wire
         assert wire is not None
-        listener = server.run(listening_socket, server.address, SERVER_PORT, timeout=TIMEOUT)
+        listener = server.run(listening_socket, server.address, SERVER_PORT, timeout=STEP_TIMEOUT)
         sockets = [listener]
-        snapshots: list[Snapshot] = []
+        snapshots: list[StatesAt] = []
         try:
             with server.run(SockDiag) as diag, lab.capture(client, server) as cap:
                 sock = client.run(client_socket, client.address, CLIENT_PORT)
                 sockets.append(sock)
                 end = (client.address, CLIENT_PORT)
 
-                def snap(moment: str) -> Snapshot:
+                def snap(moment: str) -> StatesAt:
                     state, queue = _server_side(diag, listener.getsockname(), end)
-                    s = Snapshot(moment=moment, client=socket_state(sock), server=state,
-                                 accept_queue=queue, timestamp_ns=time.time_ns())
+                    s = StatesAt(moment=Moment.of(moment), client=socket_state(sock),
+                                 server=state, accept_queue=queue, timestamp_ns=time.time_ns())
                     snapshots.append(s)
                     return s
 
@@ -312,14 +299,14 @@ def handshake() -> HandshakeResult:
                 if code != errno.EINPROGRESS:
                     raise ExperimentError(
                         f"non-blocking connect() returned {errno.errorcode[code]}")
-                wire.wait_held(1, TIMEOUT)
+                wire.wait_held(1, STEP_TIMEOUT)
                 snap("SYN on the wire")
                 for moment in ("SYN-ACK on the wire", "ACK on the wire"):
                     wire.release()
-                    wire.wait_held(1, TIMEOUT)
+                    wire.wait_held(1, STEP_TIMEOUT)
                     snap(moment)
                 wire.release()
-                deadline = time.monotonic() + TIMEOUT
+                deadline = time.monotonic() + STEP_TIMEOUT
                 waiting = "ACK delivered, accept() not yet called"
                 while snap(waiting).server is not TcpState.ESTABLISHED:
                     if time.monotonic() > deadline:
@@ -336,7 +323,7 @@ def handshake() -> HandshakeResult:
 
                 refused_sock = client.run(client_socket, client.address, CLIENT_PORT + 1)
                 sockets.append(refused_sock)
-                refused_sock.settimeout(TIMEOUT)
+                refused_sock.settimeout(STEP_TIMEOUT)
                 try:
                     refused_sock.connect((server.address, CLOSED_PORT))
                     raise ExperimentError(f"something listens on port {CLOSED_PORT}")
@@ -350,12 +337,12 @@ def handshake() -> HandshakeResult:
                 task = client.start(lone.connect, (server.address, SERVER_PORT))
                 samples = []
                 for n in (1, 2):
-                    deadline = time.monotonic() + TIMEOUT
+                    deadline = time.monotonic() + STEP_TIMEOUT
                     while wire.dropped < n and time.monotonic() < deadline:
                         time.sleep(0.005)
                     samples.append(socket_state(lone))
                 try:
-                    task.result(UNANSWERED_WAIT + TIMEOUT)
+                    task.result(UNANSWERED_WAIT + STEP_TIMEOUT)
                     raise ExperimentError("connect() succeeded through a wire that drops all")
                 except TimeoutError as exc:
                     unanswered: OSError = exc

@@ -67,7 +67,8 @@ import time
 
 from netlab.analysis.trace import Endpoint
 from netlab.errors import ExperimentError
-from netlab.experiments.endpoints import client_socket
+from netlab.experiments.endpoints import SERVER_PORT as SERVER_PORT  # for the page
+from netlab.experiments.endpoints import STEP_TIMEOUT, client_socket
 from netlab.experiments.tcp._teardown_bench import (
     ABORT_PORT,
     CHUNKS,
@@ -78,20 +79,16 @@ from netlab.experiments.tcp._teardown_bench import (
     ORDERLY_PORT,
     RESTART_PORTS,
     SIMULTANEOUS_PORT,
-    TIMEOUT,
     UNREAD_PORT,
-    _Bench,
-    _find,
-    _listen,
-    _read_fin_timeout,
-    _read_until_error,
-    _recv_exactly,
-    _ss_line,
-    _timers,
-    _try_bind,
-)
-from netlab.experiments.tcp._teardown_bench import (
-    SERVER_PORT as SERVER_PORT,  # re-exported, with the rest of the lab's layout
+    Bench,
+    find_entry,
+    listen_on,
+    read_fin_timeout,
+    read_until_error,
+    recv_exactly,
+    ss_line,
+    timers_of,
+    try_bind,
 )
 from netlab.experiments.tcp._teardown_results import (
     Abort,
@@ -121,7 +118,7 @@ __all__ = [
 # The experiments, one function per connection
 
 
-def _orderly(bench: _Bench) -> Orderly:
+def _orderly(bench: Bench) -> Orderly:
     with bench.lab.capture(bench.client, bench.server) as cap:
         conn = bench.open(ORDERLY_PORT, stepped=True)
         bench.exchange(conn)
@@ -132,8 +129,8 @@ def _orderly(bench: _Bench) -> Orderly:
         conn.call("server", "close()", Event.CLOSE, conn.peer.close)
         conn.deliver()  # FIN → client: TIME_WAIT
         conn.deliver()  # its ACK → server: CLOSED
-        found = _find(_timers(bench.client), conn.client_end, conn.server_end)
-        ss = _ss_line(bench.client, conn.client_end)
+        found = find_entry(timers_of(bench.client), conn.client_end, conn.server_end)
+        ss = ss_line(bench.client, conn.client_end)
     if found is None:
         raise ExperimentError("the client's TIME_WAIT socket was not listed")
     return Orderly(**conn.record(cap.trace, name="orderly", title=(
@@ -141,7 +138,7 @@ def _orderly(bench: _Bench) -> Orderly:
         time_wait=found[1], ss=ss)
 
 
-def _half_close(bench: _Bench) -> HalfClose:
+def _half_close(bench: Bench) -> HalfClose:
     with bench.lab.capture(bench.client, bench.server) as cap:
         conn = bench.open(HALF_CLOSE_PORT)
         assert conn.peer is not None
@@ -154,7 +151,7 @@ def _half_close(bench: _Bench) -> HalfClose:
         received = []
         for chunk in CHUNKS:
             conn.peer.sendall(chunk)
-            received.append(_recv_exactly(conn.sock, len(chunk)))
+            received.append(recv_exactly(conn.sock, len(chunk)))
         bench.quiet(conn)
         conn.snap("server reads EOF, then sends 3 chunks; client reads them")
         bench.wire.mode = "step"
@@ -167,7 +164,7 @@ def _half_close(bench: _Bench) -> HalfClose:
         eof=eof, received=tuple(received), client_eof=client_eof)
 
 
-def _close_on_eof(bench: _Bench) -> Close:
+def _close_on_eof(bench: Bench) -> Close:
     with bench.lab.capture(bench.client, bench.server) as cap:
         conn = bench.open(CLOSE_ON_EOF_PORT)
         bench.exchange(conn)
@@ -184,19 +181,19 @@ def _close_on_eof(bench: _Bench) -> Close:
         conn.deliver(reply=True)  # FIN → server, which closes: its FIN carries the ACK
         conn.deliver()  # FIN, ACK → client: TIME_WAIT
         conn.deliver()  # ACK → server: CLOSED
-        task.result(TIMEOUT)
+        task.result(STEP_TIMEOUT)
     return Close(**conn.record(cap.trace, name="close_on_eof", title=(
         "The server closes on EOF: its FIN rides on the ACK (three segments)")))
 
 
-def _simultaneous(bench: _Bench) -> Close:
+def _simultaneous(bench: Bench) -> Close:
     with bench.lab.capture(bench.client, bench.server) as cap:
         conn = bench.open(SIMULTANEOUS_PORT)
         assert conn.peer is not None
         conn.call("client", "close()", Event.CLOSE, conn.sock.close)
-        bench.wire.wait_held(1, TIMEOUT)  # the client's FIN waits on the wire...
+        bench.wire.wait_held(1, STEP_TIMEOUT)  # the client's FIN waits on the wire...
         conn.call("server", "close()", Event.CLOSE, conn.peer.close)
-        bench.wire.wait_held(2, TIMEOUT)  # ...when the server's FIN joins it
+        bench.wire.wait_held(2, STEP_TIMEOUT)  # ...when the server's FIN joins it
         conn.deliver(reply=True)  # the client's FIN → server: CLOSING, and its ACK
         conn.deliver(reply=True)  # the server's FIN → client: CLOSING, and its ACK
         conn.deliver()  # the server's ACK → client: TIME_WAIT
@@ -205,7 +202,7 @@ def _simultaneous(bench: _Bench) -> Close:
         "Simultaneous close: both sides pass through CLOSING")))
 
 
-def _lost_ack(bench: _Bench) -> LostAck:
+def _lost_ack(bench: Bench) -> LostAck:
     wire = bench.wire
     with bench.lab.capture(bench.client, bench.server) as cap:
         conn = bench.open(LOST_ACK_PORT)
@@ -214,7 +211,7 @@ def _lost_ack(bench: _Bench) -> LostAck:
         conn.deliver()
         conn.deliver()
         conn.call("server", "close()", Event.CLOSE, conn.peer.close)
-        wire.wait_held(1, TIMEOUT)
+        wire.wait_held(1, STEP_TIMEOUT)
         dropped = wire.dropped
         wire.mode = "drop"  # what the client answers to the FIN is lost
         conn.deliver(snap=False)
@@ -222,10 +219,10 @@ def _lost_ack(bench: _Bench) -> LostAck:
         wire.mode = "step"
         conn.note("the wire loses the client's ACK")
         conn.snap()
-        wire.wait_held(1, TIMEOUT)  # the server's FIN, sent again after its RTO
-        before = _find(_timers(bench.client), conn.client_end, conn.server_end)
+        wire.wait_held(1, STEP_TIMEOUT)  # the server's FIN, sent again after its RTO
+        before = find_entry(timers_of(bench.client), conn.client_end, conn.server_end)
         conn.deliver(reply=True, again=True)  # the client, in TIME_WAIT, answers it
-        after = _find(_timers(bench.client), conn.client_end, conn.server_end)
+        after = find_entry(timers_of(bench.client), conn.client_end, conn.server_end)
         conn.deliver()  # the client's second ACK → server: CLOSED
     assert cap.trace is not None
     if before is None or after is None:
@@ -239,7 +236,7 @@ def _lost_ack(bench: _Bench) -> LostAck:
         dropped=lost[0], timer_before=before[1], timer_after=after[1])
 
 
-def _close_wait(bench: _Bench) -> CloseWait:
+def _close_wait(bench: Bench) -> CloseWait:
     with bench.lab.capture(bench.client, bench.server) as cap:
         conn = bench.open(CLOSE_WAIT_PORTS[0])
         bench.exchange(conn)
@@ -257,10 +254,10 @@ def _close_wait(bench: _Bench) -> CloseWait:
         bench.wait_for("the other clients to reach FIN_WAIT_2", lambda: all(
             o.side("client") is TcpState.FIN_WAIT_2 for o in others))
         bench.wire.mode = "step"
-        servers = [(e, t) for e, t in _timers(bench.server) if e.local == conn.server_end
+        servers = [(e, t) for e, t in timers_of(bench.server) if e.local == conn.server_end
                    and (e.state is TcpState.LISTEN or e.remote[1] in CLOSE_WAIT_PORTS)]
-        clients = [(e, t) for e, t in _timers(bench.client) if e.local[1] in CLOSE_WAIT_PORTS]
-        fin_timeout = bench.client.run(_read_fin_timeout)
+        clients = [(e, t) for e, t in timers_of(bench.client) if e.local[1] in CLOSE_WAIT_PORTS]
+        fin_timeout = bench.client.run(read_fin_timeout)
     return CloseWait(**conn.record(cap.trace, name="close_wait", title=(
         "A server that never closes: CLOSE_WAIT")),
         server_sockets=tuple(sorted(servers, key=lambda e: e[0].remote)),
@@ -268,7 +265,7 @@ def _close_wait(bench: _Bench) -> CloseWait:
         fin_timeout=fin_timeout)
 
 
-def _abort(bench: _Bench, *, unread: bool) -> Abort:
+def _abort(bench: Bench, *, unread: bool) -> Abort:
     port = UNREAD_PORT if unread else ABORT_PORT
     with bench.lab.capture(bench.client, bench.server) as cap:
         conn = bench.open(port)
@@ -284,10 +281,10 @@ def _abort(bench: _Bench, *, unread: bool) -> Abort:
             linger = struct.pack("ii", 1, 0)  # struct linger {l_onoff = 1, l_linger = 0}
             conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
             conn.note("client sets SO_LINGER to {on, 0 s}")
-        task = bench.server.start(_read_until_error, peer)
+        task = bench.server.start(read_until_error, peer)
         conn.call("client", "close()", Event.ABORT, conn.sock.close)
         conn.deliver()  # RST → server: CLOSED
-        error = task.result(TIMEOUT)
+        error = task.result(STEP_TIMEOUT)
         fd_state = socket_state(peer)
     name, title = (("unread", "close() with unread data sends RST") if unread else
                    ("abort", "Abortive close: SO_LINGER 0 sends RST"))
@@ -295,15 +292,15 @@ def _abort(bench: _Bench, *, unread: bool) -> Abort:
                  server_fd_state=fd_state)
 
 
-def _restarts(bench: _Bench) -> tuple[Restart, ...]:
+def _restarts(bench: Bench) -> tuple[Restart, ...]:
     """A server closes first (so its side keeps the TIME_WAIT), then restarts."""
     rows = []
     bench.wire.mode = "pass"
     server, client = bench.server, bench.client
     for (port, client_port), old in zip(RESTART_PORTS, (False, True), strict=True):
-        listener = bench.keep(server.run(_listen, server.address, port, old))
+        listener = bench.keep(server.run(listen_on, server.address, port, old))
         sock = bench.keep(client.run(client_socket, client.address, client_port))
-        sock.settimeout(TIMEOUT)
+        sock.settimeout(STEP_TIMEOUT)
         sock.connect((server.address, port))
         peer = bench.keep(listener.accept()[0])
         peer.close()  # the server closes first...
@@ -322,7 +319,7 @@ def _restarts(bench: _Bench) -> tuple[Restart, ...]:
         for new in (False, True):
             rows.append(Restart(port=port, old_reuseaddr=old, new_reuseaddr=new,
                                 old_state=old_state(),
-                                error=server.run(_try_bind, server.address, port, new)))
+                                error=server.run(try_bind, server.address, port, new)))
     bench.wire.mode = "step"
     return tuple(rows)
 
@@ -331,7 +328,7 @@ def teardown() -> TeardownResult:
     """Run the experiment (about a second, a fifth of it waiting for a retransmitted FIN)."""
     start = time.monotonic()
     with Lab() as lab:
-        bench = _Bench(lab)
+        bench = Bench(lab)
         try:
             orderly = _orderly(bench)
             half_close = _half_close(bench)
