@@ -137,24 +137,3 @@ def extract_myst(fileobj: BinaryIO, keywords: Mapping[str, Any],
         for lineno, *found in extract_python(cell, keywords, comment_tags, options):
             yield (lineno + first - 1, *found)
 
-
-# Texts the TCP experiments and the kernel layer write into their results, translated where
-# they are shown (a moment's sentence, tr(timer.name), the teardown figures' titles): marked
-# here until they are marked where they are written.
-_MARKED_ELSEWHERE = (
-    N_("socket() and bind() done"), N_("SYN on the wire"), N_("SYN-ACK on the wire"),
-    N_("ACK on the wire"), N_("ACK delivered, accept() not yet called"),
-    N_("accept() returned"), N_("request and response exchanged"),
-    N_("connection established"),
-    N_("server reads EOF, then sends 3 chunks; client reads them"),
-    N_("the wire loses the client's ACK"), N_("client sets SO_LINGER to {on, 0 s}"),
-    N_("server sends data; client never reads it"), N_("off"),
-    N_("Orderly close: the passive side closes later (four segments)"),
-    N_("Half-close: data still flows after the client's FIN"),
-    N_("The server closes on EOF: its FIN rides on the ACK (three segments)"),
-    N_("Simultaneous close: both sides pass through CLOSING"),
-    N_("The last ACK is lost: TIME_WAIT answers the repeated FIN"),
-    N_("A server that never closes: CLOSE_WAIT"),
-    N_("Abortive close: SO_LINGER 0 sends RST"),
-    N_("close() with unread data sends RST"),
-)
