@@ -46,6 +46,10 @@ DOCS = ROOT / "docs"
 POT_DIR = DOCS / "_build" / "gettext"
 LANG = "zh_CN"
 PO_DIR = DOCS / "locale" / LANG / "LC_MESSAGES"
+# The words of our own templates (docs/_templates, domain "sphinx"). Their catalog, sphinx.po,
+# is written by hand, since it also translates words of the theme that the gettext builder
+# never sees: it is checked against this template but never rewritten by --update.
+THEME_POT = POT_DIR.parent / "gettext-theme" / "sphinx.pot"
 NETLAB_PO = ROOT / "netlab" / "locale" / LANG / "LC_MESSAGES" / "netlab.po"
 NETLAB_MO = NETLAB_PO.with_suffix(".mo")
 # netlab.po's header: fixed, so that refreshing an unchanged catalog changes no byte of it.
@@ -62,6 +66,10 @@ def build_templates() -> None:
         [sys.executable, "-m", "sphinx", "-b", "gettext", "-q", str(DOCS), str(POT_DIR)],
         check=True,
     )
+    THEME_POT.parent.mkdir(parents=True, exist_ok=True)
+    THEME_POT.unlink(missing_ok=True)
+    if (POT_DIR / THEME_POT.name).exists():
+        (POT_DIR / THEME_POT.name).replace(THEME_POT)
 
 
 def update_catalogs() -> None:
@@ -72,7 +80,8 @@ def update_catalogs() -> None:
 
 def problems(pot_path: Path) -> tuple[int, list[str]]:
     """Return the number of messages in one template and what is wrong with their translation."""
-    po_path = PO_DIR / pot_path.relative_to(POT_DIR).with_suffix(".po")
+    relative = Path(THEME_POT.name) if pot_path == THEME_POT else pot_path.relative_to(POT_DIR)
+    po_path = PO_DIR / relative.with_suffix(".po")
     with pot_path.open("rb") as f:
         template = read_po(f)
     messages = [m for m in template if m.id]  # skip the header entry (msgid "")
@@ -188,7 +197,7 @@ def main() -> int:
     if args.update:
         update_catalogs()
         update_netlab_catalog()
-    templates = sorted(POT_DIR.rglob("*.pot"))
+    templates = sorted(POT_DIR.rglob("*.pot")) + ([THEME_POT] if THEME_POT.exists() else [])
     total, report = 0, []
     for pot_path in templates:
         count, found = problems(pot_path)
