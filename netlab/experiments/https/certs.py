@@ -36,6 +36,7 @@ from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError, MissingToolError
 from netlab.experiments.endpoints import LONG_TIMEOUT
 from netlab.experiments.https._lab import PAGE, client_wrap, close_tls, handler, server_wrap, tr
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import N_
 from netlab.lab import Host, Lab
@@ -267,6 +268,7 @@ def _bad_input(client: Host, address: str, what: str, data: bytes) -> TlsBadInpu
         sock.close()
 
 
+@replayable
 def certificates() -> CertsResult:
     """Run the experiment (a few seconds: the cut-short ClientHello waits for a timeout)."""
     import tempfile

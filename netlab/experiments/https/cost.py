@@ -48,6 +48,7 @@ from netlab.experiments.https._lab import (
     tls_files,
     tr,
 )
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import N_
 from netlab.lab import Host, Lab
@@ -249,6 +250,7 @@ def _measure(lab: Lab, client: Host, server: Host, way: str, files: TlsFiles,
                    trace=trace)
 
 
+@replayable
 def https_round_trips(rtt: float = RTT, repeats: int = REPEATS) -> HttpsCost:
     """Measure every way ``repeats`` times over a link with round-trip time ``rtt`` (s)."""
     with tls_files() as files, Lab() as lab:
