@@ -52,7 +52,7 @@ extensions = [
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build", "_generated", "_root", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_generated", "_root", "locale", "Thumbs.db", ".DS_Store"]
 templates_path = ["_templates"]
 nitpicky = True
 

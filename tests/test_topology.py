@@ -86,8 +86,8 @@ def test_chinese_labels(monkeypatch: pytest.MonkeyPatch) -> None:
     topology = client_firewall_server()
     words = set(texts(ET.fromstring(topology.svg())))
     assert {"命名空间", "用户态线路", "单向时延 25 ms", "丢包率 1%", "速率 100 Mbit/s",
-            "防火墙 (nftables)", "空闲超时 3 秒", "内侧", "外侧", "veth 对"} <= words
-    assert "连接跟踪 (conntrack) 会忘掉空闲超过 3 秒的连接" in topology.describe()
+            "防火墙（nftables）", "空闲超时 3 秒", "内侧", "外侧", "veth 对"} <= words
+    assert "连接跟踪（conntrack）会忘掉空闲超过 3 秒的连接" in topology.describe()
 
 
 def test_wire_modes_and_links_between_non_neighbours() -> None:

@@ -21,13 +21,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from netlab.i18n import N_
 from netlab.model.tcp_states import TcpState
 
 __all__ = ["socket_state", "SocketEntry", "tcp_sockets", "parse_proc_net_tcp",
            "TIMER_NAMES", "Timer", "tcp_timers", "parse_timers"]
 
 #: What the ``tr`` column of /proc/net/tcp says is pending; the names ``ss -o`` prints.
-TIMER_NAMES = {0: "off", 1: "on", 2: "keepalive", 3: "timewait", 4: "persist"}
+TIMER_NAMES = {0: N_("off"), 1: "on", 2: "keepalive", 3: "timewait", 4: "persist"}
 
 
 def socket_state(sock: socket.socket) -> TcpState:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from netlab.i18n import N_
 from netlab.model.tcp_states import TcpState
 
 __all__ = ["Happening", "Moment", "StatesAt", "Kind"]
@@ -28,9 +29,9 @@ Kind = Literal["call", "arrival", "again", "sentence"]
 #: The English of each kind. ``{host}`` is ``client`` or ``server``, ``{detail}`` the call
 #: or the segment's flags, printed as they are in every language.
 TEMPLATES: dict[str, str] = {
-    "call": "{host} calls {detail}",
-    "arrival": "{detail} arrived at {host}",
-    "again": "{detail} arrived at {host} again",
+    "call": N_("{host} calls {detail}"),
+    "arrival": N_("{detail} arrived at {host}"),
+    "again": N_("{detail} arrived at {host} again"),
     "sentence": "{detail}",
 }
 

@@ -69,6 +69,7 @@ from typing import Any
 import h11
 
 from netlab.errors import ExperimentError
+from netlab.i18n import N_
 from netlab.proto.place import Place
 from netlab.proto.server import LOG_LIMIT, ThreadedServer, listening
 
@@ -517,7 +518,7 @@ class HttpClient:
         data += writer.send(h11.EndOfMessage()) or b""
         self.sock.sendall(data)
         self._pending.append(_Pending(request, body))
-        self.events.append(HttpEvent(direction="sent", event=request))
+        self.events.append(HttpEvent(direction=N_("sent"), event=request))
 
     def receive(self) -> Response:
         """Read the response to the oldest request still unanswered (responses come in order)."""
@@ -547,7 +548,7 @@ class HttpClient:
                     raise ExperimentError(f"no complete response within {self.timeout} s"
                                           ) from None
                 continue
-            self.events.append(HttpEvent(direction="received", event=event))
+            self.events.append(HttpEvent(direction=N_("received"), event=event))
             if isinstance(event, h11.Response):
                 head = event
             elif isinstance(event, h11.Data):

@@ -40,7 +40,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from netlab.errors import NetlabError
-from netlab.i18n import tr
+from netlab.i18n import N_, tr
 
 __all__ = ["TlsError", "SERVER_NAME", "HANDSHAKE_TYPES", "Authority", "CertificateInfo",
            "certificate_info", "Version", "server_context", "client_context", "HandshakeLog",
@@ -320,26 +320,26 @@ def hello_fields(data: bytes) -> dict[str, str]:
         return {}
     out: dict[str, str] = {}
     if kind == 1:
-        out["cipher suites"] = ", ".join(_tls_cipher_suites.get(c, hex(c)) for c in msg.ciphers)
+        out[N_("cipher suites")] = ", ".join(_tls_cipher_suites.get(c, hex(c)) for c in msg.ciphers)
     elif kind == 2:
-        out["cipher suite"] = _tls_cipher_suites.get(msg.cipher, hex(msg.cipher))
+        out[N_("cipher suite")] = _tls_cipher_suites.get(msg.cipher, hex(msg.cipher))
     for ext in msg.ext or []:
         name = type(ext).__name__
         if name == "TLS_Ext_ServerName":
-            out["server name (SNI)"] = ", ".join(s.servername.decode() for s in ext.servernames)
+            out[N_("server name (SNI)")] = ", ".join(s.servername.decode() for s in ext.servernames)
         elif name == "TLS_Ext_ALPN":
             out["ALPN"] = ", ".join(p.protocol.decode() for p in ext.protocols)
         elif name == "TLS_Ext_SupportedVersion_CH":
-            out["supported versions"] = ", ".join(_version(v) for v in ext.versions)
+            out[N_("supported versions")] = ", ".join(_version(v) for v in ext.versions)
         elif name == "TLS_Ext_SupportedVersion_SH":
-            out["selected version"] = _version(ext.version)
+            out[N_("selected version")] = _version(ext.version)
         elif name == "TLS_Ext_KeyShare_CH":
-            out["key share"] = ", ".join(_GROUPS.get(s.group, str(s.group))
+            out[N_("key share")] = ", ".join(_GROUPS.get(s.group, str(s.group))
                                          for s in ext.client_shares)
         elif name == "TLS_Ext_KeyShare_SH":
-            out["key share"] = _GROUPS.get(ext.server_share.group, str(ext.server_share.group))
+            out[N_("key share")] = _GROUPS.get(ext.server_share.group, str(ext.server_share.group))
     if kind == 2 and "selected version" not in out:
-        out["selected version"] = _version(msg.version)
+        out[N_("selected version")] = _version(msg.version)
     return out
 
 

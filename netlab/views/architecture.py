@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from netlab.i18n import tr
+from netlab.i18n import N_, tr
 from netlab.views.table import text_width
 
 __all__ = ["Architecture", "Layer", "Module", "DataStep", "data_path", "PACKAGE"]
@@ -39,16 +39,16 @@ _ids = itertools.count(1)
 #: What each layer is for, in a few words (translated when drawn).
 PURPOSE = {
     "__main__": "python -m netlab",
-    "cli": "the netlab command",
-    "experiments": "one folder per chapter; each experiment returns a Result with its facts",
-    "views": "tables, SVG figures, the packet inspector, downloads",
-    "lab": "hosts, links and captures composed from the kernel's pieces",
-    "analysis": "captures read: segments, traces, state timelines, HTTP and TLS",
-    "proto": "HTTP/1.1, HTTP/2, TLS, WebSocket, heartbeats, framing: over any socket",
-    "kernel": "namespaces, veth, the wire, nftables, AF_PACKET, pcap, sock_diag, TCP_INFO",
-    "model": "TCP's states and RFC 9293's transitions, as data",
-    "errors": "the exception hierarchy",
-    "i18n": "the words of the page's language",
+    "cli": N_("the netlab command"),
+    "experiments": N_("one folder per chapter; each experiment returns a Result with its facts"),
+    "views": N_("tables, SVG figures, the packet inspector, downloads"),
+    "lab": N_("hosts, links and captures composed from the kernel's pieces"),
+    "analysis": N_("captures read: segments, traces, state timelines, HTTP and TLS"),
+    "proto": N_("HTTP/1.1, HTTP/2, TLS, WebSocket, heartbeats, framing: over any socket"),
+    "kernel": N_("namespaces, veth, the wire, nftables, AF_PACKET, pcap, sock_diag, TCP_INFO"),
+    "model": N_("TCP's states and RFC 9293's transitions, as data"),
+    "errors": N_("the exception hierarchy"),
+    "i18n": N_("the words of the page's language"),
 }
 
 

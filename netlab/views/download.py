@@ -12,7 +12,7 @@ import base64
 import html
 
 from netlab.analysis.trace import Trace
-from netlab.i18n import tr
+from netlab.i18n import ntr, tr
 from netlab.kernel.scratch import directory
 from netlab.model import run
 
@@ -43,13 +43,14 @@ class Download:
     def _repr_html_(self) -> str:
         url = f"data:{self.mime};base64,{base64.b64encode(self.data).decode()}"
         extra = f" — {html.escape(self.summary)}" if self.summary else ""
+        size = ntr("{n} byte", "{n} bytes", len(self.data)).format(n=f"{len(self.data):,}")
         shown = run.current()
         about = (f'data-netlab-run="{html.escape(shown.run_id)}" '
                  f'title="{html.escape(shown.describe())}" ' if shown else "")
         return (
             f'<p class="netlab-download"><a download="{html.escape(self.filename)}" {about}'
             f'href="{url}">⤓ {html.escape(self.filename)}</a> '
-            f"<span>({tr('{n} bytes').format(n=f'{len(self.data):,}')}{extra})</span></p>"
+            f"<span>({size}{extra})</span></p>"
         )
 
 

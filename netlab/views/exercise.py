@@ -97,7 +97,8 @@ class Answer:
 
     def _repr_html_(self) -> str:
         why = f"<p>{html.escape(self.because)}</p>" if self.because else ""
+        answer = tr("Answer")
         return (f'<div class="netlab-exercise">{self._form()}'
-                f'<details class="netlab-answer"><summary>{html.escape(tr("Answer"))}'
+                f'<details class="netlab-answer"><summary>{html.escape(answer)}'
                 f"</summary><p><strong>{html.escape(self.observed)}</strong></p>{why}</details>"
                 f"</div>")

@@ -41,7 +41,7 @@ from scapy.layers.l2 import Ether
 from scapy.packet import NoPayload, Packet, Padding, Raw
 
 from netlab.analysis.dissect import Segment, option_text
-from netlab.i18n import tr
+from netlab.i18n import ntr, tr
 from netlab.views.message import HexDump
 
 if TYPE_CHECKING:
@@ -81,13 +81,14 @@ def layers(frame: bytes, segment: Segment | None = None) -> list[tuple[str, list
     while not isinstance(layer, NoPayload):
         above_transport = bool(out) and out[-1][0] in _TRANSPORTS
         if above_transport and not isinstance(layer, Padding):
-            size = tr("{n} bytes").format(n=len(bytes(layer)) - len(_padding(layer)))
+            n = len(bytes(layer)) - len(_padding(layer))
+            size = ntr("{n} byte", "{n} bytes", n).format(n=n)
             out.append((tr("payload"), [(tr("length"), size)]))
             layer = _padding(layer)
             continue
         if isinstance(layer, (Raw, Padding)):
             label = tr("padding") if isinstance(layer, Padding) else tr("payload")
-            size = tr("{n} bytes").format(n=len(bytes(layer)))
+            size = ntr("{n} byte", "{n} bytes", len(bytes(layer))).format(n=len(bytes(layer)))
             out.append((label, [(tr("length"), size)]))
         else:
             out.append((str(layer.name), _fields(layer, segment)))
@@ -247,11 +248,12 @@ class Inspector:
                               for k, v in fields)
             rows.append(f'<tr><th scope="row"{at}>{html.escape(name)}</th><td>{cells}</td></tr>')
         caption = tr("{n} bytes captured").format(n=len(seg.frame))
+        decoded = tr("Decoded headers")
         return (
             f'<details class="netlab-packet" data-segment="{seg.number}">'
             f"<summary>{html.escape(self.summary(seg))}</summary>"
             f'<div class="netlab-packet-body" tabindex="0" id="{self.target(seg)}">'
-            f'<table class="netlab-fields"><caption>{html.escape(tr("Decoded headers"))}'
+            f'<table class="netlab-fields"><caption>{html.escape(decoded)}'
             f'</caption><tbody>{"".join(rows)}</tbody></table>'
             f'<pre class="netlab-bytes" aria-label="{html.escape(caption)}">'
             f"{html.escape(hexdump(seg.frame))}</pre></div></details>"

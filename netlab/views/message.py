@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 
-__all__ = ["WireText", "hexdump", "HexDump"]
+__all__ = ["WireText", "hexdump", "HexDump", "ProgramOutput"]
 
 CRLF_MARK = "␍␊"  # U+240D U+240A: CR and LF shown, since they are part of the protocol
 LF_MARK = "␊"
@@ -132,3 +132,28 @@ class HexDump:
 def hexdump(data: bytes, *, mark: bytes = b"") -> HexDump:
     """A :class:`HexDump` of ``data``, with ``mark`` (its first occurrence) underlined."""
     return HexDump(data, mark=mark)
+
+
+class ProgramOutput:
+    """What another program printed (curl's error, openssl's report), as it printed it.
+
+    On a page it is marked as English (``lang="en"``): a Chinese page quotes the program's own
+    words, as a reader would see them in a terminal, and its prose says what they mean.
+
+    >>> print(ProgramOutput("curl: (60) SSL certificate problem", "verify return:1"))
+    curl: (60) SSL certificate problem
+    verify return:1
+    """
+
+    def __init__(self, *lines: str) -> None:
+        self.text = "\n".join(line.rstrip("\n") for line in lines)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return (f'<div class="netlab-program-output" lang="en"><pre>{html.escape(self.text)}'
+                "</pre></div>")

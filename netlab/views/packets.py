@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from netlab.analysis.ip_packets import Packet
-from netlab.i18n import tr
+from netlab.i18n import ptr, tr
 from netlab.views.table import Grid
 
 __all__ = ["packet_info", "packet_table"]
@@ -16,7 +16,7 @@ def packet_table(pkts: Iterable[Packet], names: dict[str, str] | None = None) ->
     pkts = tuple(pkts)
     names = names or {}
     t0 = pkts[0].time_ns if pkts else 0
-    length = tr("len", context="packet table")
+    length = ptr("packet table", "len")
     rows = [["#", tr("time (ms)"), tr("direction"), tr("protocol"), length, tr("info")]]
     for p in pkts:
         src, dst = names.get(p.src, p.src), names.get(p.dst, p.dst)

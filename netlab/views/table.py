@@ -12,7 +12,7 @@ import unicodedata
 from typing import TYPE_CHECKING
 
 from netlab.analysis.dissect import option_text
-from netlab.i18n import tr
+from netlab.i18n import N_, tr
 from netlab.views.inspector import Inspector
 
 if TYPE_CHECKING:
@@ -43,10 +43,15 @@ class Grid:
     WS          7
     """
 
-    def __init__(self, rows: list[list[str]], *, right: set[str] | frozenset[str] = frozenset()
-                 ) -> None:
+    verbatim: set[str] | frozenset[str] = frozenset()
+
+    def __init__(self, rows: list[list[str]], *, right: set[str] | frozenset[str] = frozenset(),
+                 verbatim: set[str] | frozenset[str] = frozenset()) -> None:
         self.columns, *self._body = rows
         self.right = set(right)
+        # columns of another program's own words (curl's errors), kept as it printed them and
+        # marked as English, which they are on a page in any language
+        self.verbatim = set(verbatim)
 
     @property
     def rows(self) -> list[list[str]]:
@@ -91,9 +96,11 @@ class Grid:
         head = "".join(f'<th scope="col">{html.escape(c)}</th>' if c else "<td></td>"
                        for c in self.columns)
         body = []
+        english = ' lang="en"'
         for i, row in enumerate(self.rows):
             cells = "".join(
-                f'<td class="{"num" if name in self.right else "txt"}">'
+                f'<td class="{"num" if name in self.right else "txt"}"'
+                f'{english if name in self.verbatim else ""}>'
                 f"{self._cell_html(i, name, c)}</td>"
                 for c, name in zip(row, self.columns, strict=True)
             )
@@ -125,11 +132,11 @@ class Table(Grid):
         self.trace = trace
         self.absolute = absolute
         self.options = options
-        columns = ["#", "time (ms)", "direction", "flags", "seq", "ack", "len", "win"]
+        columns = ["#", N_("time (ms)"), N_("direction"), N_("flags"), "seq", "ack", "len", "win"]
         if absolute:
-            columns += ["raw seq", "raw ack", "raw win"]
+            columns += [N_("raw seq"), N_("raw ack"), N_("raw win")]
         if options:
-            columns.append("options")
+            columns.append(N_("options"))
         self.columns = [tr(c) for c in columns]
         self.right = {tr(c) for c in _RIGHT}
 

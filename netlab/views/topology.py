@@ -353,19 +353,20 @@ class Topology:
         if link.wire is not None:
             nx, nw = cx - w / 2 - NS_PAD, w + 2 * NS_PAD
             ny, nh = y - WIRE_H / 2 - NS_PAD, WIRE_H + 2 * NS_PAD
+            namespace, wire = tr("namespace"), tr("userspace wire")
             parts += [
                 f'<g class="wire" data-namespace="{html.escape(link.wire.namespace)}">',
                 f'<rect x="{nx:.1f}" y="{ny}" width="{nw:.1f}" height="{nh}" rx="6" fill="none" '
                 f'stroke="currentColor" stroke-opacity="0.6" stroke-dasharray="4 3"/>',
                 f'<text x="{cx:.1f}" y="{ny - 19}" {small} opacity="0.6">'
-                f'{html.escape(tr("namespace"))}</text>',
+                f'{html.escape(namespace)}</text>',
                 f'<text x="{cx:.1f}" y="{ny - 5}" {small} opacity="0.8">'
                 f"{html.escape(link.wire.namespace)}</text>",
                 f'<rect x="{cx - w / 2:.1f}" y="{y - WIRE_H / 2}" width="{w:.1f}" '
                 f'height="{WIRE_H}" rx="4" fill="{WIRE}" fill-opacity="0.15" stroke="{WIRE}" '
                 f'stroke-width="1.5"/>',
                 f'<text x="{cx:.1f}" y="{y + 4}" text-anchor="middle" font-weight="bold">'
-                f'{html.escape(tr("userspace wire"))}</text></g>',
+                f'{html.escape(wire)}</text></g>',
             ]
             for hx in ((x1 + nx) / 2, (nx + nw + x2) / 2):  # each half is a veth pair
                 parts.append(f'<text x="{hx:.1f}" y="{y + 15}" {small} opacity="0.7">veth</text>')

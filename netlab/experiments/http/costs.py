@@ -38,7 +38,7 @@ from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError, MissingToolError
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
-from netlab.i18n import tr
+from netlab.i18n import N_, tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
 from netlab.views.chart import BarChart
@@ -59,7 +59,7 @@ CURL_TIMEOUT = 20.0  # seconds: curl gives up (--max-time) well before the exper
 ROUND_TRIPS: dict[str, Callable[[int], int]] = {
     "HTTP/1.0": lambda n: 2 * n,  # per request: a handshake, then the request and response
     "HTTP/1.1": lambda n: n + 1,  # one handshake, then one round trip per request
-    "pipelined": lambda n: 2,  # one handshake, then all requests in one round trip
+    N_("pipelined"): lambda n: 2,  # one handshake, then all requests in one round trip
 }
 
 #: The range that measured / predicted must fall in. Never below 1 by more than the clock's

@@ -108,14 +108,14 @@ class Eavesdrop:
         """What the router saw, listed as a capture tool lists it (from, to, what it carried)."""
         conn = self.trace.connections()[0]
         http = labels(conn)
-        rows = [[tr("#"), tr("time (ms)"), tr("source"), tr("destination"), tr("flags"),
-                 tr("len"), "HTTP"]]
+        rows = [["#", tr("time (ms)"), tr("source"), tr("destination"), tr("flags"),
+                 "len", "HTTP"]]
         for s in self.trace.segments:
             rows.append([str(s.number), f"{(s.time_ns - self.trace.start_ns) / 1e6:.3f}",
                          f"{self.trace.name(s.src)} {s.src}:{s.sport}",
                          f"{self.trace.name(s.dst)} {s.dst}:{s.dport}", s.flags_text,
                          str(s.length), http.get(s.number, "")])
-        return Grid(rows, right={tr("#"), tr("time (ms)"), tr("len")})
+        return Grid(rows, right={"#", tr("time (ms)"), "len"})
 
     def facts(self) -> list[Fact]:
         """The section's claims, each checked on this run's data."""

@@ -32,7 +32,7 @@ from netlab.experiments.endpoints import TIMEOUT
 from netlab.experiments.http.costs import TOLERANCE, at_client
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
-from netlab.i18n import tr
+from netlab.i18n import N_, tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
 from netlab.proto.http2 import Http2Client, serving_h2
@@ -47,7 +47,7 @@ SLOW = 0.3
 DELAY = 0.025  # seconds, one way: a 50 ms round trip
 BODIES = {"/slow": b"slow response\n", "/fast": b"fast response\n"}
 #: The three ways of fetching the two resources.
-WAYS = ("pipelined", "two connections", "HTTP/2")
+WAYS = (N_("pipelined"), N_("two connections"), "HTTP/2")
 REPEATS = 3  # runs per way; the soonest is kept (a busy machine only adds delay)
 
 

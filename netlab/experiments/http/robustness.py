@@ -16,7 +16,7 @@ from netlab.errors import ExperimentError
 from netlab.experiments.http.basics import hello
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
-from netlab.i18n import tr
+from netlab.i18n import N_, tr
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Limits, serving
 from netlab.views.table import Grid
@@ -39,15 +39,15 @@ class Case:
 
 #: The bad inputs, each with the status it must be answered with.
 CASES = (
-    Case(name="malformed request line", data=b"HELLO THERE\r\n\r\n", expected=400),
-    Case(name="headers too large",
+    Case(name=N_("malformed request line"), data=b"HELLO THERE\r\n\r\n", expected=400),
+    Case(name=N_("headers too large"),
          data=b"GET /hello HTTP/1.1\r\nhost: x\r\nx-padding: " + b"a" * 6000 + b"\r\n\r\n",
          expected=431),
-    Case(name="unknown method", data=b"BREW /pot HTTP/1.1\r\nhost: x\r\n\r\n", expected=501),
-    Case(name="body too large",
+    Case(name=N_("unknown method"), data=b"BREW /pot HTTP/1.1\r\nhost: x\r\n\r\n", expected=501),
+    Case(name=N_("body too large"),
          data=b"POST /hello HTTP/1.1\r\nhost: x\r\ncontent-length: 100000\r\n\r\n" + b"x" * 100,
          expected=413),
-    Case(name="a partial request, then silence",
+    Case(name=N_("a partial request, then silence"),
          data=b"GET /hello HTTP/1.1\r\nhost: x\r\n", expected=408),
 )
 

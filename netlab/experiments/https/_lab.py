@@ -19,7 +19,7 @@ from pathlib import Path
 from netlab.analysis.dissect import Segment
 from netlab.analysis.tls_decrypt import WireRecord
 from netlab.analysis.trace import Connection, Trace
-from netlab.i18n import tr as _tr
+from netlab.i18n import tr
 from netlab.kernel.scratch import MemoryFile
 from netlab.kernel.scratch import directory as scratch_directory
 from netlab.proto.http import HttpClient, Request, Response, Wrap
@@ -32,12 +32,6 @@ __all__ = ["HTTP_PORT", "HTTPS_PORT", "PAGE", "handler", "TlsFiles", "tls_files"
 HTTP_PORT = 80  # RFC 9110 §4.2.1: the default port of "http"
 HTTPS_PORT = 443  # RFC 9110 §4.2.2: the default port of "https" (and scapy's TLS port)
 PAGE = b"<!doctype html><title>netlab</title><p>Hello from the lab's server.\n"
-
-
-def tr(text: str) -> str:
-    """:func:`netlab.i18n.tr` for the HTTPS chapter's views (entries keyed ``("https", text)``,
-    so common words such as "measured" may read differently in another chapter's tables)."""
-    return _tr(text, context="https")
 
 
 def handler(request: Request) -> Response:

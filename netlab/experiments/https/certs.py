@@ -38,6 +38,7 @@ from netlab.experiments.endpoints import LONG_TIMEOUT
 from netlab.experiments.https._lab import PAGE, client_wrap, close_tls, handler, server_wrap, tr
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
+from netlab.i18n import N_
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Limits, LogEntry, serving
 from netlab.proto.tls import (
@@ -58,10 +59,10 @@ EXPIRED_PORT = 4443  # a second TLS port, for the server certificate that has ex
 WRONG_NAME = "wrong.netlab.test"
 #: case → (trust the lab's root?, the name asked for, the port)
 CASES: dict[str, tuple[bool, str, int]] = {
-    "trusted": (True, SERVER_NAME, GOOD_PORT),
-    "unknown CA": (False, SERVER_NAME, GOOD_PORT),
-    "wrong host name": (True, WRONG_NAME, GOOD_PORT),
-    "expired": (True, SERVER_NAME, EXPIRED_PORT),
+    N_("trusted"): (True, SERVER_NAME, GOOD_PORT),
+    N_("unknown CA"): (False, SERVER_NAME, GOOD_PORT),
+    N_("wrong host name"): (True, WRONG_NAME, GOOD_PORT),
+    N_("expired"): (True, SERVER_NAME, EXPIRED_PORT),
 }
 EXPIRED_AT = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 
@@ -136,12 +137,13 @@ class CertsResult:
 
     def failures_table(self) -> Grid:
         """Each case: what Python, curl and openssl said."""
-        rows = [[tr("case"), "Python ssl (verify_message)", "curl", "openssl s_client"]]
+        programs = ["Python ssl (verify_message)", "curl", "openssl s_client"]
+        rows = [[tr("case"), *programs]]
         for case in CASES:
             f = self.python[case]
             rows.append([tr(case), "OK" if f is None else f"{f.verify_code}: {f.verify_message}",
                          self._summary("curl", case), self._summary("openssl", case)])
-        return Grid(rows)
+        return Grid(rows, verbatim=set(programs))
 
     def _summary(self, program: str, case: str) -> str:
         r = self.run(program, case)
@@ -293,9 +295,9 @@ def certificates() -> CertsResult:
             runs = tuple(_real_client(client, prog, case, ca, server.address)
                          for prog in ("curl", "openssl") for case in CASES)
             hello = client_hello(authority)
-            bad = (_bad_input(client, server.address, "plain HTTP",
+            bad = (_bad_input(client, server.address, N_("plain HTTP"),
                               b"GET / HTTP/1.1\r\nhost: server.netlab.test\r\n\r\n"),
-                   _bad_input(client, server.address, "ClientHello cut short",
+                   _bad_input(client, server.address, N_("ClientHello cut short"),
                               hello[:len(hello) // 3]))
             status, _ = _python(client, authority, "trusted", server.address)
             after = 200 if status is None else 0

@@ -49,6 +49,7 @@ from netlab.experiments.https._lab import (
 )
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
+from netlab.i18n import N_
 from netlab.kernel.scratch import directory as scratch_directory
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, serving
@@ -62,8 +63,8 @@ RTT = 0.050  # seconds
 REPEATS = 5  # connections per way; the fastest is compared (a busy machine adds outliers)
 
 #: Round trips before the first response byte, counting only propagation.
-ROUND_TRIPS = {"HTTP": 2, "TLS 1.3": 3, "TLS 1.2": 4, "TLS 1.3 resumed": 3,
-               "TLS 1.2 resumed": 3}
+ROUND_TRIPS = {"HTTP": 2, "TLS 1.3": 3, "TLS 1.2": 4, N_("TLS 1.3 resumed"): 3,
+               N_("TLS 1.2 resumed"): 3}
 
 #: How far measured / predicted may stray. Not below 1 by more than the clocks' jitter
 #: (nothing crosses the wire faster than its delay), at most 15 % above (the endpoints'
@@ -141,9 +142,10 @@ class HttpsCost:
                  tr("TLS handshake bytes")]]
         for w in self.ways:
             run = w.runs[0]
+            sent = tr("yes") if run.certificate_sent else tr("no")
             rows.append([tr(w.name), str(w.round_trips), f"{w.predicted * 1e3:.0f}",
                          f"{w.ttfb * 1e3:.1f}", f"{w.ratio:.3f}", f"{w.median * 1e3:.1f}",
-                         "-" if w.name == "HTTP" else tr("yes" if run.certificate_sent else "no"),
+                         "-" if w.name == "HTTP" else sent,
                          str(run.handshake_bytes) if w.name != "HTTP" else "-"])
         return Grid(rows, right=set(rows[0][1:6]) | {rows[0][7]})
 

@@ -137,8 +137,8 @@ class HttpsRequestResult:
         rows = [[tr("time (ms)"), tr("direction"), tr("record type on the wire"), tr("length"),
                  tr("carries (decrypted)") if keys else tr("content")]]
         for r in records:
-            way = "client → server" if r.dport == HTTPS_PORT else "server → client"
-            rows.append([f"{(r.time_ns - t0) / 1e6:.3f}", tr(way), r.wire_type, str(r.length),
+            way = tr("client → server") if r.dport == HTTPS_PORT else tr("server → client")
+            rows.append([f"{(r.time_ns - t0) / 1e6:.3f}", way, r.wire_type, str(r.length),
                          ", ".join(r.messages) if r.decrypted else tr("(ciphertext)")])
         return Grid(rows, right={rows[0][0], rows[0][3]})
 
@@ -153,7 +153,10 @@ class HttpsRequestResult:
         for i in range(max(len(log), len(wire))):
             m = log[i] if i < len(log) else None
             w = wire[i] if i < len(wire) else None
-            mine = f"{tr(m.direction)} {m.name}" if m else ""
+            mine = ""
+            if m:
+                way = tr("write") if m.direction == "write" else tr("read")
+                mine = f"{way} {m.name}"
             rows.append([mine, str(m.length) if m else "", w[0] if w else "",
                          str(len(w[1])) if w else "",
                          tr("yes") if m and w and m.data == w[1] else tr("no")])

@@ -53,7 +53,7 @@ from netlab.errors import ExperimentError
 from netlab.experiments.endpoints import LONG_TIMEOUT, client_socket
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
-from netlab.i18n import tr
+from netlab.i18n import N_, tr
 from netlab.lab import Lab
 from netlab.proto.http import HttpClient, Request, Response, serving
 from netlab.proto.server import listening
@@ -382,11 +382,11 @@ def push_vs_poll() -> PushPollResult:
     assert cap.trace is not None
     created = tuple(t for t, _ in source.made)
     methods = (
-        _measure("push", cap.trace, WS_PORT, created),
-        _measure("Server-Sent Events", cap.trace, SSE_PORT, created),
-        _measure("long polling", cap.trace, LONG_POLL_PORT, created),
-        _measure("poll", cap.trace, POLL_PORT, created),
-        _measure("poll, new connection each time", cap.trace, FRESH_PORT, created),
+        _measure(N_("push"), cap.trace, WS_PORT, created),
+        _measure(N_("Server-Sent Events"), cap.trace, SSE_PORT, created),
+        _measure(N_("long polling"), cap.trace, LONG_POLL_PORT, created),
+        _measure(N_("poll"), cap.trace, POLL_PORT, created),
+        _measure(N_("poll, new connection each time"), cap.trace, FRESH_PORT, created),
     )
     return PushPollResult(trace=cap.trace, methods=methods, created_ns=created,
                           received=tuple(tuple(results[k]) for k in

@@ -25,6 +25,7 @@ from netlab.analysis.timeline import CallEvent
 from netlab.analysis.trace import Endpoint, Trace
 from netlab.errors import ExperimentError
 from netlab.experiments.endpoints import SERVER_PORT, STEP_TIMEOUT, client_socket, listening_socket
+from netlab.i18n import N_
 from netlab.kernel.sockdiag import SockDiag
 from netlab.kernel.tcp_info import SocketEntry, Timer, tcp_timers
 from netlab.lab import Host, Lab
@@ -137,7 +138,7 @@ class Bench:
         conn = _Conn(self, port)
         if stepped:
             self.wire.mode = "step"
-            conn.snap("socket() and bind() done")
+            conn.snap(N_("socket() and bind() done"))
             conn.call("client", "connect()", Event.ACTIVE_OPEN, _start_connect, conn.sock,
                       conn.server_end)
             for _ in range(3):  # SYN, SYN-ACK, ACK
@@ -152,7 +153,7 @@ class Bench:
         conn.peer.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if not stepped:
             self.quiet(conn)
-            conn.snap("connection established")
+            conn.snap(N_("connection established"))
         self.wire.mode = "step"
         return conn
 
@@ -180,7 +181,7 @@ class Bench:
         conn.peer.sendall(b"pong")
         recv_exactly(conn.sock, 4)
         self.quiet(conn)
-        conn.snap("request and response exchanged")
+        conn.snap(N_("request and response exchanged"))
         self.wire.mode = "step"
 
     def wait_for(self, what: str, check: Callable[[], bool]) -> None:

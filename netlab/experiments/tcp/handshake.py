@@ -54,7 +54,7 @@ from netlab.experiments.endpoints import (
 )
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
-from netlab.i18n import tr
+from netlab.i18n import N_, tr
 from netlab.kernel.sockdiag import SockDiag
 from netlab.kernel.tcp_info import socket_state
 from netlab.lab import Lab
@@ -294,7 +294,7 @@ def handshake() -> HandshakeResult:
                     snapshots.append(s)
                     return s
 
-                snap("socket() and bind() done")
+                snap(N_("socket() and bind() done"))
                 before_connect = wire.forwarded + wire.held()
                 sock.setblocking(False)
                 code = sock.connect_ex((server.address, SERVER_PORT))
@@ -302,14 +302,14 @@ def handshake() -> HandshakeResult:
                     raise ExperimentError(
                         f"non-blocking connect() returned {errno.errorcode[code]}")
                 wire.wait_held(1, STEP_TIMEOUT)
-                snap("SYN on the wire")
-                for moment in ("SYN-ACK on the wire", "ACK on the wire"):
+                snap(N_("SYN on the wire"))
+                for moment in (N_("SYN-ACK on the wire"), N_("ACK on the wire")):
                     wire.release()
                     wire.wait_held(1, STEP_TIMEOUT)
                     snap(moment)
                 wire.release()
                 deadline = time.monotonic() + STEP_TIMEOUT
-                waiting = "ACK delivered, accept() not yet called"
+                waiting = N_("ACK delivered, accept() not yet called")
                 while snap(waiting).server is not TcpState.ESTABLISHED:
                     if time.monotonic() > deadline:
                         raise ExperimentError("the server never reached ESTABLISHED")
@@ -321,7 +321,7 @@ def handshake() -> HandshakeResult:
                 sockets.append(conn)
                 wire.idle()
                 during_accept = wire.forwarded - before_accept
-                snap("accept() returned")
+                snap(N_("accept() returned"))
 
                 refused_sock = client.run(client_socket, client.address, CLIENT_PORT + 1)
                 sockets.append(refused_sock)

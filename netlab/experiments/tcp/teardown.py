@@ -101,6 +101,7 @@ from netlab.experiments.tcp._teardown_results import (
     Restart,
     TeardownResult,
 )
+from netlab.i18n import N_
 from netlab.kernel.tcp_info import socket_state
 from netlab.lab import Lab
 from netlab.model.tcp_states import Event, TcpState
@@ -135,7 +136,7 @@ def _orderly(bench: Bench) -> Orderly:
     if found is None:
         raise ExperimentError("the client's TIME_WAIT socket was not listed")
     return Orderly(**conn.record(cap.trace, name="orderly", title=(
-        "Orderly close: the passive side closes later (four segments)")),
+        N_("Orderly close: the passive side closes later (four segments)"))),
         time_wait=found[1], ss=ss)
 
 
@@ -154,14 +155,14 @@ def _half_close(bench: Bench) -> HalfClose:
             conn.peer.sendall(chunk)
             received.append(recv_exactly(conn.sock, len(chunk)))
         bench.quiet(conn)
-        conn.snap("server reads EOF, then sends 3 chunks; client reads them")
+        conn.snap(N_("server reads EOF, then sends 3 chunks; client reads them"))
         bench.wire.mode = "step"
         conn.call("server", "close()", Event.CLOSE, conn.peer.close)
         conn.deliver()  # FIN → client: TIME_WAIT
         conn.deliver()  # ACK → server: CLOSED
         client_eof = conn.sock.recv(100)
     return HalfClose(**conn.record(cap.trace, name="half_close", title=(
-        "Half-close: data still flows after the client's FIN")),
+        N_("Half-close: data still flows after the client's FIN"))),
         eof=eof, received=tuple(received), client_eof=client_eof)
 
 
@@ -184,7 +185,7 @@ def _close_on_eof(bench: Bench) -> Close:
         conn.deliver()  # ACK → server: CLOSED
         task.result(STEP_TIMEOUT)
     return Close(**conn.record(cap.trace, name="close_on_eof", title=(
-        "The server closes on EOF: its FIN rides on the ACK (three segments)")))
+        N_("The server closes on EOF: its FIN rides on the ACK (three segments)"))))
 
 
 def _simultaneous(bench: Bench) -> Close:
@@ -200,7 +201,7 @@ def _simultaneous(bench: Bench) -> Close:
         conn.deliver()  # the server's ACK → client: TIME_WAIT
         conn.deliver()  # the client's ACK → server: TIME_WAIT
     return Close(**conn.record(cap.trace, name="simultaneous", title=(
-        "Simultaneous close: both sides pass through CLOSING")))
+        N_("Simultaneous close: both sides pass through CLOSING"))))
 
 
 def _lost_ack(bench: Bench) -> LostAck:
@@ -218,7 +219,7 @@ def _lost_ack(bench: Bench) -> LostAck:
         conn.deliver(snap=False)
         bench.wait_for("the client's ACK to be dropped", lambda: wire.dropped > dropped)
         wire.mode = "step"
-        conn.note("the wire loses the client's ACK")
+        conn.note(N_("the wire loses the client's ACK"))
         conn.snap()
         wire.wait_held(1, STEP_TIMEOUT)  # the server's FIN, sent again after its RTO
         before = find_entry(timers_of(bench.client), conn.client_end, conn.server_end)
@@ -233,7 +234,7 @@ def _lost_ack(bench: Bench) -> LostAck:
     if len(lost) != 1:
         raise ExperimentError(f"expected one lost segment, found {len(lost)}")
     return LostAck(**conn.record(cap.trace, name="lost_ack", title=(
-        "The last ACK is lost: TIME_WAIT answers the repeated FIN")),
+        N_("The last ACK is lost: TIME_WAIT answers the repeated FIN"))),
         dropped=lost[0], timer_before=before[1], timer_after=after[1])
 
 
@@ -260,7 +261,7 @@ def _close_wait(bench: Bench) -> CloseWait:
         clients = [(e, t) for e, t in timers_of(bench.client) if e.local[1] in CLOSE_WAIT_PORTS]
         fin_timeout = bench.client.run(read_fin_timeout)
     return CloseWait(**conn.record(cap.trace, name="close_wait", title=(
-        "A server that never closes: CLOSE_WAIT")),
+        N_("A server that never closes: CLOSE_WAIT"))),
         server_sockets=tuple(sorted(servers, key=lambda e: e[0].remote)),
         client_sockets=tuple(sorted(clients, key=lambda e: e[0].local)),
         fin_timeout=fin_timeout)
@@ -276,19 +277,19 @@ def _abort(bench: Bench, *, unread: bool) -> Abort:
             bench.wire.mode = "pass"
             peer.sendall(b"data nobody reads\n")
             bench.quiet(conn)
-            conn.snap("server sends data; client never reads it")
+            conn.snap(N_("server sends data; client never reads it"))
             bench.wire.mode = "step"
         else:
             linger = struct.pack("ii", 1, 0)  # struct linger {l_onoff = 1, l_linger = 0}
             conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
-            conn.note("client sets SO_LINGER to {on, 0 s}")
+            conn.note(N_("client sets SO_LINGER to {on, 0 s}"))
         task = bench.server.start(read_until_error, peer)
         conn.call("client", "close()", Event.ABORT, conn.sock.close)
         conn.deliver()  # RST → server: CLOSED
         error = task.result(STEP_TIMEOUT)
         fd_state = socket_state(peer)
-    name, title = (("unread", "close() with unread data sends RST") if unread else
-                   ("abort", "Abortive close: SO_LINGER 0 sends RST"))
+    name, title = (("unread", N_("close() with unread data sends RST")) if unread else
+                   ("abort", N_("Abortive close: SO_LINGER 0 sends RST")))
     return Abort(**conn.record(cap.trace, name=name, title=title), error=error,
                  server_fd_state=fd_state)
 
