@@ -75,15 +75,16 @@ class Answer:
         uid = next(_ids)
         right = tr("Right: that is what this run measured.")
         wrong = tr("Not this run’s value: try again, or open the answer.")
+        empty, check, yours = tr("Give an answer first."), tr("Check"), tr("Your answer")
         verdicts = (f'data-right="{html.escape(right)}" data-wrong="{html.escape(wrong)}" '
-                    f'data-empty="{html.escape(tr("Give an answer first."))}"')
-        button = f'<button type="submit">{html.escape(tr("Check"))}</button>'
+                    f'data-empty="{html.escape(empty)}"')
+        button = f'<button type="submit">{html.escape(check)}</button>'
         verdict = '<p class="netlab-verdict" role="status" aria-live="polite"></p>'
         if self.number is not None:
             unit = f" {html.escape(self.unit)}" if self.unit else ""
             return (f'<form class="netlab-quiz" data-kind="number" data-answer="{self.number:g}" '
                     f'data-tolerance="{self.tolerance:g}" {verdicts} hidden>'
-                    f'<label for="netlab-quiz-{uid}">{html.escape(tr("Your answer"))}</label> '
+                    f'<label for="netlab-quiz-{uid}">{html.escape(yours)}</label> '
                     f'<input id="netlab-quiz-{uid}" type="text" inputmode="decimal" size="10" '
                     f'autocomplete="off">{unit} {button}{verdict}</form>')
         options = "".join(
@@ -92,7 +93,7 @@ class Answer:
         assert self.correct is not None
         return (f'<form class="netlab-quiz" data-kind="choice" '
                 f'data-answer="{self.choices.index(self.correct)}" {verdicts} hidden>'
-                f'<fieldset><legend>{html.escape(tr("Your answer"))}</legend>{options}'
+                f'<fieldset><legend>{html.escape(yours)}</legend>{options}'
                 f"</fieldset>{button}{verdict}</form>")
 
     def _repr_html_(self) -> str:

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from netlab.analysis.dissect import Segment, option_text
-from netlab.i18n import tr
+from netlab.i18n import ptr, tr
 from netlab.model.moments import StatesAt
 from netlab.model.tcp_states import TcpState
 from netlab.views.inspector import Inspector
@@ -288,7 +288,7 @@ class Ladder:
         if not kinds:
             return tr("Segments between {ends}").format(ends=ends)
         return tr("{phases} between {ends}").format(
-            phases=tr(", ", context="list").join(tr(PHASES[k]) for k in kinds), ends=ends)
+            phases=ptr("list", ", ").join(tr(PHASES[k]) for k in kinds), ends=ends)
 
     def phases(self) -> list[Phase]:
         """The phases of each connection, in time order.
