@@ -14,6 +14,11 @@ unless told otherwise:
 ``drop``
     discard every frame (a cable cut, or a host that never answers).
 
+In any mode, :meth:`Wire.drop_when` loses only the frames an experiment chooses (the
+first SYN-ACK, say), a given number of times, and keeps them; :meth:`Wire.inject` puts a
+frame on the wire toward one end, as if it had been delayed in the network all along
+(an old duplicate) or sent by a host that is not in the lab.
+
 The endpoints must have TX checksum offload off (see
 :func:`netlab.kernel.link.checksum_offload_off`), otherwise frames cross with unfinished
 checksums and the receiver drops them.
@@ -30,13 +35,14 @@ import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Literal
 
 from netlab.errors import ExperimentError, LabError
 from netlab.kernel.link import Interface
 
-__all__ = ["Wire", "WireMode"]
+__all__ = ["DropRule", "Wire", "WireMode"]
 
 WireMode = Literal["pass", "step", "drop"]
 ETH_P_ALL = 0x0003
@@ -47,6 +53,24 @@ PACKET_OUTGOING = 4
 class _Held:
     data: bytes
     out: socket.socket
+
+
+@dataclass(eq=False)
+class DropRule:
+    """Frames the wire loses on purpose: those ``predicate`` accepts, ``count`` times at most.
+
+    Made by :meth:`Wire.drop_when`; ``frames`` keeps every frame it dropped, in order, so an
+    experiment can show it, or put it back on the wire later (:meth:`Wire.inject`).
+    """
+
+    predicate: Callable[[bytes], bool]
+    count: int
+    frames: list[bytes] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        """True once the rule has dropped its ``count`` frames (it drops no more)."""
+        return len(self.frames) >= self.count
 
 
 class Wire:
@@ -71,15 +95,18 @@ class Wire:
         self.rate = rate
         self._random = random.Random(seed)
         self._held: deque[_Held] = deque()
+        self._rules: list[DropRule] = []
         self._due: list[tuple[float, int, bytes, socket.socket]] = []  # a heap, by due time
         self._order = itertools.count()
         self._free_at: dict[int, float] = {}  # per direction: when the last frame is sent
         self._cond = threading.Condition()
         self.forwarded = 0
         self.dropped = 0
-        """Frames discarded in ``drop`` mode."""
+        """Frames discarded in ``drop`` mode or by a :class:`DropRule`."""
         self.lost = 0
         """Frames lost at random (``loss``) in ``pass`` mode."""
+        self.injected = 0
+        """Frames put on the wire by :meth:`inject`."""
         self._socks = [a.ns.run(_bound_socket, a.name), b.ns.run(_bound_socket, b.name)]
         self._wake_r, self._wake_w = os.pipe()
         self._stop = False
@@ -111,13 +138,54 @@ class Wire:
                 if addr[2] == PACKET_OUTGOING:  # our own transmission, seen by our socket
                     continue
                 with self._cond:
-                    if self._mode == "pass":
+                    if self._rule_drops(data):
+                        self.dropped += 1
+                    elif self._mode == "pass":
                         self._forward(fd, data, peer[fd])
                     elif self._mode == "drop":
                         self.dropped += 1
                     else:
                         self._held.append(_Held(data, peer[fd]))
                     self._cond.notify_all()
+
+    def _rule_drops(self, data: bytes) -> bool:
+        for rule in self._rules:
+            if not rule.done and rule.predicate(data):
+                rule.frames.append(data)
+                return True
+        return False
+
+    def drop_when(self, predicate: Callable[[bytes], bool], count: int = 1) -> DropRule:
+        """Lose the next ``count`` frames (either direction) for which ``predicate`` is true.
+
+        The predicate gets each Ethernet frame's bytes, in the wire's thread: keep it quick
+        and let it not raise. Rules are tried in the order they were made, before the mode
+        applies, so a rule works in ``pass`` and ``step`` mode alike.
+        """
+        if count < 1:
+            raise LabError(f"a drop rule drops at least one frame, not {count}")
+        rule = DropRule(predicate, count)
+        with self._cond:
+            self._rules.append(rule)
+        return rule
+
+    def wait_dropped(self, rule: DropRule, timeout: float = 2.0) -> None:
+        """Block until ``rule`` has dropped all its frames, at most ``timeout`` seconds."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: rule.done, timeout):
+                raise ExperimentError(
+                    f"expected the wire to drop {rule.count} chosen frame(s) within "
+                    f"{timeout} s, it dropped {len(rule.frames)}")
+
+    def inject(self, frame: bytes, *, toward: Literal["a", "b"]) -> None:
+        """Send ``frame`` out of end ``a`` or ``b`` now, to the host on that side.
+
+        The frame is sent as it is: it must be a whole Ethernet frame addressed to that host
+        (a frame a drop rule kept, or one built for it).
+        """
+        with self._cond:
+            self._socks[0 if toward == "a" else 1].send(frame)
+            self.injected += 1
 
     def _forward(self, direction: int, data: bytes, out: socket.socket) -> None:
         if self.loss and self._random.random() < self.loss:
