@@ -10,7 +10,7 @@ from netlab.experiments import EXPERIMENTS, Result
 from netlab.experiments.result import Fact
 
 CHAPTERS = {"lab", "sockets", "handshake", "queues", "teardown", "http", "https",
-            "longlived"}
+            "longlived", "network"}
 
 
 def test_every_entry_names_a_chapter_page_and_some_facts() -> None:

@@ -27,6 +27,9 @@ from netlab.experiments.longlived.heartbeat import HeartbeatResult, heartbeats
 from netlab.experiments.longlived.idle import IdleResult, idle_connections
 from netlab.experiments.longlived.push import PushPollResult, push_vs_poll
 from netlab.experiments.longlived.websocket import WebSocketResult, websocket
+from netlab.experiments.network.bottleneck import BottleneckResult, bottleneck
+from netlab.experiments.network.impairments import ImpairmentsResult, impairments
+from netlab.experiments.network.nagle import NagleResult, nagle
 from netlab.experiments.queues.backlog import BacklogResult, accept_queue
 from netlab.experiments.queues.flood import FloodResult, syn_flood
 from netlab.experiments.queues.losses import LossesResult, handshake_losses
@@ -49,6 +52,8 @@ __all__ = [
     "https_eavesdropper", "EavesdropResult", "https_round_trips", "HttpsCost",
     "idle_connections", "IdleResult", "heartbeats", "HeartbeatResult", "push_vs_poll",
     "PushPollResult", "websocket", "WebSocketResult",
+    "bottleneck", "BottleneckResult", "impairments", "ImpairmentsResult", "nagle",
+    "NagleResult",
 ]
 
 
@@ -125,4 +130,12 @@ EXPERIMENTS = _registry(
                "connections, bytes, latency", push_vs_poll, facts=5),
     Experiment("websocket", "longlived", "WebSocket: the HTTP Upgrade handshake, masked "
                "frames, ping/pong, the closing handshake", websocket, facts=6),
+    Experiment("bottleneck", "network", "a 4 Mbit/s link with a 20-frame drop-tail queue: "
+               "the rate, the queue's limit and delay, the drops, measured from the captures",
+               bottleneck, facts=5),
+    Experiment("impairments", "network", "a link that loses a chosen segment, loses, "
+               "reorders and duplicates at random: what the receiver sees, what TCP hides",
+               impairments, facts=5),
+    Experiment("nagle", "network", "Nagle's algorithm against delayed ACK: the 40 ms "
+               "write-write-read stall, TCP_NODELAY, TCP_QUICKACK", nagle, facts=4),
 )

@@ -1,19 +1,23 @@
 """What the chapter's drop rules look at: a frame's TCP ports and flags, read from the bytes.
 
-The wire calls a rule's predicate on every frame, in its own thread, so it reads the few
-header fields it needs at their fixed offsets (IPv4 only, as in the lab) rather than
-dissecting the whole frame.
+The wire calls its :meth:`~netlab.kernel.wire.Wire.drop_if` predicate on every frame, in
+its own thread, so a :class:`Dropper` reads the few header fields it needs at their fixed
+offsets (IPv4 only, as in the lab) rather than dissecting the whole frame, and keeps the
+frames it drops so an experiment can put one back on the wire later.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+import threading
+import time
 from dataclasses import dataclass
 
+from netlab.errors import ExperimentError
 from netlab.kernel.sysctl import netstat
+from netlab.kernel.wire import Wire
 
-__all__ = ["Tcp", "tcp_of", "matches", "counters", "COUNTERS"]
+__all__ = ["Tcp", "tcp_of", "Dropper", "counters", "COUNTERS"]
 
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 _ETH_IPV4 = b"\x08\x00"
@@ -58,14 +62,42 @@ def tcp_of(frame: bytes) -> Tcp | None:
     return Tcp(sport, dport, frame[t + 13], total - ihl - offset)
 
 
-def matches(kind: str, *, port: int) -> Callable[[bytes], bool]:
-    """A predicate for the wire: a segment of this ``kind`` to or from ``port``."""
+class Dropper:
+    """Make ``wire`` lose the next ``count`` segments of ``kind`` to or from ``port``.
 
-    def predicate(frame: bytes) -> bool:
+    ``frames`` keeps what was lost, in order. The wire holds one predicate at a time: a new
+    Dropper replaces the last.
+    """
+
+    def __init__(self, wire: Wire, kind: str, *, port: int, count: int = 1) -> None:
+        self.kind, self.port, self.count = kind, port, count
+        self.frames: list[bytes] = []
+        self._lock = threading.Lock()
+        wire.drop_if(self)
+
+    def __call__(self, frame: bytes) -> bool:
         tcp = tcp_of(frame)
-        return tcp is not None and port in (tcp.sport, tcp.dport) and tcp.kind == kind
+        if tcp is None or self.port not in (tcp.sport, tcp.dport) or tcp.kind != self.kind:
+            return False
+        with self._lock:
+            if len(self.frames) >= self.count:
+                return False
+            self.frames.append(frame)
+            return True
 
-    return predicate
+    @property
+    def dropped(self) -> int:
+        with self._lock:
+            return len(self.frames)
+
+    def wait(self, timeout: float = 2.0) -> None:
+        """Block until all ``count`` segments were lost, at most ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.dropped < self.count:
+            if time.monotonic() > deadline:
+                raise ExperimentError(f"expected the wire to lose {self.count} {self.kind} "
+                                      f"segment(s) within {timeout} s, it lost {self.dropped}")
+            time.sleep(0.002)
 
 
 def counters() -> dict[str, int]:

@@ -1,7 +1,7 @@
 """Losses during the handshake: the wire loses one chosen segment, and the kernels recover.
 
 Two hosts, ``client`` (192.0.2.1) and ``server`` (192.0.2.2), joined by a wire that passes
-everything except the segments a drop rule picks (:meth:`~netlab.kernel.wire.Wire.drop_when`).
+everything except the segments a predicate picks (:meth:`~netlab.kernel.wire.Wire.drop_if`).
 Four connections to port 8080, each from its own client port:
 
 1. port 40000, the first two SYNs lost: the client sends its SYN again after the initial
@@ -33,7 +33,7 @@ from netlab.experiments.endpoints import (
     client_socket,
     listening_socket,
 )
-from netlab.experiments.queues._frames import matches
+from netlab.experiments.queues._frames import Dropper
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.sockdiag import SockDiag
@@ -205,7 +205,7 @@ def handshake_losses() -> LossesResult:
         try:
             with server.run(SockDiag) as diag, lab.capture(client, server) as cap:
                 for port, (kind, count) in lose.items():
-                    rule = wire.drop_when(matches(kind, port=port), count)
+                    rule = Dropper(wire, kind, port=port, count=count)
                     sock = client.run(client_socket, client.address, port)
                     sockets.append(sock)
                     sock.settimeout(TIMEOUT)
@@ -214,7 +214,7 @@ def handshake_losses() -> LossesResult:
                     t1 = time.monotonic()
                     connect_s[port] = t1 - t0
                     if port == CLIENT_PORT + 2:
-                        wire.wait_dropped(rule)
+                        rule.wait()
                         entry = diag.lookup((server.address, SERVER_PORT),
                                             (client.address, port))
                         states = (socket_state(sock),
@@ -227,7 +227,7 @@ def handshake_losses() -> LossesResult:
                     if port == CLIENT_PORT + 3:
                         conn.settimeout(TIMEOUT)
                         received = conn.recv(100)
-                    dropped[port] = len(rule.frames)
+                    dropped[port] = rule.dropped
                     wire.idle(0.05)
         finally:
             for s in sockets:

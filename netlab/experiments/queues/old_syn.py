@@ -12,7 +12,7 @@ not yet sent ..., a reset is sent", §3.5.2).
 The wire plays the network that delays the old SYN:
 
 1. the client's first attempt from port 40000: the wire loses its SYN and keeps it
-   (:meth:`~netlab.kernel.wire.Wire.drop_when`); the client gives up after 0.3 s;
+   (:meth:`~netlab.kernel.wire.Wire.drop_if`); the client gives up after 0.3 s;
 2. the client tries again from the same port, with a new initial sequence number; the
    wire holds this SYN back too, and delivers the old one instead
    (:meth:`~netlab.kernel.wire.Wire.inject`), then steps segment by segment so both
@@ -44,7 +44,7 @@ from netlab.experiments.endpoints import (
     client_socket,
     listening_socket,
 )
-from netlab.experiments.queues._frames import matches
+from netlab.experiments.queues._frames import Dropper
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.sockdiag import SockDiag
@@ -175,7 +175,7 @@ def old_duplicate_syn() -> OldSynResult:
             with server.run(SockDiag) as diag, lab.capture(client, server) as cap:
                 far = (server.address, SERVER_PORT)
                 end = (client.address, CLIENT_PORT)
-                first = wire.drop_when(matches("SYN", port=CLIENT_PORT))
+                first = Dropper(wire, "SYN", port=CLIENT_PORT)
                 old = client.run(client_socket, *end)
                 old.settimeout(GIVE_UP)
                 try:
@@ -186,14 +186,14 @@ def old_duplicate_syn() -> OldSynResult:
                 old.close()
                 old_syn = first.frames[0]
 
-                second = wire.drop_when(matches("SYN", port=CLIENT_PORT))
+                second = Dropper(wire, "SYN", port=CLIENT_PORT)
                 sock = client.run(client_socket, *end)
                 sockets.append(sock)
                 sock.setblocking(False)
                 code = sock.connect_ex(far)
                 if code != errno.EINPROGRESS:
                     raise ExperimentError(f"connect() returned {errno.errorcode[code]}")
-                wire.wait_dropped(second, STEP_TIMEOUT)
+                second.wait(STEP_TIMEOUT)
 
                 def snap(text: str) -> Moment:
                     entry = diag.lookup(far, end)
