@@ -107,6 +107,13 @@ class OldSynResult:
                    and not s.has("SYN") and s.src == syn.src)
         return syn, synack, ack
 
+    def resend_delay(self) -> float:
+        """Seconds between the new SYN (lost) and its retransmission."""
+        new = [s for s in self.segments() if s.is_syn and s.seq == self.new_isn]
+        if len(new) < 2:
+            raise ExperimentError("the new SYN was not sent again")
+        return (new[1].time_ns - new[0].time_ns) / 1e9
+
     def moment_table(self) -> Grid:
         rows = [[tr("moment"), tr("client"), tr("server"), tr("accept queue")]]
         rows += [[tr(m.text), m.client.name, m.server.name, str(m.accept_queue)]
