@@ -31,8 +31,13 @@ from dataclasses import dataclass, field
 
 from netlab.analysis.dissect import Segment
 from netlab.analysis.trace import Connection, Trace
-from netlab.experiments.endpoints import CLIENT_PORT, LONG_TIMEOUT, SERVER_PORT, client_socket
-from netlab.experiments.endpoints import listening_socket
+from netlab.experiments.endpoints import (
+    CLIENT_PORT,
+    LONG_TIMEOUT,
+    SERVER_PORT,
+    client_socket,
+    listening_socket,
+)
 from netlab.experiments.network._frames import lose_data_segments, receive_all, send_bulk
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr

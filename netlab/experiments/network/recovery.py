@@ -37,8 +37,7 @@ from dataclasses import dataclass, field
 
 from netlab.analysis.dissect import Segment
 from netlab.analysis.trace import Connection, Trace
-from netlab.experiments.endpoints import LONG_TIMEOUT, SERVER_PORT, client_socket
-from netlab.experiments.endpoints import listening_socket
+from netlab.experiments.endpoints import LONG_TIMEOUT, SERVER_PORT, client_socket, listening_socket
 from netlab.experiments.network._frames import lose_data_segments
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
@@ -135,7 +134,7 @@ class RecoveryResult:
         rows.append(["tail", "#4", f"{self.gaps('tail', other)[0] * 1e3:.0f}",
                      tr("the SACK that answers the probe")])
         gaps = self.gaps("timeout", 1)
-        rows.append(["timeout", "#1 × " + str(RTO_LOSSES), ", ".join(f"{g * 1e3:.0f}" for g in gaps),
+        rows.append(["timeout", f"#1 × {RTO_LOSSES}", ", ".join(f"{g * 1e3:.0f}" for g in gaps),
                      tr("a probe, then timeouts that double")])
         return Grid(rows, right={tr("sent again after (ms)")})
 
@@ -148,6 +147,8 @@ class RecoveryResult:
         probe = self.gaps("tail", tail_last)
         other = self.sends("tail", tail_other)
         probe_seg = self.sends("tail", tail_last)[1] if len(probe) else None
+        after = ((other[1].time_ns - probe_seg.time_ns) / 1e9
+                 if probe_seg is not None and len(other) == 2 else None)
         rto = self.gaps("timeout", 1)
         return [
             Fact(text="a lost segment in the middle of a flight is resent after duplicate "
@@ -166,11 +167,9 @@ class RecoveryResult:
                  if probe else "no probe"),
             Fact(text="the SACK that answers the probe reveals the other lost segment, resent "
                       "at once",
-                 holds=len(other) == 2 and probe_seg is not None
-                 and 0 < (other[1].time_ns - probe_seg.time_ns) / 1e9 < 4 * 2 * DELAY,
-                 evidence=f"segment #4 resent {(other[1].time_ns - probe_seg.time_ns) / 1e9 * 1e3:.0f}"
-                          " ms after the probe" if probe_seg is not None and len(other) == 2
-                 else f"segment #4 sent {len(other)} times"),
+                 holds=after is not None and 0 < after < 4 * 2 * DELAY,
+                 evidence=f"segment #4 resent {after * 1e3:.0f} ms after the probe"
+                 if after is not None else f"segment #4 sent {len(other)} times"),
             Fact(text="with nothing else to go on, timeouts recover: each waits twice as long "
                       "as the one before",
                  holds=len(rto) == RTO_LOSSES and rto[1] >= RTO_MIN and all(
