@@ -122,6 +122,19 @@ class RecoveryResult:
                 if d.received_ns is not None and d.received_ns <= (again.sent_ns or 0)]
         return (again.time_ns - first.time_ns) / 1e9, len(dups)
 
+    def backoff_grid(self) -> Grid:
+        """Each transmission of the lone segment of the ``timeout`` connection, the wait
+        before it, and whether it arrived."""
+        sends = self.sends("timeout", 1)
+        rows = [[tr("transmission"), tr("time (s)"), tr("gap (s)"), tr("arrived")]]
+        for i, seg in enumerate(sends):
+            what = (tr("original") if i == 0 else tr("tail loss probe") if i == 1
+                    else tr("retransmission {n}").format(n=i - 1))
+            gap = "" if i == 0 else f"{(seg.time_ns - sends[i - 1].time_ns) / 1e9:.3f}"
+            rows.append([what, f"{(seg.time_ns - sends[0].time_ns) / 1e9:.3f}", gap,
+                         tr("yes") if seg.received_ns is not None else tr("no")])
+        return Grid(rows, right={tr("time (s)"), tr("gap (s)")})
+
     def grid(self) -> Grid:
         """Each loss, and how long the client took to send the segment again."""
         rows = [[tr("connection"), tr("lost"), tr("sent again after (ms)"), tr("by")]]
