@@ -137,17 +137,18 @@ class RecoveryResult:
 
     def grid(self) -> Grid:
         """Each loss, and how long the client took to send the segment again."""
-        rows = [[tr("connection"), tr("lost"), tr("sent again after (ms)"), tr("by")]]
+        rows = [[tr("segment lost"), tr("lost"), tr("sent again after (ms)"), tr("by")]]
         seconds, dups = self.fast_retransmit()
-        rows.append(["fast", "#3", f"{seconds * 1e3:.0f}",
+        rows.append([tr("in the middle of a flight"), "#3", f"{seconds * 1e3:.0f}",
                      tr("fast retransmit, after {n} duplicate ACKs with SACK").format(n=dups)])
         last, other = self.lost_seqs("tail")[1], self.lost_seqs("tail")[0]
-        rows.append(["tail", "#5", f"{self.gaps('tail', last)[0] * 1e3:.0f}",
+        tail = tr("at the tail of a flight")
+        rows.append([tail, "#5", f"{self.gaps('tail', last)[0] * 1e3:.0f}",
                      tr("tail loss probe")])
-        rows.append(["tail", "#4", f"{self.gaps('tail', other)[0] * 1e3:.0f}",
+        rows.append([tail, "#4", f"{self.gaps('tail', other)[0] * 1e3:.0f}",
                      tr("the SACK that answers the probe")])
-        gaps = self.gaps("timeout", 1)
-        rows.append(["timeout", f"#1 × {RTO_LOSSES}", ", ".join(f"{g * 1e3:.0f}" for g in gaps),
+        gaps = ", ".join(f"{g * 1e3:.0f}" for g in self.gaps("timeout", 1))
+        rows.append([tr("alone, again and again"), f"#1 × {RTO_LOSSES}", gaps,
                      tr("a probe, then timeouts that double")])
         return Grid(rows, right={tr("sent again after (ms)")})
 
@@ -186,7 +187,7 @@ class RecoveryResult:
             Fact(text="with nothing else to go on, timeouts recover: each waits twice as long "
                       "as the one before",
                  holds=len(rto) == RTO_LOSSES and rto[1] >= RTO_MIN and all(
-                     1.8 < b / a < 2.2 for a, b in zip(rto[1:], rto[2:], strict=False)),
+                     1.6 < b / a < 2.4 for a, b in zip(rto[1:], rto[2:], strict=False)),
                  evidence="gaps " + ", ".join(f"{g * 1e3:.0f}" for g in rto) + " ms"),
             Fact(text="every message arrives whole",
                  holds=all(self.received.values()),
