@@ -464,6 +464,55 @@ ZH_CN: dict[str | tuple[str, str], str] = {
         '伪造的 SYN 占满了半连接队列，并在服务器重传 SYN-ACK 期间一直占着；其余的 SYN 全被丢弃。',
     'none': '无',
     'after': '之后',
+    # the network chapter (netlab.experiments.network)
+    "quantity": "指标",
+    "configured": "配置值",
+    "link rate (Mbit/s)": "链路速率 (Mbit/s)",
+    "queue limit (frames)": "队列上限（帧）",
+    "frames dropped by the queue": "被队列丢弃的帧",
+    "one-way delay, empty queue (ms)": "单向时延，队列为空 (ms)",
+    "one-way delay, full queue (ms)": "单向时延，队列已满 (ms)",
+    "median one-way delay (ms)": "单向时延中位数 (ms)",
+    "misdeed": "故障",
+    "the wire counted": "线路计数",
+    "the captures show": "抓包所见",
+    "chosen segment lost": "丢弃指定报文段",
+    "seq {seq} never arrived": "seq {seq} 始终未到达",
+    "it arrived": "已到达",
+    "random loss": "随机丢包",
+    "lost: {n}": "丢失：{n}",
+    "held back {ms} ms": "延后 {ms} ms",
+    "overtaken: {n}": "被超越：{n}",
+    "sent twice": "发送两次",
+    "duplicates: {n}": "重复：{n}",
+    "segment lost": "丢失的报文段",
+    "lost": "丢失",
+    "sent again after (ms)": "多久后重发 (ms)",
+    "by": "重发方式",
+    "in the middle of a flight": "一批报文段的中间",
+    "at the tail of a flight": "一批报文段的末尾",
+    "alone, again and again": "单个报文段，接连丢失",
+    "fast retransmit, after {n} duplicate ACKs with SACK":
+        "快速重传，收到 {n} 个带 SACK 的重复确认之后",
+    "the SACK that answers the probe": "探测报文换回的 SACK",
+    "a probe, then timeouts that double": "先是探测，然后是逐次翻倍的超时重传",
+    "defaults (Nagle on)": "默认设置（Nagle 开启）",
+    "TCP_QUICKACK on the server": "服务器端设置 TCP_QUICKACK",
+    "request (ms)": "请求耗时 (ms)",
+    "body waits (ms)": "请求体等待 (ms)",
+    "server's ACK after (ms)": "服务器多久后 ACK (ms)",
+    "about 10 + 20 × 3.03 = 70.6 ms; this build measured {ms} ms":
+        "约 10 + 20 × 3.03 = 70.6 ms；本次构建实测 {ms} ms",
+    "a segment behind a full queue waits for every frame ahead of it to be sent":
+        "排在满队列后面的报文段，要等前面每一帧都发送完",
+    "at {left}: the 4th segment, 3 × 1448 + 1": "从 {left} 开始：第 4 个报文段，3 × 1448 + 1",
+    "the block names the bytes that arrived beyond the hole": "SACK 块标出的是空洞之后已收到的字节",
+    "about 40 ms more than two round trips with the defaults ({slow} ms here), about one round "
+    "trip with TCP_NODELAY ({fast} ms here)":
+        "默认设置下约为两个往返再加 40 ms（本次 {slow} ms），设置 TCP_NODELAY 后约一个往返"
+        "（本次 {fast} ms）",
+    "the body waits for the header's ACK, which the server delays":
+        "请求体要等请求头的 ACK，而服务器推迟了这个 ACK",
 }
 
 _CATALOGS = {"zh_CN": ZH_CN}

@@ -30,6 +30,7 @@ from netlab.experiments.longlived.websocket import WebSocketResult, websocket
 from netlab.experiments.network.bottleneck import BottleneckResult, bottleneck
 from netlab.experiments.network.impairments import ImpairmentsResult, impairments
 from netlab.experiments.network.nagle import NagleResult, nagle
+from netlab.experiments.network.recovery import RecoveryResult, recovery
 from netlab.experiments.queues.backlog import BacklogResult, accept_queue
 from netlab.experiments.queues.flood import FloodResult, syn_flood
 from netlab.experiments.queues.losses import LossesResult, handshake_losses
@@ -53,7 +54,7 @@ __all__ = [
     "idle_connections", "IdleResult", "heartbeats", "HeartbeatResult", "push_vs_poll",
     "PushPollResult", "websocket", "WebSocketResult",
     "bottleneck", "BottleneckResult", "impairments", "ImpairmentsResult", "nagle",
-    "NagleResult",
+    "NagleResult", "recovery", "RecoveryResult",
 ]
 
 
@@ -136,6 +137,9 @@ EXPERIMENTS = _registry(
     Experiment("impairments", "network", "a link that loses a chosen segment, loses, "
                "reorders and duplicates at random: what the receiver sees, what TCP hides",
                impairments, facts=5),
+    Experiment("recovery", "network", "loss and recovery: fast retransmit after duplicate "
+               "ACKs with SACK, the tail loss probe (RACK-TLP), timeouts with exponential "
+               "back-off", recovery, facts=6),
     Experiment("nagle", "network", "Nagle's algorithm against delayed ACK: the 40 ms "
                "write-write-read stall, TCP_NODELAY, TCP_QUICKACK", nagle, facts=4),
 )

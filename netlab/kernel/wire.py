@@ -38,8 +38,8 @@ import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 from netlab.errors import ExperimentError, LabError

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["TcpHead", "tcp_head", "nth_data_segment", "send_bulk", "receive_all"]
+__all__ = ["TcpHead", "tcp_head", "lose_data_segments", "send_bulk", "receive_all"]
 
 
 @dataclass(frozen=True)
@@ -40,14 +40,15 @@ def tcp_head(frame: bytes) -> TcpHead | None:
                    dport, seq, frame[t + 13], total - ihl - offset)
 
 
-def nth_data_segment(numbers: set[int], *, dport: int) -> Callable[[bytes], bool]:
-    """A predicate true for the data segments to ``dport`` whose position (from 1, among the
-    first transmissions of each sequence number) is in ``numbers``: the segments to lose.
-
-    A retransmission carries a sequence number already seen, so it is not counted again
-    and passes: each chosen segment is lost exactly once.
+def lose_data_segments(plan: dict[int, int], *, dport: int) -> Callable[[bytes], bool]:
+    """A predicate for :meth:`~netlab.kernel.wire.Wire.drop_if` that loses chosen data
+    segments sent to ``dport``: ``plan`` maps a segment's position (from 1, counting each
+    sequence number once, so retransmissions are not counted again) to how many of its
+    transmissions to lose. ``{5: 1}`` loses the 5th segment once (its retransmission
+    passes); ``{1: 4}`` loses the first segment and its next three retransmissions.
     """
-    seen: set[int] = set()
+    order: dict[int, int] = {}  # sequence number → position
+    lost: dict[int, int] = {}  # position → transmissions lost so far
     lock = threading.Lock()
 
     def predicate(frame: bytes) -> bool:
@@ -55,10 +56,11 @@ def nth_data_segment(numbers: set[int], *, dport: int) -> Callable[[bytes], bool
         if head is None or head.dport != dport or head.length == 0:
             return False
         with lock:
-            if head.seq in seen:
+            number = order.setdefault(head.seq, len(order) + 1)
+            if lost.get(number, 0) >= plan.get(number, 0):
                 return False
-            seen.add(head.seq)
-            return len(seen) in numbers
+            lost[number] = lost.get(number, 0) + 1
+            return True
 
     return predicate
 

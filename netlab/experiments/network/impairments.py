@@ -31,9 +31,14 @@ from dataclasses import dataclass, field
 
 from netlab.analysis.dissect import Segment
 from netlab.analysis.trace import Connection, Trace
-from netlab.experiments.endpoints import CLIENT_PORT, LONG_TIMEOUT, SERVER_PORT, client_socket
-from netlab.experiments.endpoints import listening_socket
-from netlab.experiments.network._frames import nth_data_segment, receive_all, send_bulk
+from netlab.experiments.endpoints import (
+    CLIENT_PORT,
+    LONG_TIMEOUT,
+    SERVER_PORT,
+    client_socket,
+    listening_socket,
+)
+from netlab.experiments.network._frames import lose_data_segments, receive_all, send_bulk
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -180,7 +185,7 @@ def impairments() -> ImpairmentsResult:
         wire: Wire | None = link.wire
         assert wire is not None
         wire.reorder, wire.reorder_delay, wire.duplicate = REORDER, REORDER_DELAY, DUPLICATE
-        wire.drop_if(nth_data_segment({CHOSEN}, dport=SERVER_PORT))
+        wire.drop_if(lose_data_segments({CHOSEN: 1}, dport=SERVER_PORT))
         listener = server.run(listening_socket, server.address, SERVER_PORT,
                               timeout=LONG_TIMEOUT)
         with listener, lab.capture(client, server) as cap:

@@ -38,8 +38,7 @@ from dataclasses import dataclass, field
 
 from netlab.analysis.dissect import Segment
 from netlab.analysis.trace import Connection, Trace
-from netlab.experiments.endpoints import LONG_TIMEOUT, SERVER_PORT, client_socket
-from netlab.experiments.endpoints import listening_socket
+from netlab.experiments.endpoints import LONG_TIMEOUT, SERVER_PORT, client_socket, listening_socket
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
