@@ -1,13 +1,14 @@
-"""A listener that never calls accept().
+"""A listener that never calls accept(): its SYN queue and accept queue, overflowing.
 
 Two hosts, client (192.0.2.1) and server (192.0.2.2), are made as private network
 namespaces joined by a userspace wire; the experiment accept_queue() runs there and prints
-its tables and the facts the chapter states ( its SYN queue and accept queue, overflowing), each checked on this run.
+its tables and the facts the chapter states (the two queues of a listening socket), each
+checked on this run.
 Settings such as tcp_syncookies are changed only inside the lab's namespaces.
 
 Run it as root (it creates network namespaces and captures packets)::
 
-    sudo .venv/bin/python snippets/queues_accept_queue.py [--pcap accept_queue.pcap]
+    sudo .venv/bin/python snippets/queues_accept_queue.py [--pcap accept-queue.pcap]
 
 Nothing is changed outside the namespaces, and they vanish when the script ends.
 """
@@ -23,7 +24,7 @@ from netlab.experiments.queues.backlog import accept_queue
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pcap", help="save the the two queues of a listening socket:server's capture to this pcap file")
+    parser.add_argument("--pcap", help="save the server's capture to this pcap file")
     return run_experiment(accept_queue, pcap=parser.parse_args().pcap, prefix="")
 
 
