@@ -16,7 +16,7 @@ fill the accept queue to five, two overflow.
 Twice, with ``net.ipv4.tcp_abort_on_overflow`` set in the server's namespace:
 
 - 0 (the default): the overflowing ACKs are ignored. Those clients are ESTABLISHED, the
-  server keeps them in SYN_RECV and sends its SYN-ACK again, and a sixth client's SYN is
+  server keeps them in SYN_RECV and sends its SYN-ACK again, and a late client's SYN is
   dropped outright while the accept queue is full;
 - 1: the server answers the overflowing ACKs with RST.
 
@@ -52,8 +52,10 @@ from netlab.views.table import Grid
 
 __all__ = ["accept_queue", "BacklogResult", "Overflow", "BACKLOG", "CLIENTS"]
 
-BACKLOG = 4  # listen(4): the accept queue holds 5, the SYN queue 4
-WAVES = (3, 4)  # clients: three settle in the accept queue, then four at once
+#: The listener's backlog; its accept queue holds one more, its SYN queue as many.
+BACKLOG = 4
+#: Clients per wave (three settle in the accept queue, then four connect at once).
+WAVES = (3, 4)
 CLIENTS = sum(WAVES)
 DELAY = "20ms"  # one-way: every SYN arrives before the first ACK
 WATCH = 1.4  # seconds: long enough for the first SYN-ACK retransmission (after 1 s)
@@ -61,14 +63,14 @@ WATCH = 1.4  # seconds: long enough for the first SYN-ACK retransmission (after 
 
 @dataclass(frozen=True, kw_only=True)
 class Overflow:
-    """One run of the five clients against a listener that never accepts."""
+    """One run of the seven clients against a listener that never accepts."""
 
     abort_on_overflow: int
     server_port: int
     accept_queue: int
-    """The listener's Recv-Q: connections waiting for accept()."""
+    """The listener's Recv-Q, the connections waiting for accept()."""
     backlog: int
-    """The listener's Send-Q: the backlog passed to listen()."""
+    """The listener's Send-Q, the backlog passed to listen()."""
     syn_queue: int
     """Connections of this listener in SYN_RECV."""
     clients: tuple[str, ...]
@@ -76,9 +78,9 @@ class Overflow:
     counters: dict[str, int]
     """How much each namespace counter grew during the run."""
     ended_ns: int = 0
-    """When the run stopped looking (its sockets are closed after: what follows is cleanup)."""
+    """When the run stopped looking; its sockets are closed after it (cleanup follows)."""
     late: str = ""
-    """What happened to the sixth client (only with abort_on_overflow 0)."""
+    """What happened to the late client (only with abort_on_overflow 0)."""
 
     @property
     def ports(self) -> range:

@@ -41,8 +41,10 @@ from netlab.views.table import Grid
 
 __all__ = ["syn_flood", "FloodResult", "FloodRun", "FLOOD", "BACKLOG"]
 
-FLOOD = 64  # spoofed SYNs per run: bounded, and eight times the SYN queue
-BACKLOG = 8  # listen(8): the SYN queue holds 8 (9 on Linux 6.x, which compares with >)
+#: Spoofed SYNs per run, a bounded burst eight times the SYN queue.
+FLOOD = 64
+#: The listener's backlog, which bounds its SYN queue (Linux 6.x lets it reach one more).
+BACKLOG = 8
 SPOOFED = "203.0.113.{}"  # RFC 5737 TEST-NET-3: no host of the lab has these
 PATIENCE = 2.5  # seconds the legitimate client waits: its SYN is sent three times
 
@@ -64,13 +66,15 @@ class FloodRun:
 
     @property
     def ports(self) -> tuple[int, int]:
-        """The client's ports: the ordinary connection before the flood, the one after."""
+        """The client's ports, for the ordinary connection before the flood and the one after."""
         first = CLIENT_PORT + 10 * self.syncookies
         return first, first + 1
 
 
 @dataclass(frozen=True, kw_only=True)
 class FloodResult:
+    """The three runs, one per value of tcp_syncookies, and the capture of all three."""
+
     trace: Trace
     runs: tuple[FloodRun, ...]
     pcap_host: str = field(default="server")

@@ -46,7 +46,7 @@ from netlab.views.table import Grid
 
 __all__ = ["handshake_losses", "LossesResult", "CASES"]
 
-#: The four cases, by client port: what the wire loses.
+#: What the wire loses in each of the four cases, by client port.
 CASES = {CLIENT_PORT: "the first two SYNs", CLIENT_PORT + 1: "the SYN-ACK",
          CLIENT_PORT + 2: "the ACK, client silent",
          CLIENT_PORT + 3: "the ACK, client sends data"}
@@ -65,7 +65,7 @@ class LossesResult:
     synack_retries: int
     """``net.ipv4.tcp_synack_retries`` in the server's namespace."""
     dropped: dict[int, int]
-    """Frames each case's drop rule lost, by client port."""
+    """Frames the wire lost in each case, by client port."""
     connect_s: dict[int, float]
     """Seconds connect() took, by client port."""
     accept_s: dict[int, float]

@@ -54,13 +54,13 @@ from netlab.model.tcp_states import TcpState
 from netlab.views import Table
 from netlab.views.table import Grid
 
-__all__ = ["old_duplicate_syn", "OldSynResult", "Moment"]
+__all__ = ["old_duplicate_syn", "OldSynResult", "Reading"]
 
 GIVE_UP = 0.3  # seconds: the first attempt's connect() timeout, before its SYN is resent
 
 
 @dataclass(frozen=True, kw_only=True)
-class Moment:
+class Reading:
     """Both kernels at one moment: the client's state, the server's for this connection."""
 
     text: str
@@ -78,7 +78,7 @@ class OldSynResult:
     """The first attempt's initial sequence number (the old SYN's seq)."""
     new_isn: int
     """The second attempt's."""
-    moments: tuple[Moment, ...]
+    moments: tuple[Reading, ...]
     accepted_peer: tuple[str, int]
     """What accept() returned, once the real connection was open."""
     accepted: int
@@ -177,7 +177,7 @@ def old_duplicate_syn() -> OldSynResult:
         assert wire is not None
         listener = server.run(listening_socket, server.address, SERVER_PORT, timeout=TIMEOUT)
         sockets = [listener]
-        moments: list[Moment] = []
+        moments: list[Reading] = []
         try:
             with server.run(SockDiag) as diag, lab.capture(client, server) as cap:
                 far = (server.address, SERVER_PORT)
@@ -202,10 +202,10 @@ def old_duplicate_syn() -> OldSynResult:
                     raise ExperimentError(f"connect() returned {errno.errorcode[code]}")
                 second.wait(STEP_TIMEOUT)
 
-                def snap(text: str) -> Moment:
+                def snap(text: str) -> Reading:
                     entry = diag.lookup(far, end)
                     queue = diag.listener(far)
-                    moment = Moment(text=text, client=socket_state(sock),
+                    moment = Reading(text=text, client=socket_state(sock),
                                     server=TcpState.LISTEN if entry is None else entry.state,
                                     accept_queue=0 if queue is None else queue.rx_queue)
                     moments.append(moment)
