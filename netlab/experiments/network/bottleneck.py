@@ -46,11 +46,11 @@ __all__ = ["bottleneck", "BottleneckResult", "RATE", "DELAY", "QUEUE", "SIZE",
 RATE = 4_000_000
 """The bottleneck's rate, bit/s, each direction."""
 DELAY = 0.010
-"""One-way delay, seconds: the round trip without any queue is twice this."""
+"""The one-way delay in seconds; the round trip without any queue is twice this."""
 QUEUE = 20
 """The most frames the queue holds, counting the one being sent."""
 SIZE = 1_000_000
-"""Bytes the client sends."""
+"""How many bytes the client sends."""
 FRAME = 1514
 """A full Ethernet frame: 1448 bytes of payload, TCP with timestamps, IPv4, Ethernet."""
 

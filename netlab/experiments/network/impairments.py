@@ -45,21 +45,28 @@ from netlab.lab import Lab
 from netlab.views.table import Grid
 
 __all__ = ["impairments", "ImpairmentsResult", "DELAY", "LOSS", "REORDER", "REORDER_DELAY",
-           "DUPLICATE", "CHOSEN", "SIZE"]
+           "DUPLICATE", "CHOSEN", "SIZE", "WireCounts"]
 
 DELAY = 0.005
+"""The one-way delay in seconds."""
 LOSS = 0.01
+"""The fraction of frames lost at random."""
 REORDER = 0.03
+"""The fraction of frames held back."""
 REORDER_DELAY = 0.004
+"""How long, in seconds, a frame held back waits on top of the delay."""
 DUPLICATE = 0.03
+"""The fraction of frames sent twice."""
 CHOSEN = 5
 """The client's data segment (counted from 1, first transmissions only) the wire loses."""
 SIZE = 300_000
+"""How many bytes the client sends."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class WireCounts:
-    """What the wire says it did."""
+    """What the wire says it did: frames lost by the rule, lost at random, held back, sent
+    twice."""
 
     chosen: int
     lost: int

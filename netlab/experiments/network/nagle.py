@@ -49,10 +49,13 @@ __all__ = ["nagle", "NagleResult", "DELAY", "ROUNDS", "WARMUP", "HEADER", "BODY"
 DELAY = 0.005
 """One-way delay, seconds (a 10 ms round trip)."""
 ROUNDS = 16
+"""Requests on each connection."""
 WARMUP = 6
-"""Rounds left out of the medians: Linux's quick-ack mode at the start of a connection."""
+"""How many first rounds the medians leave out (Linux's quick-ack mode at a connection's start)."""
 HEADER = 8
+"""Bytes of each request's first write."""
 BODY = 92
+"""Bytes of each request's second write."""
 RESPONSE = b"OK"
 PORTS = {"nagle": 40000, "nodelay": 40001, "quickack": 40002}
 """The client port of each variant."""

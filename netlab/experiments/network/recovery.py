@@ -52,10 +52,14 @@ DELAY = 0.010
 MSS = 1448
 """Payload bytes of a full segment (1500-byte MTU, TCP timestamps on)."""
 FAST_SIZE = 10 * MSS
+"""The message of the ``fast`` connection, a flight of 10 full segments."""
 TAIL_SIZE = 5 * MSS
+"""The message of the ``tail`` connection, 5 full segments."""
 RTO_SIZE = 100
 RTO_LOSSES = 4
+"""How many times in a row the wire loses the ``timeout`` connection's one segment."""
 PORTS = {"fast": 40000, "tail": 40001, "timeout": 40002}
+"""The client port of each connection."""
 SIZES = {"fast": FAST_SIZE, "tail": TAIL_SIZE, "timeout": RTO_SIZE}
 PLANS = {"fast": {3: 1}, "tail": {4: 1, 5: 1}, "timeout": {1: RTO_LOSSES}}
 """Which data segments (from 1) the wire loses on each connection, and how many times."""
