@@ -463,6 +463,9 @@ ZH_CN: dict[str | tuple[str, str], str] = {
      'its SYN-ACKs; every other SYN is dropped.'):
         '伪造的 SYN 占满了半连接队列，并在服务器重传 SYN-ACK 期间一直占着；其余的 SYN 全被丢弃。',
     'none': '无',
+    'connect() succeeded': 'connect() 成功',
+    'the new SYN was sent again {ms:.1f} ms after the first':
+        '新的 SYN 在首次发出后 {ms:.1f} ms 就重传了',
     'after': '之后',
     # the network chapter (netlab.experiments.network)
     "quantity": "指标",

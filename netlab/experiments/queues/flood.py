@@ -104,7 +104,7 @@ class FloodResult:
             rows.append([str(r.syncookies), f"{FLOOD} SYN / {r.flood_ms:.0f} ms",
                          str(r.syn_queue), str(c["TcpExt.TCPReqQFullDrop"]),
                          str(c["TcpExt.SyncookiesSent"]), str(c["TcpExt.SyncookiesRecv"]),
-                         tr(r.outcome), self.synack_options(r.ports[0]),
+                         _outcome(r.outcome), self.synack_options(r.ports[0]),
                          self.synack_options(r.ports[1])])
         return Grid(rows, right={head[i] for i in (2, 3, 4, 5)})
 
@@ -154,6 +154,10 @@ class FloodResult:
         return (f"A SYN flood ({FLOOD} spoofed SYNs from {SPOOFED.format('1')} to "
                 f".{FLOOD}; listen({BACKLOG}))\n\n{self.grid()}\n\nFacts\n\n"
                 f"{checklist(self.facts())}")
+
+
+def _outcome(outcome: str) -> str:
+    return tr("connect() succeeded") if outcome == "connected" else outcome
 
 
 def _spoofed(src_mac: str, dst_mac: str, dst: str, port: int, seed: int) -> list[bytes]:
