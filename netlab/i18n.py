@@ -423,6 +423,47 @@ ZH_CN: dict[str | tuple[str, str], str] = {
         "实验结果：trace、报文段之间两端内核的状态、以及事实核验",
     "the ladder diagram and the packet table in the page's language":
         "用页面语言画出的时序图和报文表",
+    # the queues chapter: losses, the two queues, SYN floods
+    'SYN intervals (s)': 'SYN 间隔 (s)',
+    'SYN-ACK intervals (s)': 'SYN-ACK 间隔 (s)',
+    'SYN queue (SYN_RECV)': '半连接队列 (SYN_RECV)',
+    'SYN queue': '半连接队列',
+    'SYN-ACK options before the flood': '泛洪前 SYN-ACK 的选项',
+    'accept queue (Recv-Q)': '全连接队列 (Recv-Q)',
+    'backlog (Send-Q)': 'backlog (Send-Q)',
+    'clients': '客户端',
+    'connect() (s)': 'connect() 耗时 (s)',
+    'flood': '泛洪',
+    'legitimate client': '正常客户端',
+    'lost on the wire': '线路上丢失的报文',
+    'no: connect() failed with {error}': '不能：connect() 失败，抛出 {error}',
+    'retries of the SYN at a constant 1 s before the timeout doubles':
+        '超时翻倍之前，以固定 1 s 间隔重传 SYN 的次数',
+    'then accept() (s)': '之后 accept() 耗时 (s)',
+    'times the client sends its SYN again before connect() fails':
+        'connect() 失败之前，客户端重传 SYN 的次数',
+    'times the server sends its SYN-ACK again before it forgets the connection':
+        '服务器放弃这个连接之前，重传 SYN-ACK 的次数',
+    '{n} SYN-ACK': '{n} 个 SYN-ACK',
+    '{n} connections': '{n} 个连接',
+    'the first two SYNs': '前两个 SYN',
+    'the SYN-ACK': 'SYN-ACK',
+    'the ACK, client silent': '第三个 ACK，客户端随后不发数据',
+    'the ACK, client sends data': '第三个 ACK，客户端随即发送数据',
+    'SYN-ACK to the old SYN on the wire': '回应旧 SYN 的 SYN-ACK 在线路上',
+    "the client's RST on the wire": '客户端的 RST 在线路上',
+    'RST delivered': 'RST 已送达',
+    ('The data segment carries the acknowledgment the lost ACK carried, so it '
+     'completes the handshake itself.'):
+        '数据报文段携带着丢失的 ACK 所携带的同一个确认号，它自己就完成了握手。',
+    ('Linux refuses a connection only when the queue already holds more than the '
+     'backlog, so it holds backlog + 1.'):
+        'Linux 只有在队列中的连接已经多于 backlog 时才拒绝新连接，所以它能容纳 backlog + 1 个。',
+    ('The forged SYNs fill the SYN queue and stay there while the server retransmits '
+     'its SYN-ACKs; every other SYN is dropped.'):
+        '伪造的 SYN 占满了半连接队列，并在服务器重传 SYN-ACK 期间一直占着；其余的 SYN 全被丢弃。',
+    'none': '无',
+    'after': '之后',
     # the network chapter (netlab.experiments.network)
     "quantity": "指标",
     "configured": "配置值",

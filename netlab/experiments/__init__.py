@@ -31,6 +31,10 @@ from netlab.experiments.network.bottleneck import BottleneckResult, bottleneck
 from netlab.experiments.network.impairments import ImpairmentsResult, impairments
 from netlab.experiments.network.nagle import NagleResult, nagle
 from netlab.experiments.network.recovery import RecoveryResult, recovery
+from netlab.experiments.queues.backlog import BacklogResult, accept_queue
+from netlab.experiments.queues.flood import FloodResult, syn_flood
+from netlab.experiments.queues.losses import LossesResult, handshake_losses
+from netlab.experiments.queues.old_syn import OldSynResult, old_duplicate_syn
 from netlab.experiments.result import Fact, Result
 from netlab.experiments.sockets.socket_api import SocketsResult, sockets
 from netlab.experiments.tcp.handshake import HandshakeResult, handshake
@@ -41,6 +45,8 @@ __all__ = [
     "lab_tour", "LabTourResult",
     "sockets", "SocketsResult",
     "handshake", "HandshakeResult", "teardown", "TeardownResult",
+    "old_duplicate_syn", "OldSynResult", "handshake_losses", "LossesResult", "accept_queue",
+    "BacklogResult", "syn_flood", "FloodResult",
     "http", "HttpResult", "one_request", "connection_costs", "head_of_line", "persistence",
     "bad_input", "eavesdrop",
     "https_one_request", "HttpsRequestResult", "certificates", "CertsResult",
@@ -78,6 +84,16 @@ EXPERIMENTS = _registry(
                sockets, facts=14),
     Experiment("handshake", "handshake", "TCP three-way handshake, states between segments, "
                "RST, unanswered SYN", handshake, facts=8),
+    Experiment("why-three", "queues", "why three segments, not two: an old duplicate SYN, "
+               "the server's SYN-ACK, the client's RST", old_duplicate_syn, facts=5),
+    Experiment("handshake-losses", "queues", "the SYN, the SYN-ACK or the ACK lost: "
+               "retransmission intervals against tcp_syn_retries and tcp_synack_retries",
+               handshake_losses, facts=5),
+    Experiment("accept-queue", "queues", "listen(backlog): the SYN queue and the accept "
+               "queue, overflowing with tcp_abort_on_overflow 0 and 1", accept_queue,
+               facts=4),
+    Experiment("syn-flood", "queues", "a bounded SYN flood from documentation addresses, "
+               "with tcp_syncookies 0, 1 and 2", syn_flood, facts=4),
     Experiment("teardown", "teardown", "closing TCP connections: four-way teardown, "
                "half-close, TIME_WAIT, CLOSE_WAIT, RST, states checked against RFC 9293",
                teardown, facts=12),

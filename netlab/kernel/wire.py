@@ -19,6 +19,9 @@ unless told otherwise:
 ``drop``
     discard every frame (a cable cut, or a host that never answers).
 
+In any mode, :meth:`Wire.inject` puts a frame on the wire toward one end, as if it had been
+delayed in the network all along (an old duplicate) or sent by a host outside the lab.
+
 The endpoints must have TX checksum offload off (see
 :func:`netlab.kernel.link.checksum_offload_off`), otherwise frames cross with unfinished
 checksums and the receiver drops them.
@@ -101,6 +104,8 @@ class Wire:
         self.chosen_drops = 0
         """Frames dropped because they matched the :meth:`drop_if` predicate."""
         self.reordered = 0
+        self.injected = 0
+        """Frames put on the wire by :meth:`inject`."""
         self.duplicated = 0
         self.max_queue = 0
         """The most frames the queue held at once (either direction), counting the one sent."""
@@ -153,6 +158,16 @@ class Wire:
                     else:
                         self._held.append(_Held(data, peer[fd]))
                     self._cond.notify_all()
+
+    def inject(self, frame: bytes, *, toward: Literal["a", "b"]) -> None:
+        """Send ``frame`` out of end ``a`` or ``b`` now, to the host on that side.
+
+        The frame goes as it is: a whole Ethernet frame addressed to that host (one a
+        :meth:`drop_if` predicate kept, or one built for the purpose).
+        """
+        with self._cond:
+            self._socks[0 if toward == "a" else 1].send(frame)
+            self.injected += 1
 
     def drop_if(self, predicate: Callable[[bytes], bool] | None) -> None:
         """Drop every frame (either direction) for which ``predicate(frame)`` is true.

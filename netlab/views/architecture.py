@@ -214,6 +214,7 @@ class Architecture:
         for k, (layer, lines, summary) in enumerate(rows):
             h = ROW_PAD * 2 + FONT + 6 + len(lines) * (SMALL + 4)
             name = " | ".join(layer.names)
+            purpose = tr("; ").join(tr(PURPOSE[n]) for n in layer.names if n in PURPOSE)
             body.append(f'<g class="netlab-layer"><rect x="4" y="{y:.0f}" width="{WIDTH - 8}" '
                         f'height="{h:.0f}" rx="6" fill="none" stroke="currentColor" '
                         f'stroke-opacity="0.55"/>'
@@ -222,7 +223,7 @@ class Architecture:
                         f'<text x="14" y="{y + ROW_PAD + FONT + 6 + SMALL:.0f}" '
                         f'font-size="{SMALL}">{html.escape(summary)}</text>'
                         f'<text x="{LEFT}" y="{y + ROW_PAD + FONT:.0f}">'
-                        f'{html.escape(tr(PURPOSE.get(layer.names[0], "")))}</text>')
+                        f'{html.escape(purpose)}</text>')
             for n, line in enumerate(lines):
                 ty = y + ROW_PAD + FONT + 6 + (n + 1) * (SMALL + 4)
                 body.append(f'<text x="{LEFT}" y="{ty:.0f}" font-size="{SMALL}" '

@@ -19,6 +19,7 @@ def moment_text(moment: Moment) -> str:
     """A moment's happenings in time order, in the page's language.
 
     >>> from netlab.model.moments import Happening, Moment
+    >>> from netlab.views.moments import moment_text
     >>> m = Moment((Happening.call("client", "close()"), Happening.arrival("FIN", "server")))
     >>> moment_text(m)
     'client calls close(); FIN arrived at server'
