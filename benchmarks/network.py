@@ -70,9 +70,9 @@ def figures(runs: int) -> None:
         start = time.monotonic()
         r = recovery()
         took = time.monotonic() - start
-        fast, dups = r.fast_retransmit()
+        fast, sacks, dups = r.fast_retransmit()
         tail = r.lost_seqs("tail")
-        print(f"  fast {fast * 1e3:.0f} ({dups} dupacks); probe "
+        print(f"  fast {fast * 1e3:.0f} ({sacks} SACKs, {dups} dupacks); probe "
               f"{r.gaps('tail', tail[1])[0] * 1e3:.0f}; #4 {r.gaps('tail', tail[0])[0] * 1e3:.0f};"
               f" RTO gaps {', '.join(f'{g * 1e3:.0f}' for g in r.gaps('timeout', 1))}; "
               f"{took:.1f} s; facts {sum(f.holds for f in r.facts())}/{len(r.facts())}")

@@ -495,8 +495,8 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "in the middle of a flight": "一批报文段的中间",
     "at the tail of a flight": "一批报文段的末尾",
     "alone, again and again": "单个报文段，接连丢失",
-    "fast retransmit, after {n} duplicate ACKs with SACK":
-        "快速重传，收到 {n} 个带 SACK 的重复确认之后",
+    "fast retransmit, after {n} ACKs with SACK ({d} duplicate ACKs)":
+        "快速重传，收到 {n} 个带 SACK 的 ACK 之后（其中 {d} 个是重复确认）",
     "the SACK that answers the probe": "探测报文换回的 SACK",
     "a probe, then timeouts that double": "先是探测，然后是逐次翻倍的超时重传",
     "defaults (Nagle on)": "默认设置（Nagle 开启）",

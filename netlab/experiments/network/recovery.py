@@ -95,16 +95,24 @@ class RecoveryResult:
         return [1 + (n - 1) * MSS for n in sorted(PLANS[case])]
 
     def dupacks(self, case: str) -> list[Segment]:
-        """The server's duplicate ACKs: no data, the same ack as the one before."""
+        """The server's duplicate ACKs as RFC 5681 §2 defines them (and Wireshark counts
+        them): no data, no SYN or FIN, the same ack *and the same window* as the ACK
+        before. An ACK that only opens the window is a window update, not a duplicate."""
         c = self.connection(case)
-        out, last = [], None
+        out: list[Segment] = []
+        last: tuple[int, int] | None = None
         for s in c.segments:
             if c.is_from_client(s) or s.length or s.has("SYN") or s.has("FIN"):
                 continue
-            if s.ack == last:
+            if (s.ack, s.window) == last:
                 out.append(s)
-            last = s.ack
+            last = (s.ack, s.window)
         return out
+
+    def sack_acks(self, case: str) -> list[Segment]:
+        """The server's ACKs that carry SACK blocks."""
+        c = self.connection(case)
+        return [s for s in c.segments if not c.is_from_client(s) and s.option("SACK")]
 
     def sack_blocks(self, seg: Segment) -> list[tuple[int, int]]:
         """The SACK blocks of a server segment, relative to the client's ISN."""
@@ -118,13 +126,18 @@ class RecoveryResult:
         times = [s.time_ns for s in self.sends(case, seq)]
         return [(b - a) / 1e9 for a, b in zip(times, times[1:], strict=False)]
 
-    def fast_retransmit(self) -> tuple[float, int]:
+    def fast_retransmit(self) -> tuple[float, int, int]:
         """Seconds from the lost segment's first to its second transmission, and how many
-        duplicate ACKs the client had received in between."""
+        ACKs with SACK blocks, and how many duplicate ACKs, the client had received in
+        between."""
         first, again = self.sends("fast", self.lost_seqs("fast")[0])[:2]
-        dups = [d for d in self.dupacks("fast")
-                if d.received_ns is not None and d.received_ns <= (again.sent_ns or 0)]
-        return (again.time_ns - first.time_ns) / 1e9, len(dups)
+
+        def before(segs: list[Segment]) -> int:
+            return sum(1 for d in segs if d.received_ns is not None
+                       and d.received_ns <= (again.sent_ns or 0))
+
+        return ((again.time_ns - first.time_ns) / 1e9, before(self.sack_acks("fast")),
+                before(self.dupacks("fast")))
 
     def backoff_grid(self) -> Grid:
         """Each transmission of the lone segment of the ``timeout`` connection, the wait
@@ -142,9 +155,10 @@ class RecoveryResult:
     def grid(self) -> Grid:
         """Each loss, and how long the client took to send the segment again."""
         rows = [[tr("segment lost"), tr("lost"), tr("sent again after (ms)"), tr("by")]]
-        seconds, dups = self.fast_retransmit()
+        seconds, sacks, dups = self.fast_retransmit()
         rows.append([tr("in the middle of a flight"), "#3", f"{seconds * 1e3:.0f}",
-                     tr("fast retransmit, after {n} duplicate ACKs with SACK").format(n=dups)])
+                     tr("fast retransmit, after {n} ACKs with SACK ({d} duplicate ACKs)")
+                     .format(n=sacks, d=dups)])
         last, other = self.lost_seqs("tail")[1], self.lost_seqs("tail")[0]
         tail = tr("at the tail of a flight")
         rows.append([tail, "#5", f"{self.gaps('tail', last)[0] * 1e3:.0f}",
@@ -158,9 +172,10 @@ class RecoveryResult:
 
     def facts(self) -> list[Fact]:
         """The chapter's claims about recovery, each checked on this run's data."""
-        seconds, dups = self.fast_retransmit()
+        seconds, sacks, dups = self.fast_retransmit()
         fast_hole = self.lost_seqs("fast")[0]
-        blocks = [self.sack_blocks(d) for d in self.dupacks("fast")]
+        blocks = [self.sack_blocks(d) for d in self.sack_acks("fast")
+                  if self.connection("fast").relative_ack(d) == fast_hole]
         tail_last, tail_other = self.lost_seqs("tail")[1], self.lost_seqs("tail")[0]
         probe = self.gaps("tail", tail_last)
         other = self.sends("tail", tail_other)
@@ -169,12 +184,14 @@ class RecoveryResult:
                  if probe_seg is not None and len(other) == 2 else None)
         rto = self.gaps("timeout", 1)
         return [
-            Fact(text="a lost segment in the middle of a flight is resent after duplicate "
-                      "ACKs, well before any timeout",
-                 holds=dups >= 1 and seconds < RTO_MIN,
-                 evidence=f"resent after {seconds * 1e3:.0f} ms, {dups} duplicate ACKs "
-                          f"received; the smallest timeout is {RTO_MIN * 1e3:.0f} ms"),
-            Fact(text="each duplicate ACK carries a SACK block that starts where the hole ends",
+            Fact(text="a lost segment in the middle of a flight is resent once SACK shows "
+                      "later segments arrived, well before any timeout",
+                 holds=sacks >= 1 and seconds < RTO_MIN,
+                 evidence=f"resent after {seconds * 1e3:.0f} ms, {sacks} ACKs with SACK "
+                          f"received ({dups} of them duplicate ACKs); the smallest timeout "
+                          f"is {RTO_MIN * 1e3:.0f} ms"),
+            Fact(text="each ACK of the hole carries a SACK block that starts where the hole "
+                      "ends",
                  holds=bool(blocks) and all(b and b[0][0] == fast_hole + MSS for b in blocks),
                  evidence="SACK blocks " + "; ".join(
                      " ".join(f"{a}-{b}" for a, b in bl) for bl in blocks)),
