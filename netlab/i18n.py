@@ -464,6 +464,13 @@ ZH_CN: dict[str | tuple[str, str], str] = {
         '伪造的 SYN 占满了半连接队列，并在服务器重传 SYN-ACK 期间一直占着；其余的 SYN 全被丢弃。',
     'none': '无',
     'connect() succeeded': 'connect() 成功',
+    'connection': '连接',
+    'SYN carries': 'SYN 携带',
+    'SYN-ACK carries': 'SYN-ACK 携带',
+    'answer after (ms)': '收到响应用时 (ms)',
+    'a cookie': '一个 cookie',
+    'a cookie request': 'cookie 请求',
+    '{n} bytes of data': '{n} 字节数据',
     'the new SYN was sent again {ms:.1f} ms after the first':
         '新的 SYN 在首次发出后 {ms:.1f} ms 就重传了',
     'after': '之后',
