@@ -133,7 +133,7 @@ EXPERIMENTS = _registry(
                "frames, ping/pong, the closing handshake", websocket, facts=6),
     Experiment("bottleneck", "network", "a 4 Mbit/s link with a 20-frame drop-tail queue: "
                "the rate, the queue's limit and delay, the drops, measured from the captures",
-               bottleneck, facts=5),
+               bottleneck, facts=4),
     Experiment("impairments", "network", "a link that loses a chosen segment, loses, "
                "reorders and duplicates at random: what the receiver sees, what TCP hides",
                impairments, facts=5),
