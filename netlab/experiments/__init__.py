@@ -28,6 +28,7 @@ from netlab.experiments.longlived.idle import IdleResult, idle_connections
 from netlab.experiments.longlived.push import PushPollResult, push_vs_poll
 from netlab.experiments.longlived.websocket import WebSocketResult, websocket
 from netlab.experiments.network.bottleneck import BottleneckResult, bottleneck
+from netlab.experiments.network.flow import FlowResult, flow_control
 from netlab.experiments.network.impairments import ImpairmentsResult, impairments
 from netlab.experiments.network.nagle import NagleResult, nagle
 from netlab.experiments.network.recovery import RecoveryResult, recovery
@@ -54,7 +55,7 @@ __all__ = [
     "idle_connections", "IdleResult", "heartbeats", "HeartbeatResult", "push_vs_poll",
     "PushPollResult", "websocket", "WebSocketResult",
     "bottleneck", "BottleneckResult", "impairments", "ImpairmentsResult", "nagle",
-    "NagleResult", "recovery", "RecoveryResult",
+    "NagleResult", "recovery", "RecoveryResult", "flow_control", "FlowResult",
 ]
 
 
@@ -140,6 +141,9 @@ EXPERIMENTS = _registry(
     Experiment("recovery", "network", "loss and recovery: fast retransmit after duplicate "
                "ACKs with SACK, the tail loss probe (RACK-TLP), timeouts with exponential "
                "back-off", recovery, facts=6),
+    Experiment("flow", "network", "flow control: a receiver that stops reading, the zero "
+               "window, zero-window probes, the window update, window scaling", flow_control,
+               facts=5),
     Experiment("nagle", "network", "Nagle's algorithm against delayed ACK: the 40 ms "
                "write-write-read stall, TCP_NODELAY, TCP_QUICKACK", nagle, facts=4),
 )
