@@ -85,6 +85,8 @@ class BottleneckResult:
     """Frames the wire's queue dropped, by its own count."""
     max_queue: int
     """The most frames the wire's queue held, by its own count."""
+    overflows: int = 0
+    """Frames the kernel dropped before the wire could read them (a busy machine)."""
     duration: float
     """Seconds from connect() to the server's last byte."""
     rate: float = RATE
@@ -191,7 +193,7 @@ class BottleneckResult:
                           "configured"),
             Fact(text="the queue holds at most its limit: a segment is dropped only when "
                       "that many frames are ahead of it",
-                 holds=bool(lost) and len(lost) == self.queue_drops
+                 holds=bool(lost) and len(lost) == self.queue_drops + self.overflows
                  and all(n >= self.limit for n in full) and self.max_queue == self.limit,
                  evidence=f"{len(lost)} segments never arrived (the wire dropped "
                           f"{self.queue_drops}); frames ahead of each, from the captures: "
@@ -253,5 +255,6 @@ def bottleneck(*, rate: float = RATE, queue: int | None = QUEUE,
         assert cap.trace is not None
         return BottleneckResult(trace=cap.trace, received_ok=data == expected,
                                 wire=link.describe(), queue_drops=wire.queue_drops,
-                                max_queue=wire.max_queue, duration=duration, rate=rate,
+                                max_queue=wire.max_queue, overflows=wire.overflows(),
+                                duration=duration, rate=rate,
                                 queue=queue, queue_bytes=queue_bytes)
