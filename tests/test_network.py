@@ -20,6 +20,7 @@ from support import require_namespaces
 from netlab.errors import LabError
 from netlab.experiments.network._frames import lose_data_segments, tcp_head
 from netlab.experiments.network.bottleneck import QUEUE, RATE, BottleneckResult, bottleneck
+from netlab.experiments.network.flow import FlowResult, flow_control
 from netlab.experiments.network.impairments import ImpairmentsResult, impairments
 from netlab.experiments.network.nagle import BODY, HEADER, WARMUP, NagleResult, nagle
 from netlab.experiments.network.recovery import MSS, RTO_LOSSES, RecoveryResult, recovery
@@ -192,3 +193,32 @@ def test_delayed_ack_by_tshark(ng: NagleResult, tshark: str, tmp_path: Path) -> 
     slow, quick = ack_rtts(40000)[WARMUP:], ack_rtts(40002)[WARMUP:]
     assert statistics.median(slow) >= 0.040 + 0.010
     assert statistics.median(quick) < 0.010 + 0.010
+
+
+@pytest.fixture(scope="module")
+def flow() -> FlowResult:
+    require_namespaces()
+    return flow_control()
+
+
+@pytest.mark.live
+def test_flow_control_by_tshark(flow: FlowResult, tshark: str, tmp_path: Path) -> None:
+    """tshark finds the same zero windows, the same probes (which it calls zero-window probes
+    or keep-alives: Linux's probe carries SND.UNA − 1 and no data, like a keepalive) and the
+    window update, and computes the same scaled windows."""
+    pcap = flow.trace.write_pcap(tmp_path / "client.pcap", host="client")
+    zero = _tshark(tshark, pcap, "tcp.analysis.zero_window && tcp.srcport == 8080",
+                   "frame.number")
+    assert len(zero) == len(flow.zero_windows()) >= 1
+    probes = _tshark(tshark, pcap, "tcp.srcport == 40000 && (tcp.analysis.zero_window_probe "
+                     "|| tcp.analysis.keep_alive)", "tcp.seq")
+    c = flow.connection
+    assert [int(s) for (s,) in probes] == [c.relative_seq(p) for p in flow.probes()]
+    update = flow.update()
+    assert update is not None
+    updates = _tshark(tshark, pcap, "tcp.analysis.window_update && tcp.srcport == 8080",
+                      "tcp.window_size")
+    assert [int(w) for (w,) in updates][-1] == c.window(update)
+    windows = _tshark(tshark, pcap, "tcp.srcport == 8080 && tcp.flags.syn == 0",
+                      "tcp.window_size")
+    assert [int(w) for (w,) in windows] == [w for _, w in flow.windows()]

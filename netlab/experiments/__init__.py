@@ -28,6 +28,7 @@ from netlab.experiments.longlived.idle import IdleResult, idle_connections
 from netlab.experiments.longlived.push import PushPollResult, push_vs_poll
 from netlab.experiments.longlived.websocket import WebSocketResult, websocket
 from netlab.experiments.network.bottleneck import BottleneckResult, bottleneck
+from netlab.experiments.network.flow import FlowResult, flow_control
 from netlab.experiments.network.impairments import ImpairmentsResult, impairments
 from netlab.experiments.network.nagle import NagleResult, nagle
 from netlab.experiments.network.recovery import RecoveryResult, recovery
@@ -55,7 +56,7 @@ __all__ = [
     "idle_connections", "IdleResult", "heartbeats", "HeartbeatResult", "push_vs_poll",
     "PushPollResult", "websocket", "WebSocketResult",
     "bottleneck", "BottleneckResult", "impairments", "ImpairmentsResult", "nagle",
-    "NagleResult", "recovery", "RecoveryResult",
+    "NagleResult", "recovery", "RecoveryResult", "flow_control", "FlowResult",
 ]
 
 
@@ -136,13 +137,16 @@ EXPERIMENTS = _registry(
                "frames, ping/pong, the closing handshake", websocket, facts=6),
     Experiment("bottleneck", "network", "a 4 Mbit/s link with a 20-frame drop-tail queue: "
                "the rate, the queue's limit and delay, the drops, measured from the captures",
-               bottleneck, facts=5),
+               bottleneck, facts=4),
     Experiment("impairments", "network", "a link that loses a chosen segment, loses, "
                "reorders and duplicates at random: what the receiver sees, what TCP hides",
                impairments, facts=5),
     Experiment("recovery", "network", "loss and recovery: fast retransmit after duplicate "
                "ACKs with SACK, the tail loss probe (RACK-TLP), timeouts with exponential "
                "back-off", recovery, facts=6),
+    Experiment("flow", "network", "flow control: a receiver that stops reading, the zero "
+               "window, zero-window probes, the window update, window scaling", flow_control,
+               facts=5),
     Experiment("nagle", "network", "Nagle's algorithm against delayed ACK: the 40 ms "
                "write-write-read stall, TCP_NODELAY, TCP_QUICKACK", nagle, facts=4),
 )

@@ -50,6 +50,10 @@ __all__ = ["Wire", "WireMode"]
 WireMode = Literal["pass", "step", "drop"]
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+SOL_PACKET = 263
+PACKET_STATISTICS = 6
+SO_RCVBUFFORCE = 33
+RECEIVE_BUFFER = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,19 @@ class Wire:
             after = self._seen()
             return not self._held and not self._due and after == before
 
+    def overflows(self) -> int:
+        """Frames the kernel dropped before the wire read them, because its sockets' buffers
+        were full (``PACKET_STATISTICS``): losses nobody asked for, on a machine too busy
+        for the wire's thread. Counted since the last call, so call it once, at the end."""
+        total = 0
+        for s in self._socks:
+            try:
+                stats = s.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
+            except OSError:
+                continue
+            total += int.from_bytes(stats[4:8], "little")
+        return total
+
     def _seen(self) -> int:
         return (self.forwarded + self.dropped + self.lost + self.queue_drops
                 + self.chosen_drops)
@@ -298,5 +315,9 @@ class Wire:
 
 def _bound_socket(ifname: str) -> socket.socket:
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    try:  # room for a burst while the wire's thread waits for the CPU (root may force it)
+        s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER)
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
     s.bind((ifname, ETH_P_ALL))
     return s

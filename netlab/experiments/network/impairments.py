@@ -72,6 +72,8 @@ class WireCounts:
     lost: int
     reordered: int
     duplicated: int
+    overflows: int = 0
+    """Frames the kernel dropped before the wire could read them (a busy machine)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -152,9 +154,11 @@ class ImpairmentsResult:
                  evidence=f"data segment #{CHOSEN} (relative seq "
                           f"{self.connection.relative_seq(chosen)}) never arrived; sent again"),
             Fact(text="every segment the wire lost is missing from the receiver's capture",
-                 holds=len(lost) == c.chosen + c.lost and c.lost >= 1,
+                 holds=len(lost) == c.chosen + c.lost + c.overflows and c.lost >= 1,
                  evidence=f"{len(lost)} segments left and never arrived; the wire lost "
-                          f"{c.chosen} chosen + {c.lost} at random"),
+                          f"{c.chosen} chosen + {c.lost} at random"
+                          + (f" + {c.overflows} it had no time to read" if c.overflows
+                             else "")),
             Fact(text="a duplicated segment arrives twice though it left once",
                  holds=len(dups) == c.duplicated >= 1,
                  evidence=f"{len(dups)} arrivals without a departure; the wire sent "
@@ -205,4 +209,5 @@ def impairments() -> ImpairmentsResult:
         return ImpairmentsResult(
             trace=cap.trace, received_ok=data == expected, wire=link.describe(),
             counts=WireCounts(chosen=wire.chosen_drops, lost=wire.lost,
-                              reordered=wire.reordered, duplicated=wire.duplicated))
+                              reordered=wire.reordered, duplicated=wire.duplicated,
+                              overflows=wire.overflows()))
