@@ -24,6 +24,7 @@ from netlab.analysis.dissect import Segment
 from netlab.analysis.trace import Trace
 from netlab.experiments.endpoints import CLIENT_PORT, SERVER_PORT, TIMEOUT, client_socket
 from netlab.experiments.queues._frames import counters
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.sysctl import set_sysctl
@@ -138,6 +139,7 @@ def _ask(sock: socket.socket, server: tuple[str, int]) -> float:
     return took
 
 
+@replayable
 def fast_open() -> FastOpenResult:
     """Run the experiment (well under a second)."""
     with Lab() as lab:

@@ -32,6 +32,7 @@ from netlab.analysis.dissect import Segment
 from netlab.analysis.trace import Trace
 from netlab.experiments.endpoints import CLIENT_PORT, SERVER_PORT, client_socket, listening_socket
 from netlab.experiments.queues._frames import counters
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.sysctl import set_sysctl
@@ -189,6 +190,7 @@ def _connect(client: Host, server: Host, port: int, server_port: int,
         sock.close()
 
 
+@replayable
 def syn_flood() -> FloodResult:
     """Run the experiment (about 4 s, most of it the client waiting without cookies)."""
     with Lab() as lab:
