@@ -51,6 +51,9 @@ QUEUE = 20
 """The most frames the queue holds, counting the one being sent."""
 SIZE = 1_000_000
 """How many bytes the client sends."""
+JITTER = 0.005
+"""Seconds a busy machine may add to a frame's trip through the wire (measured: up to 3.4 ms
+during a parallel site build)."""
 FRAME = 1514
 """A full Ethernet frame: 1448 bytes of payload, TCP with timestamps, IPv4, Ethernet."""
 
@@ -204,7 +207,7 @@ class BottleneckResult:
                       "and the median segment waits more than half of that",
                  holds=DELAY + (self.limit - 2) * ft <= behind
                  <= DELAY + (self.limit + 2) * ft
-                 and min(transit) <= DELAY + 2 * ft
+                 and min(transit) <= DELAY + ft + JITTER
                  and statistics.median(transit) > DELAY + self.limit / 2 * ft,
                  evidence=f"one-way {min(transit) * 1e3:.1f} ms at least, {behind * 1e3:.1f} ms "
                           "for 90% of segments; "

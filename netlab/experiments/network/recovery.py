@@ -201,8 +201,8 @@ class RecoveryResult:
                  evidence=f"the last segment again after {probe[0] * 1e3:.0f} ms"
                  if probe else "no probe"),
             Fact(text="the SACK that answers the probe reveals the other lost segment, resent "
-                      "at once",
-                 holds=after is not None and 0 < after < 4 * 2 * DELAY,
+                      "without waiting for a timeout",
+                 holds=after is not None and 0 < after < RTO_MIN,
                  evidence=f"segment #4 resent {after * 1e3:.0f} ms after the probe"
                  if after is not None else f"segment #4 sent {len(other)} times"),
             Fact(text="with nothing else to go on, timeouts recover: each waits twice as long "
