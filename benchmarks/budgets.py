@@ -4,17 +4,25 @@ Prints, for this machine:
 
 * **Build time** of both languages with ``scripts/build-site.sh``, the command a writer and CI
   run (its own per-phase timings are read from its output): clean (every page read again,
-  every experiment run), then after a one-line prose edit of one page, with
-  ``NETLAB_INCREMENTAL=1`` (only that page is read again; a chapter runs its experiments
-  again). The edit is a MyST comment line, so the Chinese catalogs stay complete and the
-  translation gate passes; what an edit costs is reading the page again, whatever the edit
-  says. The page is restored afterwards.
+  every experiment run once for both languages: the other language replays it), and its ratio
+  to the English build alone (``NETLAB_LANGUAGES=en``, a clean build too: the "html" phases
+  are compared, the same work but for the Chinese site); then, with ``NETLAB_INCREMENTAL=1``,
+  after a one-line prose edit of one page (only that page is read again, and a chapter
+  replays its recorded run) and after a one-line edit of a chapter's first code cell (that
+  page, and only it, runs its experiments again: counted as the recordings the build adds to
+  docs/_build/runs/). The prose edit is a MyST comment line, so the Chinese catalogs stay
+  complete and the translation gate passes; the code edit is a Python comment. Pages are
+  restored afterwards. An edit's time is the "html (both)" phase: the English build, and
+  beside it the translation gate (which reads every page without running it) and the Chinese
+  build.
 * **Page weight and requests** of every page that runs experiments, in both languages, as
   headless Chromium loads it from a local server with an empty cache: every response's
   bytes (the HTML and every stylesheet, script, font and image it loads) and the number of
   requests. The pcap downloads are embedded in the HTML as ``data:`` URLs; their bytes are
   shown apart and left out of the weight, as are the notebook and script downloads, which
-  load only when clicked. The packet inspector's share of the HTML is shown too.
+  load only when clicked. The packet inspector's share of the HTML is shown too, and each
+  chapter's HTML alone without its pcaps (the budget the test command checks too:
+  tests/test_site_runs.py).
 
 Run it as root from the repository (the experiments need it)::
 
@@ -22,7 +30,8 @@ Run it as root from the repository (the experiments need it)::
 
 ``--no-build`` measures the pages of the site already built. ``--check`` exits with status
 1 if a figure is over its budget (BUDGETS below). Other builds running on the machine at the
-same time slow the build figures down: the medians of ``--repeat`` runs are printed.
+same time slow the build figures down: the medians of ``--repeat`` runs are printed, and the
+load average before and after.
 """
 
 from __future__ import annotations
@@ -47,12 +56,17 @@ ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "docs" / "_build" / "html"
 LANGS = ("en", "zh_CN")
 EDITED = ("handshake.md", "glossary.md")  # a chapter with experiments, a page without
+CODE_EDITED = "handshake.md"  # its first code cell gets a comment line
+RUNS = ROOT / "docs" / "_build" / "runs"  # docs/conf.py's run cache, one .json per recording
 
 BUDGETS = {
     "page weight (KiB)": 1024,  # per chapter page, pcaps excluded
+    "chapter HTML (kB)": 300,  # the HTML file alone, pcaps excluded
     "requests per page": 25,
     "clean build (s)": 180,  # both languages, scripts/build-site.sh
-    "one-page edit (s)": 60,  # both languages, NETLAB_INCREMENTAL=1
+    "bilingual / English": 1.25,  # clean html phases: both languages (with the gate) / English
+    "prose edit (s)": 10,  # one chapter, both languages' html phase, NETLAB_INCREMENTAL=1
+    "pages run by a code edit": 1,  # recordings added after editing one page's code
 }
 
 CHROMIUM_ARGS = [
@@ -62,11 +76,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-def build_site(incremental: bool) -> dict[str, float]:
+def build_site(incremental: bool, english_only: bool = False) -> dict[str, float]:
     """Run scripts/build-site.sh; its phases' wall times, in seconds, and the total."""
     env = {**os.environ, "NETLAB_SKIP_APT": "1"}
     if incremental:
         env["NETLAB_INCREMENTAL"] = "1"
+    if english_only:
+        env["NETLAB_LANGUAGES"] = "en"
     start = time.perf_counter()
     done = subprocess.run(["bash", "scripts/build-site.sh"], cwd=ROOT, env=env,
                           capture_output=True, text=True, check=False)
@@ -75,17 +91,25 @@ def build_site(incremental: bool) -> dict[str, float]:
         sys.exit(f"budgets: scripts/build-site.sh failed:\n{done.stdout[-3000:]}{done.stderr}")
     phases = {m[1]: float(m[2]) for m in re.finditer(r"^== (.+?): ([\d.]+) s$", done.stdout,
                                                      re.MULTILINE)}
+    phases.setdefault("html (both)", phases["html (en)"])  # English only
     phases["total"] = total
     return phases
 
 
 @contextmanager
-def edited(page: str) -> Iterator[None]:
-    """One page of docs/ with a comment line added, restored afterwards whatever happens."""
+def edited(page: str, code: bool = False) -> Iterator[None]:
+    """One page of docs/ with a comment line added (to its prose, or to its first code cell),
+    restored afterwards whatever happens."""
     path = ROOT / "docs" / page
     original = path.read_bytes()
+    cell = b"```{jupyter-execute}\n"
     try:
-        path.write_bytes(original + b"\n% edited by benchmarks/budgets.py\n")
+        if code:
+            assert cell in original, f"{page} has no code cell"
+            path.write_bytes(original.replace(cell, cell + b"# edited by benchmarks/budgets.py\n",
+                                              1))
+        else:
+            path.write_bytes(original + b"\n% edited by benchmarks/budgets.py\n")
         yield
     finally:
         path.write_bytes(original)
@@ -171,25 +195,47 @@ def main() -> int:
                  "(or --no-build to measure the site already built)")
 
     figures: dict[str, float] = {}
+    load_before = os.getloadavg()[0]
     if not args.no_build:
-        runs: dict[str, list[dict[str, float]]] = {"clean": []}
+        runs: dict[str, list[dict[str, float]]] = {"English only, clean": [], "clean": []}
         runs.update({page: [] for page in EDITED})
+        runs["code"] = []
+        code_runs = []
         for _ in range(args.repeat):
+            runs["English only, clean"].append(build_site(incremental=False, english_only=True))
             runs["clean"].append(build_site(incremental=False))
             for page in EDITED:
                 with edited(page):
                     runs[page].append(build_site(incremental=True))
                 build_site(incremental=True)  # read the restored page again, untimed
-        print("Build time, both languages (scripts/build-site.sh; seconds, median of "
-              f"{args.repeat})")
-        print(f"{'build':<28}{'html (en)':>11}{'html (zh_CN)':>14}{'gate':>8}{'total':>9}")
+            before = set(RUNS.glob("*.json"))
+            with edited(CODE_EDITED, code=True):
+                runs["code"].append(build_site(incremental=True))
+            code_runs.append(len(set(RUNS.glob("*.json")) - before))
+            build_site(incremental=True)  # the restored page replays its first recording
+        print("Build time (scripts/build-site.sh; seconds, median of "
+              f"{args.repeat}; html (en), the gate and html (zh_CN) run side by side)")
+        print(f"{'build':<34}{'html (en)':>11}{'gate':>8}{'html (zh_CN)':>14}{'html (both)':>13}"
+              f"{'total':>9}")
+        medians = {}
         for name, results in runs.items():
-            med = {k: statistics.median(r[k] for r in results) for k in results[0]}
-            label = "clean (-E)" if name == "clean" else f"after editing {name}"
-            print(f"{label:<28}{med['html (en)']:>11.1f}{med['html (zh_CN)']:>14.1f}"
-                  f"{med['translation gate']:>8.1f}{med['total']:>9.1f}")
-            key = "clean build (s)" if name == "clean" else "one-page edit (s)"
-            figures[key] = max(figures.get(key, 0.0), med["total"])
+            med = {k: statistics.median(r.get(k, 0.0) for r in results) for k in results[0]}
+            medians[name] = med
+            label = (name if "clean" in name else
+                     f"after editing {CODE_EDITED}'s code" if name == "code" else
+                     f"after editing {name}")
+            print(f"{label:<34}{med['html (en)']:>11.1f}{med.get('translation gate', 0):>8.1f}"
+                  f"{med.get('html (zh_CN)', 0):>14.1f}{med['html (both)']:>13.1f}"
+                  f"{med['total']:>9.1f}")
+            if name in EDITED:
+                figures["prose edit (s)"] = max(figures.get("prose edit (s)", 0.0),
+                                                med["html (both)"])
+        figures["clean build (s)"] = medians["clean"]["total"]
+        figures["bilingual / English"] = (medians["clean"]["html (both)"]
+                                          / medians["English only, clean"]["html (en)"])
+        figures["pages run by a code edit"] = max(code_runs)
+        print(f"pages whose experiments ran again after the code edit: {code_runs}")
+        print(f"load average: {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
         print()
 
     pages = chapter_pages()
@@ -203,6 +249,7 @@ def main() -> int:
         print(f"{w.page:<22}{kib(w.html):>9}{kib(w.html_gzip):>8}{kib(w.pcap):>8}"
               f"{kib(w.inspector):>11}{kib(w.assets):>9}{kib(w.weight):>9}{w.requests:>10}")
     figures["page weight (KiB)"] = max(w.weight for w in weights) / 1024
+    figures["chapter HTML (kB)"] = max(w.html - w.pcap for w in weights) / 1000
     figures["requests per page"] = max(w.requests for w in weights)
 
     print("\nBudgets (the largest figure of each kind)")
@@ -211,7 +258,7 @@ def main() -> int:
         if name in figures:
             ok = figures[name] <= limit
             verdict = "ok" if ok else "OVER"
-            print(f"  {name:<20} {figures[name]:>8.1f}  budget {limit:>5}  {verdict}")
+            print(f"  {name:<24} {figures[name]:>8.2f}  budget {limit:>5}  {verdict}")
             if not ok:
                 over.append(name)
     return 1 if args.check and over else 0

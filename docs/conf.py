@@ -11,9 +11,13 @@ environment, so ``NETLAB_DOCS_LANG`` tells experiment code which language the pa
 
 from __future__ import annotations
 
+import hashlib
+import html
+import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +103,219 @@ def _notebook_directory(env: Any) -> Path:
 # jupyter-sphinx has no setting for this folder: replace its helper where it is looked up.
 jupyter_sphinx.utils.output_directory = _notebook_directory
 jupyter_sphinx.execute.output_directory = _notebook_directory  # imported there by name
+
+# -- One run per page, shown in both languages -----------------------------------------------
+# Each language's build runs a page's cells in its own kernel (jupyter-sphinx stays the executor),
+# but the experiments run only in the first: their results are recorded in a cache and the
+# second language's kernel replays them (netlab.experiments.replay), so both languages show the
+# same run, rendered each in its own words. A recording is keyed by the page's cells, netlab's
+# own source and the kernel spec; scripts/build-site.sh empties the cache at the start of a
+# clean build, and the preview and NETLAB_INCREMENTAL=1 reuse it until one of those changes.
+RUN_CACHE = Path(os.environ.get("NETLAB_RUN_CACHE") or ROOT / "docs" / "_build" / "runs")
+_page_runs: list[Any] = []  # the runs of the page being read (this process reads one at a time)
+_pending: list[tuple[Path, Path, Any]] = []  # recordings to keep once the page has read cleanly
+
+
+def _netlab_source_hash() -> str:
+    """A digest of every file of the netlab package: a change anywhere makes pages run again."""
+    digest = hashlib.sha256()
+    package = ROOT / "netlab"
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _kernel_spec(kernel_name: str) -> dict[str, Any]:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec(kernel_name).to_dict()
+    return {key: spec.get(key) for key in ("argv", "language", "env")}
+
+
+def _run_key(kernel_name: str, cells: list[Any]) -> str:
+    text = json.dumps({"kernel": kernel_name, "spec": _kernel_spec(kernel_name),
+                       "netlab": _netlab_source_hash(), "cells": [c.source for c in cells]},
+                      sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+CLAIM_TIMEOUT = 900.0
+"""Seconds a build waits for another to finish running a page (both languages may be built at
+once, scripts/build-site.sh): longer than any page takes; after it, this build runs it too."""
+
+
+def _claim(key: str) -> bool:
+    """Whether this process runs (and records) the page of ``key``; False when it is recorded.
+
+    The English and Chinese builds may read the same page at the same time: the first to get
+    ``<key>.lock`` runs it, the other waits until its recording is kept, then replays it. A
+    lock whose process is gone (a build stopped, a page that failed) is taken over.
+    """
+    RUN_CACHE.mkdir(parents=True, exist_ok=True)
+    lock = RUN_CACHE / f"{key}.lock"
+    deadline = time.monotonic() + CLAIM_TIMEOUT
+    while True:
+        if (RUN_CACHE / f"{key}.json").exists() and (RUN_CACHE / f"{key}.pickle").exists():
+            return False
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                owner = int(lock.read_text() or 0)
+            except (OSError, ValueError):
+                owner = 0
+            if owner and not _alive(owner) or time.monotonic() > deadline:
+                lock.unlink(missing_ok=True)
+            time.sleep(0.2)
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        _locks.append(lock)
+        return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _release_locks(*args: Any) -> None:
+    """Let the other language's build have the pages this process claimed (kept or failed)."""
+    while _locks:
+        _locks.pop().unlink(missing_ok=True)
+
+
+_locks: list[Path] = []  # the pages this process claimed and has not yet kept
+_run_cells = jupyter_sphinx.execute.execute_cells
+
+
+def _execute_cells_once(kernel_name: str, cells: list[Any], execute_kwargs: dict[str, Any]) -> Any:
+    """jupyter-sphinx's execute_cells, recording the experiments' results or replaying them."""
+    from netlab.experiments.replay import RECORD, REPLAY
+    from netlab.model.run import ENV, RunInfo, new_run
+
+    key = _run_key(kernel_name, cells)
+    recording, about = RUN_CACHE / f"{key}.pickle", RUN_CACHE / f"{key}.json"
+    if not _claim(key):
+        run, variables = RunInfo.from_json(about.read_text()), {REPLAY: str(recording)}
+    else:
+        partial = RUN_CACHE / f"{key}.{os.getpid()}.partial"
+        partial.unlink(missing_ok=True)
+        partial.touch()  # a page without experiments still has a (empty) recording
+        run, variables = new_run(), {RECORD: str(partial)}
+        _pending.append((partial, recording, run))
+    variables[ENV] = run.to_json()
+    saved = {name: os.environ.pop(name, None) for name in (RECORD, REPLAY, ENV)}
+    os.environ.update(variables)  # the kernel inherits this process's environment
+    try:
+        notebook = _run_cells(kernel_name, cells, execute_kwargs)
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+    notebook.metadata["netlab"] = {"run": json.loads(run.to_json())}
+    _page_runs.append(run)
+    return notebook
+
+
+_write_outputs = jupyter_sphinx.execute.write_notebook_output
+
+
+def _write_notebook_output(notebook: Any, output_dir: str, notebook_name: str,
+                           location: Any = None) -> None:
+    """jupyter-sphinx's writer, and the run named at the top of the script download too."""
+    _write_outputs(notebook, output_dir, notebook_name, location)
+    about = notebook.metadata.get("netlab", {}).get("run")
+    script = Path(output_dir) / f"{notebook_name}.py"
+    if about and script.exists():
+        from netlab.model.run import RunInfo
+
+        lines = script.read_text("utf-8").splitlines(keepends=True)
+        at = next((i for i, line in enumerate(lines) if not line.startswith("#!")
+                   and not line.startswith("# coding")), len(lines))
+        lines.insert(at, f"# netlab {RunInfo(**about).describe('en')}\n")
+        script.write_text("".join(lines), "utf-8")
+
+
+jupyter_sphinx.execute.execute_cells = _execute_cells_once
+jupyter_sphinx.execute.write_notebook_output = _write_notebook_output
+
+
+class _ForgetPageRuns(SphinxTransform):
+    """Before a page's cells run (priority 400): no run of another page is taken for its own."""
+
+    default_priority = 399
+
+    def apply(self, **kwargs: Any) -> None:
+        _page_runs.clear()
+        _pending.clear()  # a page that failed: its recording is never kept
+        _release_locks()
+
+
+class _KeepRecordings(SphinxTransform):
+    """After a page's cells ran without an error it did not declare: keep its recordings.
+
+    jupyter-sphinx raises after the cells ran when one raised unexpectedly, and the transforms
+    after it never run, so a failed page leaves no recording and runs again next time.
+    """
+
+    default_priority = 405
+
+    def apply(self, **kwargs: Any) -> None:
+        for partial, recording, run in _pending:
+            partial.replace(recording)
+            recording.with_suffix(".json").write_text(run.to_json())
+        _pending.clear()
+        _release_locks()
+        if _page_runs:
+            self.env.netlab_cell_pages = getattr(self.env, "netlab_cell_pages", set())
+            self.env.netlab_cell_pages.add(self.env.docname)
+
+
+class _RunFooter(SphinxTransform):
+    """A small footer under each page that ran cells: which run the page shows, in its language."""
+
+    default_priority = 411
+
+    def apply(self, **kwargs: Any) -> None:
+        if not _page_runs or self.app.builder.name == "gettext":
+            return
+        from netlab.i18n import tr
+
+        run, lang = _page_runs[-1], self.config.language or "en"
+        sentence = tr("This page shows {run}. The English and Chinese pages show this same "
+                      "run, and so do the downloads.", lang).format(run=run.describe(lang))
+        self.document += nodes.raw(
+            "", f'<footer class="netlab-run" data-netlab-run="{html.escape(run.run_id)}"><p>'
+                f"{html.escape(sentence)}</p></footer>", format="html")
+
+
+def _pages_to_run_again(app: Sphinx, env: Any, added: set[str], changed: set[str],
+                        removed: set[str]) -> list[str]:
+    """When netlab's source changed since the pages were read, read again those with cells."""
+    current = _netlab_source_hash()
+    if getattr(env, "netlab_source_hash", current) == current:
+        env.netlab_source_hash = current
+        return []
+    env.netlab_source_hash = current
+    return sorted(getattr(env, "netlab_cell_pages", set()) - removed - added - changed)
+
+
+def _merge_cell_pages(app: Sphinx, env: Any, docnames: set[str], other: Any) -> None:
+    env.netlab_cell_pages = (getattr(env, "netlab_cell_pages", set())
+                             | getattr(other, "netlab_cell_pages", set()))
+
+
+def _purge_cell_page(app: Sphinx, env: Any, docname: str) -> None:
+    getattr(env, "netlab_cell_pages", set()).discard(docname)
+
 
 # -- HTML ---------------------------------------------------------------------------------------
 html_theme = "furo"
@@ -261,6 +478,14 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _on_builder_inited)
     app.connect("html-page-context", _drop_remote_assets)
     app.add_transform(_PageDownloads)
+    app.add_transform(_ForgetPageRuns)
+    app.add_transform(_KeepRecordings)
+    app.add_transform(_RunFooter)
+    app.connect("env-get-outdated", _pages_to_run_again)
+    app.connect("env-merge-info", _merge_cell_pages)
+    app.connect("env-purge-doc", _purge_cell_page)
+    app.connect("env-updated", _release_locks)
+    app.connect("build-finished", _release_locks)
     app.add_search_language(_ChineseSearch)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 

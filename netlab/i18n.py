@@ -163,6 +163,12 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "({script}); like the experiments on it, they need root.":
         "自己运行本页：下载为 Jupyter 笔记本（{notebook}）或 Python 脚本（{script}）；"
         "和页面上的实验一样，需要 root 权限。",
+    # the footer of each chapter: which run it shows (netlab.model.run)
+    "This page shows {run}. The English and Chinese pages show this same run, and so do the "
+    "downloads.":
+        "本页展示的是{run}。英文页面和中文页面展示的是同一次运行，下载的文件也来自这次运行。",
+    "run {run}, {date} UTC, Linux {kernel}, netlab {netlab}":
+        "运行 {run}（{date} UTC，Linux {kernel}，netlab {netlab}）",
     # the site: "predict, then check" exercises at the end of each chapter
     "listen(): {listen} segments; connect(): {connect} segments":
         "listen()：{listen} 个报文段；connect()：{connect} 个报文段",

@@ -5,9 +5,11 @@
 # sphinx-autobuild rebuilds the pages you change and reloads them in the browser (it adds a
 # reload script to every page). It writes to docs/_build/preview/, so the real build in
 # docs/_build/html/ never carries that script, and it starts from a copy of the real build's
-# doctree cache: after one full build only the edited page is read again, a prose page in a
-# second or two; a chapter runs its experiments again, which is why this needs root like the
-# build does. The preview keeps going on warnings (no -W) so you
+# doctree cache: after one full build only the edited page is read again, in a second or two.
+# A chapter replays the run the build recorded (docs/_build/runs/, shared with build-site.sh)
+# as long as its code cells and netlab's source are unchanged; a change to either runs its
+# experiments again (a change to netlab/ reads every chapter again), which is why this needs
+# root like the build does. The preview keeps going on warnings (no -W) so you
 # can see the page while you fix them; build-site.sh is the strict check. It serves on
 # 127.0.0.1 only. The language links lead out of the one language it serves: use the full
 # build to try them. Stop it with Ctrl-C.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 import xml.etree.ElementTree as ET
 
+import pytest
 from support import fixture_trace
 
 from netlab.views.inspector import MAX_BYTES, Inspector, hexdump, layers
@@ -114,3 +115,50 @@ def test_a_ladders_notes_name_its_segments_in_the_inspector() -> None:
     summaries = [d.findtext("summary") or "" for d in root.iter("details")
                  if d.get("class") == "netlab-packet"]
     assert summaries[0].endswith(" — GET /") and not summaries[1].endswith("GET /")
+
+
+def test_one_entry_per_segment_on_a_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a page of the site, a table and a ladder of the same capture (and a table of part of
+    it) share one entry per segment: the first view carries them, later ones link to them."""
+    monkeypatch.setenv("NETLAB_DOCS_LANG", "zh_CN")
+    monkeypatch.setattr("netlab.views.inspector._on_page", {})
+    trace = fixture_trace()
+    table = ET.fromstring(Table(trace)._repr_html_())
+    ladder = ET.fromstring(f"<div>{Ladder(trace)._repr_html_()}</div>")
+    part = trace.only(trace.connections()[0])
+    again = ET.fromstring(f"<div>{Table(part)._repr_html_()}</div>")
+    entries = _entries(table)
+    assert len(entries) == len(trace.segments)
+    assert not _entries(ladder) and ladder.find(".//details") is None  # no inspector at all
+    assert not _entries(again)
+    links = [a.get("href") for view in (table, ladder, again) for a in view.iter()
+             if a.get("class") == "netlab-inspect"]
+    assert len(links) == 2 * len(trace.segments) + len(part.segments)
+    assert {str(h).removeprefix("#") for h in links} == set(entries)  # every link finds its entry
+
+
+def test_views_elsewhere_keep_their_own_entries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside the site (a notebook may run its cells again, in any order), no view relies on
+    another's entries."""
+    monkeypatch.setattr("netlab.views.inspector._on_page", {})
+    trace = fixture_trace()
+    for view in (Table(trace), Ladder(trace), Table(trace)):
+        root = ET.fromstring(f"<div>{view._repr_html_()}</div>")
+        assert len(_entries(root)) == len(trace.segments)
+
+
+def test_what_tcp_carries_is_shown_the_same_whatever_ran_before() -> None:
+    """A TLS record on port 443 is a payload of its length, before and after scapy's TLS module
+    is imported (an experiment that decrypts TLS imports it; a replayed page runs none)."""
+    from scapy.layers.inet import IP, TCP
+    from scapy.layers.l2 import Ether
+
+    records = bytes.fromhex("140303000101") + bytes.fromhex("1703030005") + b"hello"  # CCS, data
+    frame = bytes(Ether() / IP(src="192.0.2.1", dst="192.0.2.2")
+                  / TCP(sport=40443, dport=443, flags="PA") / records)
+    before = layers(frame)
+    import scapy.layers.tls.record  # noqa: F401  binds TLS to TCP port 443 from now on
+
+    assert layers(frame) == before
+    assert [name for name, _ in before] == ["Ethernet", "IP", "TCP", "payload"]
+    assert before[-1][1] == [("length", "16 bytes")]

@@ -149,8 +149,9 @@ def test_glossary_pairs_every_term_in_both_languages() -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_view_has_its_inspector_entries(lang: str) -> None:
-    """Each ladder and packet table says how many segments it shows, links each one to an
-    entry that exists on the page, and is followed by an inspector with as many entries."""
+    """Each ladder and packet table says how many segments it shows and links each one to an
+    entry that exists on the page: in the inspector after it, or after the first view of the
+    page that shows the same segment (one entry per packet: tests/test_site_runs.py)."""
     views = 0
     for name in _pages(lang):
         text = (SITE / lang / name).read_text(encoding="utf-8")
@@ -163,6 +164,6 @@ def test_every_view_has_its_inspector_entries(lang: str) -> None:
             text)]
         inspectors = [int(n) for n in re.findall(
             r'<details class="netlab-inspector" data-segments="(\d+)"', text)]
-        assert declared == inspectors, name
+        assert 0 < sum(inspectors) <= sum(declared) or not declared, name
         views += len(declared)
     assert views > 0

@@ -1,6 +1,7 @@
 /* netlab packet inspector: a click on an arrow of a ladder diagram or on the number of a
    packet table row (or Enter on it, since each is a link) opens that segment's entry in the
-   inspector below the view, and a second click closes it. Without this script the links
+   inspector (below the view, or below the first view of the page that shows the same segment:
+   a page carries one entry per segment), and a second click closes it. Without this script the links
    still work: the browser jumps to the entry and opens it (netlab.views.inspector). */
 (function () {
   "use strict";

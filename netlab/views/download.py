@@ -2,7 +2,8 @@
 
 A page embeds the pcap of the capture made while it was built, so the file a reader opens
 in Wireshark is exactly the one the tables and diagrams were drawn from, with no file to
-manage beside the HTML and nothing fetched from elsewhere.
+manage beside the HTML and nothing fetched from elsewhere. On the site the link names the run
+the file comes from (:mod:`netlab.model.run`), the same run in both languages.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from netlab.analysis.trace import Trace
 from netlab.i18n import tr
+from netlab.model import run
 
 __all__ = ["Download", "pcap_download"]
 
@@ -42,8 +44,11 @@ class Download:
     def _repr_html_(self) -> str:
         url = f"data:{self.mime};base64,{base64.b64encode(self.data).decode()}"
         extra = f" — {html.escape(self.summary)}" if self.summary else ""
+        shown = run.current()
+        about = (f'data-netlab-run="{html.escape(shown.run_id)}" '
+                 f'title="{html.escape(shown.describe())}" ' if shown else "")
         return (
-            f'<p class="netlab-download"><a download="{html.escape(self.filename)}" '
+            f'<p class="netlab-download"><a download="{html.escape(self.filename)}" {about}'
             f'href="{url}">⤓ {html.escape(self.filename)}</a> '
             f"<span>({tr('{n} bytes').format(n=f'{len(self.data):,}')}{extra})</span></p>"
         )

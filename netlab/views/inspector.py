@@ -1,11 +1,17 @@
 """The packet inspector: every segment of a view with its decoded headers and its bytes.
 
 A ladder diagram or a packet table on a page carries, below it, one HTML ``<details>`` element
-per segment: the header fields of each layer (Ethernet, IP, TCP) as scapy dissects the
-captured frame, and the frame's bytes as a hex dump, like the packet details and bytes panes
-of Wireshark. It works with no script at all (a ``<details>`` opens and closes by itself and
-a keyboard reaches it like a button), and it is also the diagram's long text alternative:
-everything the arrows show, in words and numbers.
+per segment: the header fields of each layer (Ethernet, IP, TCP), one row per layer, as
+scapy dissects the captured frame, and the frame's bytes as a hex dump, like the packet details
+and bytes panes of Wireshark. It works with no script at all (a ``<details>`` opens and closes
+by itself and a keyboard reaches it like a button), and it is also the diagram's long text
+alternative: everything the arrows show, in words and numbers.
+
+On a page of the site, each segment has one entry however many views show it: a packet table
+and a ladder of the same capture link to the same entries, which come after the first view
+that shows them (the later view adds only the segments not shown yet, or no inspector at all).
+A page is one kernel, and the docs build tells it so (``NETLAB_DOCS_LANG``); anywhere else,
+in a notebook whose cells may run again in any order, each view carries its own entries.
 
 On the site, a small local script (``docs/_static/netlab-inspector.js``) lets a click on an
 arrow or on a row's number, or Enter on it, open that segment's entry. Each arrow and each
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -40,7 +47,7 @@ from netlab.views.message import HexDump
 if TYPE_CHECKING:
     from netlab.analysis.trace import Trace
 
-__all__ = ["Inspector", "layers", "hexdump", "MAX_BYTES"]
+__all__ = ["Inspector", "layers", "hexdump", "page_wide", "MAX_BYTES"]
 
 MAX_BYTES = 256
 """Bytes of a frame shown in its hex dump: every header and the start of the payload.
@@ -50,13 +57,19 @@ carry every byte twice.
 """
 
 _ids = itertools.count(1)
+_on_page: dict[tuple[int, bytes, str], str] = {}  # a page's entries: segment -> its entry's id
 _PORTS = {"sport", "dport"}  # scapy shows well-known port names (8080 → http_alt): keep numbers
+# What a segment carries is shown as its length, whatever scapy could dissect in it: scapy
+# decodes TLS on port 443 only once its TLS module has been imported, by whichever code ran
+# before, and a page must show the same entries whether its experiments ran or were replayed.
+_TRANSPORTS = {"TCP", "UDP"}
 
 Field = tuple[str, str]
 
 
 def layers(frame: bytes, segment: Segment | None = None) -> list[tuple[str, list[Field]]]:
-    """The frame's layers as scapy dissects them: ``[(layer name, [(field, value), ...]), ...]``.
+    """The frame's layers as scapy dissects them: ``[(layer name, [(field, value), ...]), ...]``,
+    down to the transport layer; what TCP or UDP carries is given as its length.
 
     Args:
         frame: a whole Ethernet frame.
@@ -66,14 +79,26 @@ def layers(frame: bytes, segment: Segment | None = None) -> list[tuple[str, list
     out: list[tuple[str, list[Field]]] = []
     layer: Packet = Ether(frame)
     while not isinstance(layer, NoPayload):
+        above_transport = bool(out) and out[-1][0] in _TRANSPORTS
+        if above_transport and not isinstance(layer, Padding):
+            size = tr("{n} bytes").format(n=len(bytes(layer)) - len(_padding(layer)))
+            out.append((tr("payload"), [(tr("length"), size)]))
+            layer = _padding(layer)
+            continue
         if isinstance(layer, (Raw, Padding)):
-            label = tr("payload") if isinstance(layer, Raw) else tr("padding")
+            label = tr("padding") if isinstance(layer, Padding) else tr("payload")
             size = tr("{n} bytes").format(n=len(bytes(layer)))
             out.append((label, [(tr("length"), size)]))
         else:
             out.append((str(layer.name), _fields(layer, segment)))
         layer = layer.payload
     return out
+
+
+def _padding(layer: Packet) -> Packet:
+    """The Ethernet padding after what a transport layer carries (or nothing)."""
+    pad = layer.getlayer(Padding)
+    return pad if pad is not None else NoPayload()
 
 
 def _fields(layer: Packet, segment: Segment | None) -> list[Field]:
@@ -126,12 +151,20 @@ class Inspector:
         self.segments = tuple(s for s in trace.segments if wanted is None or s.number in wanted)
         self.uid = next(_ids)
 
+    def _key(self, seg: Segment) -> tuple[int, bytes, str]:
+        return seg.number, seg.frame, self._line(seg)
+
+    def shown_before(self, seg: Segment) -> bool:
+        """Whether an earlier view on this page already carries ``seg``'s entry."""
+        return page_wide() and self._key(seg) in _on_page
+
     def target(self, seg: Segment) -> str:
         """The id of ``seg``'s entry (unique on the page): what its arrow or row links to."""
+        if page_wide():
+            return _on_page.get(self._key(seg), f"netlab-pkt-{self.uid}-{seg.number}")
         return f"netlab-pkt-{self.uid}-{seg.number}"
 
-    def summary(self, seg: Segment) -> str:
-        """One line that names the segment: number, direction, flags, relative numbers."""
+    def _line(self, seg: Segment) -> str:
         conn = self.trace.connection_of(seg)
         rel_ack = conn.relative_ack(seg)
         text = (f"#{seg.number} {self.trace.name(seg.src)}:{seg.sport} → "
@@ -139,16 +172,20 @@ class Inspector:
                 f"seq={conn.relative_seq(seg)}")
         if rel_ack is not None:
             text += f" ack={rel_ack}"
-        text += f" len={seg.length}"
+        return text + f" len={seg.length}"
+
+    def summary(self, seg: Segment) -> str:
+        """One line that names the segment: number, direction, flags, relative numbers."""
         note = self.notes.get(seg.number)
+        text = self._line(seg)
         return f"{text} — {note}" if note else text
 
     def _entry(self, seg: Segment) -> str:
-        rows = []
-        for name, fields in layers(seg.frame, seg):
-            rows.append(f'<tr><th scope="rowgroup" colspan="2">{html.escape(name)}</th></tr>')
-            rows += [f'<tr><th scope="row">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>'
-                     for k, v in fields]
+        # One row per layer, its fields on one line as Wireshark's summary lines write them: a
+        # row per field would make the inspector most of a chapter's weight.
+        rows = [f'<tr><th scope="row">{html.escape(name)}</th><td>'
+                f'{html.escape(", ".join(f"{k}: {v}" for k, v in fields))}</td></tr>'
+                for name, fields in layers(seg.frame, seg)]
         caption = tr("{n} bytes captured").format(n=len(seg.frame))
         return (
             f'<details class="netlab-packet" data-segment="{seg.number}">'
@@ -161,11 +198,25 @@ class Inspector:
         )
 
     def html(self) -> str:
-        """Every segment's entry, inside one ``<details>`` that is closed until opened."""
+        """The entries of the segments no earlier view on the page carries, inside one
+        ``<details>`` that is closed until opened; nothing when there are none."""
+        if not page_wide():
+            return self._html(self.segments)
+        new = [s for s in self.segments if not self.shown_before(s)]
+        for seg in new:
+            _on_page[self._key(seg)] = self.target(seg)
+        return self._html(new) if new else ""
+
+    def _html(self, segments: Sequence[Segment]) -> str:
         title = tr("Packet inspector: {n} segments, decoded headers and bytes").format(
-            n=len(self.segments))
+            n=len(segments))
         return (
-            f'<details class="netlab-inspector" data-segments="{len(self.segments)}">'
+            f'<details class="netlab-inspector" data-segments="{len(segments)}">'
             f"<summary>{html.escape(title)}</summary>"
-            f'{"".join(self._entry(s) for s in self.segments)}</details>'
+            f'{"".join(self._entry(s) for s in segments)}</details>'
         )
+
+
+def page_wide() -> bool:
+    """Whether this process renders one page of the site, whose views share their entries."""
+    return bool(os.environ.get("NETLAB_DOCS_LANG"))

@@ -23,6 +23,7 @@ from netlab.analysis.http_capture import Exchange, exchanges, labels
 from netlab.analysis.trace import Connection, Trace
 from netlab.errors import ExperimentError
 from netlab.experiments.endpoints import CLIENT_PORT, TIMEOUT
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -136,6 +137,7 @@ class OneRequest:
                 f"{self.event_grid()}\n\nFacts\n\n{checklist(self.facts())}")
 
 
+@replayable
 def one_request() -> OneRequest:
     """Connect, GET /hello, read the response, close."""
     with Lab() as lab:
@@ -219,6 +221,7 @@ class Persistence:
                 f"Facts\n\n{checklist(self.facts())}")
 
 
+@replayable
 def persistence(idle_timeout: float = 1.0) -> Persistence:
     """Two requests on one connection, then idle; then one request with ``Connection: close``.
 

@@ -36,6 +36,7 @@ from netlab.analysis.dissect import Segment
 from netlab.analysis.http_capture import exchanges, labels
 from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError, MissingToolError
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
@@ -260,6 +261,7 @@ def run_mode(lab: Lab, client: Host, server: Host, mode: str, n: int, rtt: float
     return ModeRun(mode=mode, requests=n, rtt=rtt, trace=cap.trace, bodies=tuple(bodies))
 
 
+@replayable
 def connection_costs(n: int = N, rtt: float = RTT, *, small: int = 3,
                      repeats: int = REPEATS) -> CostResult:
     """Fetch ``n`` items in each of the three ways over a link with round-trip time ``rtt``.

@@ -23,6 +23,7 @@ from netlab.analysis.http_capture import labels
 from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError
 from netlab.experiments.endpoints import CLIENT_PORT, TIMEOUT
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
@@ -129,6 +130,7 @@ class Eavesdrop:
                 f"{self.table()}\n\n{self.password_frame()}\n\nFacts\n\n{checklist(self.facts())}")
 
 
+@replayable
 def eavesdrop() -> Eavesdrop:
     """Fetch the login form and log in, over plain HTTP, while the router captures."""
     with Lab() as lab:

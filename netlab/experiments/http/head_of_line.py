@@ -30,6 +30,7 @@ from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError
 from netlab.experiments.endpoints import TIMEOUT
 from netlab.experiments.http.costs import TOLERANCE, at_client
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
@@ -192,6 +193,7 @@ def _http2(client: Host, address: str) -> Fetched:
         return tuple(a.response.body.decode().split()[0] for a in arrivals), sending
 
 
+@replayable
 def head_of_line(repeats: int = REPEATS) -> HolResult:
     """Fetch /slow then /fast in each of :data:`WAYS`, ``repeats`` times each.
 

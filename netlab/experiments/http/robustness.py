@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError
 from netlab.experiments.http.basics import hello
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Host, Lab
@@ -116,6 +117,7 @@ class BadInputResult:
         return self.grid()._repr_html_()
 
 
+@replayable
 def bad_input() -> BadInputResult:
     """Send each of :data:`CASES`, then a good request."""
     out = []

@@ -36,6 +36,7 @@ from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError, MissingToolError
 from netlab.experiments.endpoints import LONG_TIMEOUT
 from netlab.experiments.https._lab import PAGE, client_wrap, close_tls, handler, server_wrap, tr
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, Limits, LogEntry, serving
@@ -265,6 +266,7 @@ def _bad_input(client: Host, address: str, what: str, data: bytes) -> TlsBadInpu
         sock.close()
 
 
+@replayable
 def certificates() -> CertsResult:
     """Run the experiment (a few seconds: the cut-short ClientHello waits for a timeout)."""
     import tempfile

@@ -48,6 +48,7 @@ from netlab.experiments.https._lab import (
     tls_files,
     tr,
 )
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, serving
@@ -247,6 +248,7 @@ def _measure(lab: Lab, client: Host, server: Host, way: str, files: TlsFiles,
                    trace=trace)
 
 
+@replayable
 def https_round_trips(rtt: float = RTT, repeats: int = REPEATS) -> HttpsCost:
     """Measure every way ``repeats`` times over a link with round-trip time ``rtt`` (s)."""
     with tls_files() as files, Lab() as lab:

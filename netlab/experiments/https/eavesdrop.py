@@ -41,6 +41,7 @@ from netlab.experiments.https._lab import (
     tls_files,
     tr,
 )
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.lab import Lab
 from netlab.proto.http import HttpClient, Response, serving
@@ -145,6 +146,7 @@ class EavesdropResult:
                 f"Decrypted with the key log\n\n{self.decrypted_post().plaintext!r}\n\n"
                 f"Facts\n\n{facts}")
 
+@replayable
 def https_eavesdropper() -> EavesdropResult:
     """Run the experiment (well under a second)."""
     with tls_files() as files, Lab() as lab:

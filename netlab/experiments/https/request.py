@@ -43,6 +43,7 @@ from netlab.experiments.https._lab import (
     tls_files,
     tr,
 )
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.lab import Lab
 from netlab.proto.http import HttpClient, Response, serving
@@ -251,6 +252,7 @@ def _chain_from(log: tuple[HandshakeMessage, ...]) -> tuple[CertificateInfo, ...
                                   else bytes(entry.cert[1])) for entry in parsed.certs)
 
 
+@replayable
 def https_one_request() -> HttpsRequestResult:
     """Run the experiment (well under a second)."""
     with tls_files() as files, Lab() as lab:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError
 from netlab.experiments.endpoints import TIMEOUT
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -122,6 +123,7 @@ def measure_rtt(rtt: float, samples: int = 5) -> RttSample:
                          mechanism=link.describe())
 
 
+@replayable
 def delay_fidelity(rtts: tuple[float, ...] = (0.010, 0.050, 0.200), samples: int = 5
                    ) -> DelayFidelity:
     """Measure connect and echo times for each configured RTT (seconds)."""
@@ -142,6 +144,7 @@ class FirewallCheck:
     """Captured on the client and on the server."""
 
 
+@replayable
 def firewall_check(attempt: float = 0.5) -> FirewallCheck:
     """Client — firewall — server: connect inside → outside, then outside → inside.
 

@@ -49,6 +49,7 @@ from netlab.analysis.trace import Connection, Trace
 from netlab.errors import ExperimentError
 from netlab.experiments.endpoints import LONG_TIMEOUT, client_socket, listening_socket
 from netlab.experiments.longlived.idle import keepalive_probes
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.sockdiag import SockDiag
@@ -305,6 +306,7 @@ def _connected(address: str, port: int, server: tuple[str, int]) -> socket.socke
     return sock
 
 
+@replayable
 def heartbeats() -> HeartbeatResult:
     """Run the experiment (about 8 s)."""
     with Lab() as lab:

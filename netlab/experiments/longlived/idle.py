@@ -45,6 +45,7 @@ from netlab.analysis.dissect import Segment
 from netlab.analysis.trace import Connection, Trace
 from netlab.errors import ExperimentError
 from netlab.experiments.endpoints import LONG_TIMEOUT, SERVER_PORT, client_socket, listening_socket
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.sockdiag import SockDiag
@@ -402,6 +403,7 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes:
     return data
 
 
+@replayable
 def idle_connections() -> IdleResult:
     """Run the experiment (about 7 s: the idle period, then the client's retransmissions)."""
     with Lab() as lab:

@@ -44,6 +44,7 @@ from netlab.analysis.http_capture import exchanges
 from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError
 from netlab.experiments.endpoints import LONG_TIMEOUT, client_socket
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -246,6 +247,7 @@ def _poll(get: object, stop_at: float) -> tuple[list[str], int]:
     return got, polls
 
 
+@replayable
 def push_vs_poll() -> PushPollResult:
     """Run the experiment (about 2.5 s: the updates' schedule)."""
     with Lab() as lab:

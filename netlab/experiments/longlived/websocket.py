@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from netlab.analysis.http_capture import stream
 from netlab.analysis.trace import Connection, Trace
 from netlab.experiments.endpoints import CLIENT_PORT, TIMEOUT, client_socket
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -202,6 +203,7 @@ def _connected(address: str, server: tuple[str, int]) -> socket.socket:
     return sock
 
 
+@replayable
 def websocket() -> WebSocketResult:
     """Run the experiment (well under a second)."""
     with Lab() as lab:

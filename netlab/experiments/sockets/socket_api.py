@@ -74,6 +74,7 @@ from netlab.analysis.ip_packets import Packet, packets
 from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError
 from netlab.experiments.endpoints import CLIENT_PORT, SERVER_PORT, STEP_TIMEOUT
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.capture import Capture, Frame
@@ -631,6 +632,7 @@ def _transports() -> list[Transport]:
     return out
 
 
+@replayable
 def sockets() -> SocketsResult:
     """Run the experiment (about 1.5 s)."""
     with Lab() as lab:

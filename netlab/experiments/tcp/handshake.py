@@ -52,6 +52,7 @@ from netlab.experiments.endpoints import (
     client_socket,
     listening_socket,
 )
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.sockdiag import SockDiag
@@ -269,6 +270,7 @@ def _server_side(diag: SockDiag, server_end: tuple[str, int], client_end: tuple[
             0 if listener is None else listener.rx_queue)
 
 
+@replayable
 def handshake() -> HandshakeResult:
     """Run the experiment (about 2 s, most of it waiting for a SYN retransmission)."""
     with Lab() as lab:

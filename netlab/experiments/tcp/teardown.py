@@ -69,6 +69,7 @@ from netlab.analysis.trace import Endpoint
 from netlab.errors import ExperimentError
 from netlab.experiments.endpoints import SERVER_PORT as SERVER_PORT  # for the page
 from netlab.experiments.endpoints import STEP_TIMEOUT, client_socket
+from netlab.experiments.replay import replayable
 from netlab.experiments.tcp._teardown_bench import (
     ABORT_PORT,
     CHUNKS,
@@ -324,6 +325,7 @@ def _restarts(bench: Bench) -> tuple[Restart, ...]:
     return tuple(rows)
 
 
+@replayable
 def teardown() -> TeardownResult:
     """Run the experiment (about a second, a fifth of it waiting for a retransmitted FIN)."""
     start = time.monotonic()
