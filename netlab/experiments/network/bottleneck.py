@@ -35,6 +35,7 @@ from netlab.experiments.endpoints import (
     listening_socket,
 )
 from netlab.experiments.network._frames import receive_all, send_bulk
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -237,6 +238,7 @@ def _client(server: str, size: int) -> float:
         return time.monotonic() - start
 
 
+@replayable
 def bottleneck(*, rate: float = RATE, queue: int | None = QUEUE,
                queue_bytes: int | None = None, size: int = SIZE) -> BottleneckResult:
     """Run the experiment (about 3 s); the benchmark varies the rate and the queue (a limit

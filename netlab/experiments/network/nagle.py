@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from netlab.analysis.dissect import Segment
 from netlab.analysis.trace import Connection, Trace
 from netlab.experiments.endpoints import LONG_TIMEOUT, SERVER_PORT, client_socket, listening_socket
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -212,6 +213,7 @@ def _client(server: str, port: int, nodelay: bool) -> list[float]:
     return times
 
 
+@replayable
 def nagle() -> NagleResult:
     """Run the experiment (about 2 s)."""
     with Lab() as lab:

@@ -39,6 +39,7 @@ from netlab.analysis.dissect import Segment
 from netlab.analysis.trace import Connection, Trace
 from netlab.experiments.endpoints import LONG_TIMEOUT, SERVER_PORT, client_socket, listening_socket
 from netlab.experiments.network._frames import lose_data_segments
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -241,6 +242,7 @@ def _client(server: str, port: int, size: int) -> bytes:
         return sock.recv(2)  # the answer: everything arrived; no FIN before it
 
 
+@replayable
 def recovery() -> RecoveryResult:
     """Run the experiment (about 3 s)."""
     with Lab() as lab:
