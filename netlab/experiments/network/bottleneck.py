@@ -35,6 +35,7 @@ from netlab.experiments.endpoints import (
     listening_socket,
 )
 from netlab.experiments.network._frames import receive_all, send_bulk
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -51,6 +52,9 @@ QUEUE = 20
 """The most frames the queue holds, counting the one being sent."""
 SIZE = 1_000_000
 """How many bytes the client sends."""
+JITTER = 0.005
+"""Seconds a busy machine may add to a frame's trip through the wire (measured: up to 3.4 ms
+during a parallel site build)."""
 FRAME = 1514
 """A full Ethernet frame: 1448 bytes of payload, TCP with timestamps, IPv4, Ethernet."""
 
@@ -204,7 +208,7 @@ class BottleneckResult:
                       "and the median segment waits more than half of that",
                  holds=DELAY + (self.limit - 2) * ft <= behind
                  <= DELAY + (self.limit + 2) * ft
-                 and min(transit) <= DELAY + 2 * ft
+                 and min(transit) <= DELAY + ft + JITTER
                  and statistics.median(transit) > DELAY + self.limit / 2 * ft,
                  evidence=f"one-way {min(transit) * 1e3:.1f} ms at least, {behind * 1e3:.1f} ms "
                           "for 90% of segments; "
@@ -234,6 +238,7 @@ def _client(server: str, size: int) -> float:
         return time.monotonic() - start
 
 
+@replayable
 def bottleneck(*, rate: float = RATE, queue: int | None = QUEUE,
                queue_bytes: int | None = None, size: int = SIZE) -> BottleneckResult:
     """Run the experiment (about 3 s); the benchmark varies the rate and the queue (a limit

@@ -37,6 +37,7 @@ from netlab.experiments.endpoints import (
     client_socket,
 )
 from netlab.experiments.network._frames import send_bulk
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -226,6 +227,7 @@ def _listener(address: str) -> socket.socket:
     return s
 
 
+@replayable
 def flow_control() -> FlowResult:
     """Run the experiment (about 3 s)."""
     with Lab() as lab:

@@ -39,6 +39,7 @@ from netlab.experiments.endpoints import (
     listening_socket,
 )
 from netlab.experiments.network._frames import lose_data_segments, receive_all, send_bulk
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -186,6 +187,7 @@ def _client(server: str, size: int) -> None:
         sock.recv(1)
 
 
+@replayable
 def impairments() -> ImpairmentsResult:
     """Run the experiment (about 2 s)."""
     from netlab.kernel.wire import Wire

@@ -39,6 +39,7 @@ from netlab.analysis.dissect import Segment
 from netlab.analysis.trace import Connection, Trace
 from netlab.experiments.endpoints import LONG_TIMEOUT, SERVER_PORT, client_socket, listening_socket
 from netlab.experiments.network._frames import lose_data_segments
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
@@ -201,8 +202,8 @@ class RecoveryResult:
                  evidence=f"the last segment again after {probe[0] * 1e3:.0f} ms"
                  if probe else "no probe"),
             Fact(text="the SACK that answers the probe reveals the other lost segment, resent "
-                      "at once",
-                 holds=after is not None and 0 < after < 4 * 2 * DELAY,
+                      "without waiting for a timeout",
+                 holds=after is not None and 0 < after < RTO_MIN,
                  evidence=f"segment #4 resent {after * 1e3:.0f} ms after the probe"
                  if after is not None else f"segment #4 sent {len(other)} times"),
             Fact(text="with nothing else to go on, timeouts recover: each waits twice as long "
@@ -241,6 +242,7 @@ def _client(server: str, port: int, size: int) -> bytes:
         return sock.recv(2)  # the answer: everything arrived; no FIN before it
 
 
+@replayable
 def recovery() -> RecoveryResult:
     """Run the experiment (about 3 s)."""
     with Lab() as lab:
