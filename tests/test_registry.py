@@ -9,7 +9,8 @@ from support import require_namespaces
 from netlab.experiments import EXPERIMENTS, Result
 from netlab.experiments.result import Fact
 
-CHAPTERS = {"lab", "sockets", "handshake", "teardown", "http", "https", "longlived"}
+CHAPTERS = {"lab", "sockets", "handshake", "queues", "teardown", "http", "https",
+            "longlived", "network"}
 
 
 def test_every_entry_names_a_chapter_page_and_some_facts() -> None:

@@ -70,9 +70,11 @@ def test_http_snippet_unprivileged() -> None:
 FACTS = {"http_one_request.py": 3, "http_costs.py": 5, "http_head_of_line.py": 3,
          "http_keepalive.py": 3, "http_bad_input.py": 5, "http_eavesdropper.py": 1,
          "longlived_idle.py": 8, "longlived_heartbeat.py": 8, "longlived_push.py": 7,
-         "longlived_websocket.py": 6}
-"""The one-experiment snippets of the HTTP and long-lived chapters, and how many facts each
-checks."""
+         "longlived_websocket.py": 6, "network_bottleneck.py": 4, "network_impairments.py": 5,
+         "network_nagle.py": 4, "network_recovery.py": 6,
+         "network_flow.py": 5}
+"""The one-experiment snippets of the HTTP, long-lived and network chapters, and how many facts
+each checks."""
 
 
 @pytest.mark.live

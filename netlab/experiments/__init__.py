@@ -27,6 +27,16 @@ from netlab.experiments.longlived.heartbeat import HeartbeatResult, heartbeats
 from netlab.experiments.longlived.idle import IdleResult, idle_connections
 from netlab.experiments.longlived.push import PushPollResult, push_vs_poll
 from netlab.experiments.longlived.websocket import WebSocketResult, websocket
+from netlab.experiments.network.bottleneck import BottleneckResult, bottleneck
+from netlab.experiments.network.flow import FlowResult, flow_control
+from netlab.experiments.network.impairments import ImpairmentsResult, impairments
+from netlab.experiments.network.nagle import NagleResult, nagle
+from netlab.experiments.network.recovery import RecoveryResult, recovery
+from netlab.experiments.queues.backlog import BacklogResult, accept_queue
+from netlab.experiments.queues.fastopen import FastOpenResult, fast_open
+from netlab.experiments.queues.flood import FloodResult, syn_flood
+from netlab.experiments.queues.losses import LossesResult, handshake_losses
+from netlab.experiments.queues.old_syn import OldSynResult, old_duplicate_syn
 from netlab.experiments.result import Fact, Result
 from netlab.experiments.sockets.socket_api import SocketsResult, sockets
 from netlab.experiments.tcp.handshake import HandshakeResult, handshake
@@ -37,12 +47,16 @@ __all__ = [
     "lab_tour", "LabTourResult",
     "sockets", "SocketsResult",
     "handshake", "HandshakeResult", "teardown", "TeardownResult",
+    "old_duplicate_syn", "OldSynResult", "handshake_losses", "LossesResult", "accept_queue",
+    "BacklogResult", "syn_flood", "FloodResult", "fast_open", "FastOpenResult",
     "http", "HttpResult", "one_request", "connection_costs", "head_of_line", "persistence",
     "bad_input", "eavesdrop",
     "https_one_request", "HttpsRequestResult", "certificates", "CertsResult",
     "https_eavesdropper", "EavesdropResult", "https_round_trips", "HttpsCost",
     "idle_connections", "IdleResult", "heartbeats", "HeartbeatResult", "push_vs_poll",
     "PushPollResult", "websocket", "WebSocketResult",
+    "bottleneck", "BottleneckResult", "impairments", "ImpairmentsResult", "nagle",
+    "NagleResult", "recovery", "RecoveryResult", "flow_control", "FlowResult",
 ]
 
 
@@ -72,6 +86,18 @@ EXPERIMENTS = _registry(
                sockets, facts=14),
     Experiment("handshake", "handshake", "TCP three-way handshake, states between segments, "
                "RST, unanswered SYN", handshake, facts=8),
+    Experiment("why-three", "queues", "why three segments, not two: an old duplicate SYN, "
+               "the server's SYN-ACK, the client's RST", old_duplicate_syn, facts=5),
+    Experiment("handshake-losses", "queues", "the SYN, the SYN-ACK or the ACK lost: "
+               "retransmission intervals against tcp_syn_retries and tcp_synack_retries",
+               handshake_losses, facts=5),
+    Experiment("accept-queue", "queues", "listen(backlog): the SYN queue and the accept "
+               "queue, overflowing with tcp_abort_on_overflow 0 and 1", accept_queue,
+               facts=4),
+    Experiment("syn-flood", "queues", "a bounded SYN flood from documentation addresses, "
+               "with tcp_syncookies 0, 1 and 2", syn_flood, facts=4),
+    Experiment("fast-open", "queues", "TCP Fast Open: the cookie, then data in the SYN, "
+               "answered one round trip earlier", fast_open, facts=3),
     Experiment("teardown", "teardown", "closing TCP connections: four-way teardown, "
                "half-close, TIME_WAIT, CLOSE_WAIT, RST, states checked against RFC 9293",
                teardown, facts=13),
@@ -109,4 +135,18 @@ EXPERIMENTS = _registry(
                "connections, bytes, latency", push_vs_poll, facts=7),
     Experiment("websocket", "longlived", "WebSocket: the HTTP Upgrade handshake, masked "
                "frames, ping/pong, the closing handshake", websocket, facts=6),
+    Experiment("bottleneck", "network", "a 4 Mbit/s link with a 20-frame drop-tail queue: "
+               "the rate, the queue's limit and delay, the drops, measured from the captures",
+               bottleneck, facts=4),
+    Experiment("impairments", "network", "a link that loses a chosen segment, loses, "
+               "reorders and duplicates at random: what the receiver sees, what TCP hides",
+               impairments, facts=5),
+    Experiment("recovery", "network", "loss and recovery: fast retransmit after duplicate "
+               "ACKs with SACK, the tail loss probe (RACK-TLP), timeouts with exponential "
+               "back-off", recovery, facts=6),
+    Experiment("flow", "network", "flow control: a receiver that stops reading, the zero "
+               "window, zero-window probes, the window update, window scaling", flow_control,
+               facts=5),
+    Experiment("nagle", "network", "Nagle's algorithm against delayed ACK: the 40 ms "
+               "write-write-read stall, TCP_NODELAY, TCP_QUICKACK", nagle, facts=4),
 )

@@ -7,12 +7,20 @@ unless told otherwise:
 ``pass``
     forward, after the link's one-way ``delay`` if it has one (and at its ``rate``, losing a
     ``loss`` fraction of frames at random, if given): a link with a real round-trip time,
-    where the kernel has no netem;
+    where the kernel has no netem. A link with a ``rate`` is a bottleneck: frames wait in a
+    drop-tail queue of at most ``queue`` frames (or ``queue_bytes`` bytes), counting the one
+    being sent, and a frame that finds it full is dropped. Frames matching a predicate set
+    with :meth:`Wire.drop_if` are lost on purpose (the 5th data segment, every SYN ...);
+    ``reorder`` holds a fraction of frames back by ``reorder_delay`` so later ones overtake
+    them, and ``duplicate`` sends a fraction of frames twice;
 ``step``
     hold each frame until :meth:`Wire.release` is called, so an experiment can read both
     kernels' TCP states between two segments (a handshake in slow motion);
 ``drop``
     discard every frame (a cable cut, or a host that never answers).
+
+In any mode, :meth:`Wire.inject` puts a frame on the wire toward one end, as if it had been
+delayed in the network all along (an old duplicate) or sent by a host outside the lab.
 
 The endpoints must have TX checksum offload off (see
 :func:`netlab.kernel.link.checksum_offload_off`), otherwise frames cross with unfinished
@@ -30,6 +38,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,6 +50,10 @@ __all__ = ["Wire", "WireMode"]
 WireMode = Literal["pass", "step", "drop"]
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
+SOL_PACKET = 263
+PACKET_STATISTICS = 6
+SO_RCVBUFFORCE = 33
+RECEIVE_BUFFER = 8 << 20
 
 
 @dataclass(frozen=True)
@@ -58,17 +71,48 @@ class Wire:
         loss: the fraction of frames to lose at random in ``pass`` mode (0 to 1).
         rate: the link's bit rate in bit/s (frames queue behind each other), or None.
         seed: the seed of the random loss, so a run can be repeated.
+        queue: the most frames the bottleneck holds, each direction (with ``rate``), or None
+            for no limit.
+        queue_bytes: the most bytes of frames it holds, each direction, or None.
+        reorder: the fraction of frames held back by ``reorder_delay`` seconds more.
+        duplicate: the fraction of frames sent twice.
     """
 
     def __init__(self, a: Interface, b: Interface, *, mode: WireMode = "pass",
                  delay: float = 0.0, loss: float = 0.0, rate: float | None = None,
-                 seed: int = 0) -> None:
-        if delay < 0 or not 0 <= loss <= 1 or (rate is not None and rate <= 0):
-            raise LabError(f"bad link parameters: delay={delay} loss={loss} rate={rate}")
+                 seed: int = 0, queue: int | None = None, queue_bytes: int | None = None,
+                 reorder: float = 0.0, reorder_delay: float = 0.005,
+                 duplicate: float = 0.0) -> None:
+        if (delay < 0 or not 0 <= loss <= 1 or (rate is not None and rate <= 0)
+                or not 0 <= reorder <= 1 or not 0 <= duplicate <= 1 or reorder_delay < 0
+                or (queue is not None and queue < 1)
+                or (queue_bytes is not None and queue_bytes < 1)):
+            raise LabError(f"bad link parameters: delay={delay} loss={loss} rate={rate} "
+                           f"queue={queue} queue_bytes={queue_bytes} reorder={reorder} "
+                           f"duplicate={duplicate}")
+        if (queue is not None or queue_bytes is not None) and rate is None:
+            raise LabError("a queue limit needs a rate: frames queue only behind a bottleneck")
         self._mode: WireMode = mode
         self.delay = delay
         self.loss = loss
         self.rate = rate
+        self.queue = queue
+        self.queue_bytes = queue_bytes
+        self.reorder = reorder
+        self.reorder_delay = reorder_delay
+        self.duplicate = duplicate
+        self._drop_if: Callable[[bytes], bool] | None = None
+        self._queued: dict[int, deque[tuple[float, int]]] = {}  # per direction: (done, size)
+        self.queue_drops = 0
+        """Frames dropped because the bottleneck's queue was full."""
+        self.chosen_drops = 0
+        """Frames dropped because they matched the :meth:`drop_if` predicate."""
+        self.reordered = 0
+        self.injected = 0
+        """Frames put on the wire by :meth:`inject`."""
+        self.duplicated = 0
+        self.max_queue = 0
+        """The most frames the queue held at once (either direction), counting the one sent."""
         self._random = random.Random(seed)
         self._held: deque[_Held] = deque()
         self._due: list[tuple[float, int, bytes, socket.socket]] = []  # a heap, by due time
@@ -119,20 +163,67 @@ class Wire:
                         self._held.append(_Held(data, peer[fd]))
                     self._cond.notify_all()
 
+    def inject(self, frame: bytes, *, toward: Literal["a", "b"]) -> None:
+        """Send ``frame`` out of end ``a`` or ``b`` now, to the host on that side.
+
+        The frame goes as it is: a whole Ethernet frame addressed to that host (one a
+        :meth:`drop_if` predicate kept, or one built for the purpose).
+        """
+        with self._cond:
+            self._socks[0 if toward == "a" else 1].send(frame)
+            self.injected += 1
+
+    def drop_if(self, predicate: Callable[[bytes], bool] | None) -> None:
+        """Drop every frame (either direction) for which ``predicate(frame)`` is true.
+
+        The predicate sees the whole Ethernet frame, in the wire's thread, in arrival order,
+        so it may count (``the 5th data segment``) as well as match; it must be quick.
+        None removes it.
+        """
+        with self._cond:
+            self._drop_if = predicate
+
     def _forward(self, direction: int, data: bytes, out: socket.socket) -> None:
+        if self._drop_if is not None and self._drop_if(data):
+            self.chosen_drops += 1
+            return
         if self.loss and self._random.random() < self.loss:
             self.lost += 1
             return
-        if not self.delay and self.rate is None:
-            out.send(data)
-            self.forwarded += 1
+        copies = 1
+        if self.duplicate and self._random.random() < self.duplicate:
+            copies = 2
+            self.duplicated += 1
+        extra = 0.0
+        if self.reorder and self._random.random() < self.reorder:
+            extra = self.reorder_delay
+            self.reordered += 1
+        if not self.delay and self.rate is None and not extra:
+            for _ in range(copies):
+                out.send(data)
+                self.forwarded += 1
             return
-        now = time.monotonic()
-        leaves = now
-        if self.rate is not None:  # serialisation: the frame waits for the ones before it
-            leaves = max(now, self._free_at.get(direction, now)) + len(data) * 8 / self.rate
-            self._free_at[direction] = leaves
-        heapq.heappush(self._due, (leaves + self.delay, next(self._order), data, out))
+        for _ in range(copies):
+            now = time.monotonic()
+            leaves = now
+            if self.rate is not None:  # serialisation: the frame waits for the ones before it
+                if not self._admit(direction, now, len(data)):
+                    self.queue_drops += 1
+                    continue
+                leaves = max(now, self._free_at.get(direction, now)) + len(data) * 8 / self.rate
+                self._free_at[direction] = leaves
+                self._queued[direction].append((leaves, len(data)))
+                self.max_queue = max(self.max_queue, len(self._queued[direction]))
+            heapq.heappush(self._due, (leaves + self.delay + extra, next(self._order), data, out))
+
+    def _admit(self, direction: int, now: float, size: int) -> bool:
+        """Whether the bottleneck's drop-tail queue has room for a frame of ``size`` bytes."""
+        queued = self._queued.setdefault(direction, deque())
+        while queued and queued[0][0] <= now:  # sent in full: no longer in the queue
+            queued.popleft()
+        if self.queue is not None and len(queued) >= self.queue:
+            return False
+        return self.queue_bytes is None or sum(n for _, n in queued) + size <= self.queue_bytes
 
     def _send_due(self) -> None:
         now = time.monotonic()
@@ -149,6 +240,14 @@ class Wire:
             parts.append(f"loss {self.loss:.1%}")
         if self.rate:
             parts.append(f"rate {self.rate / 1e6:g} Mbit/s")
+        if self.queue is not None:
+            parts.append(f"queue {self.queue} frames")
+        if self.queue_bytes is not None:
+            parts.append(f"queue {self.queue_bytes} bytes")
+        if self.reorder:
+            parts.append(f"reorder {self.reorder:.1%}")
+        if self.duplicate:
+            parts.append(f"duplicate {self.duplicate:.1%}")
         return "userspace wire (AF_PACKET bridge)" + (": " + ", ".join(parts) if parts else "")
 
     def held(self) -> int:
@@ -178,11 +277,28 @@ class Wire:
     def idle(self, quiet: float = 0.05) -> bool:
         """True when no frame arrives during ``quiet`` seconds and none is held."""
         with self._cond:
-            before = self.forwarded + self.dropped + self.lost + len(self._held)
+            before = self._seen() + len(self._held)
         time.sleep(quiet)
         with self._cond:
-            after = self.forwarded + self.dropped + self.lost
+            after = self._seen()
             return not self._held and not self._due and after == before
+
+    def overflows(self) -> int:
+        """Frames the kernel dropped before the wire read them, because its sockets' buffers
+        were full (``PACKET_STATISTICS``): losses nobody asked for, on a machine too busy
+        for the wire's thread. Counted since the last call, so call it once, at the end."""
+        total = 0
+        for s in self._socks:
+            try:
+                stats = s.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
+            except OSError:
+                continue
+            total += int.from_bytes(stats[4:8], "little")
+        return total
+
+    def _seen(self) -> int:
+        return (self.forwarded + self.dropped + self.lost + self.queue_drops
+                + self.chosen_drops)
 
     def close(self) -> None:
         """Stop the thread and close the sockets (held frames are discarded)."""
@@ -199,5 +315,9 @@ class Wire:
 
 def _bound_socket(ifname: str) -> socket.socket:
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    try:  # room for a burst while the wire's thread waits for the CPU (root may force it)
+        s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER)
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
     s.bind((ifname, ETH_P_ALL))
     return s

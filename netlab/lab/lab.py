@@ -259,8 +259,8 @@ class Lab:
         raise LabError(f"interface {iface.name} belongs to no host of this lab")
 
     def link(self, a: Host, b: Host, *, wire: WireMode | None = None,
-             delay: str | float = 0, loss: float = 0.0, rate: str | float | None = None
-             ) -> Link:
+             delay: str | float = 0, loss: float = 0.0, rate: str | float | None = None,
+             queue: int | None = None) -> Link:
         """Join ``a`` and ``b`` by an Ethernet link on the next documentation network.
 
         Args:
@@ -271,6 +271,9 @@ class Lab:
                 this link is twice the delay.
             loss: the fraction of frames lost at random.
             rate: the link's bit rate (``"100Mbit"``).
+            queue: with a rate, the most frames that wait for the link in each direction
+                (a drop-tail queue); None for no limit. The wire has more (a limit in bytes,
+                reordering, duplication, :meth:`~netlab.kernel.wire.Wire.drop_if`).
 
         The kernel's netem queueing discipline, where it exists, could delay a link too;
         netlab does not rely on it (the kernels it was built on lack it) and always uses the
@@ -284,6 +287,9 @@ class Lab:
             raise LabError(f"a link's loss is a fraction from 0 to 1, not {loss!r}")
         if bits is not None and bits <= 0:
             raise LabError(f"a link's rate must be more than 0, not {rate!r}")
+        if queue is not None and (bits is None or queue < 1):
+            raise LabError(f"a link's queue is a number of frames (1 or more) behind a rate, "
+                           f"not {queue!r} at rate {rate!r}")
         if wire is None and (one_way or loss or bits):
             wire = "pass"
         if len(self.links) >= len(DOC_NETWORKS):
@@ -301,7 +307,7 @@ class Lab:
             ib, wb = create_veth(b.ns, b_if, mid, "wb")
             for end in (ia, ib):
                 checksum_offload_off(end)
-            the_wire = Wire(wa, wb, mode=wire, delay=one_way, loss=loss, rate=bits)
+            the_wire = Wire(wa, wb, mode=wire, delay=one_way, loss=loss, rate=bits, queue=queue)
             self._wires.append(the_wire)
         addr_a, addr_b = str(net[1]), str(net[2])
         configure(ia, addr_a, net.prefixlen, {addr_b: ib.mac})

@@ -1,0 +1,265 @@
+"""A bottleneck: a slow link with a small drop-tail queue, filled by one bulk transfer.
+
+Two hosts, ``client`` (192.0.2.1) and ``server`` (192.0.2.2), joined by a userspace wire
+that sends at :data:`RATE` bit/s each way, after a one-way delay of :data:`DELAY` s, with a
+queue of at most :data:`QUEUE` frames in front of the link. The client sends
+:data:`SIZE` bytes to the server as fast as its kernel lets it. TCP's congestion control
+keeps growing its window until the queue overflows: the queue fills, the segments that
+find it full are dropped, the sender retransmits them, and while the queue stays full each
+segment waits behind it (the queueing delay, or *bufferbloat* when the queue is large).
+
+Everything the facts claim is read from the captures on both hosts, a witness the wire
+does not control: the rate the server received at, the most segments that were ever
+between the two captures at once, which segments never arrived, how long the others took.
+
+>>> from netlab.experiments.network.bottleneck import bottleneck
+>>> result = bottleneck()  # about 3 s
+>>> result.received_ok, result.queue_drops > 0
+(True, True)
+>>> all(fact.holds for fact in result.facts())
+True
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+from netlab.analysis.dissect import Segment
+from netlab.analysis.trace import Connection, Trace
+from netlab.experiments.endpoints import (
+    CLIENT_PORT,
+    LONG_TIMEOUT,
+    SERVER_PORT,
+    client_socket,
+    listening_socket,
+)
+from netlab.experiments.network._frames import receive_all, send_bulk
+from netlab.experiments.replay import replayable
+from netlab.experiments.result import Fact, checklist
+from netlab.i18n import tr
+from netlab.lab import Lab
+from netlab.views.table import Grid
+
+__all__ = ["bottleneck", "BottleneckResult", "RATE", "DELAY", "QUEUE", "SIZE",
+           "queue_occupancy"]
+
+RATE = 4_000_000
+"""The bottleneck's rate, bit/s, each direction."""
+DELAY = 0.010
+"""The one-way delay in seconds; the round trip without any queue is twice this."""
+QUEUE = 20
+"""The most frames the queue holds, counting the one being sent."""
+SIZE = 1_000_000
+"""How many bytes the client sends."""
+JITTER = 0.005
+"""Seconds a busy machine may add to a frame's trip through the wire (measured: up to 3.4 ms
+during a parallel site build)."""
+FRAME = 1514
+"""A full Ethernet frame: 1448 bytes of payload, TCP with timestamps, IPv4, Ethernet."""
+
+
+def queue_occupancy(segments: list[Segment], delay: float, *, in_bytes: bool = False
+                    ) -> list[int]:
+    """For each segment of one direction, how many earlier ones (or how many bytes of
+    frames) were still queued when it reached the wire, as the captures tell: sent before
+    it, and not yet out of the link (arrived, less the link's delay, after it was sent).
+    Lost segments were never queued."""
+    out = []
+    lag = int(delay * 1e9)
+    spans = [(s.sent_ns, s.received_ns - lag, len(s.frame) if in_bytes else 1)
+             for s in segments if s.received_ns is not None and s.sent_ns is not None]
+    for s in segments:
+        assert s.sent_ns is not None
+        t = s.sent_ns
+        out.append(sum(n for sent, left, n in spans if sent < t < left))
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class BottleneckResult:
+    """One bulk transfer through the bottleneck, captured on both hosts."""
+
+    trace: Trace
+    received_ok: bool
+    """The server read exactly the bytes the client sent."""
+    wire: str
+    """How the link is made, in words."""
+    queue_drops: int
+    """Frames the wire's queue dropped, by its own count."""
+    max_queue: int
+    """The most frames the wire's queue held, by its own count."""
+    overflows: int = 0
+    """Frames the kernel dropped before the wire could read them (a busy machine)."""
+    duration: float
+    """Seconds from connect() to the server's last byte."""
+    rate: float = RATE
+    queue: int | None = QUEUE
+    queue_bytes: int | None = None
+    pcap_host: str = field(default="server")
+    keylog: None = None
+
+    @property
+    def limit(self) -> int:
+        """The queue's limit in full frames."""
+        return self.queue if self.queue is not None else (self.queue_bytes or 0) // FRAME
+
+    @property
+    def connection(self) -> Connection:
+        return self.trace.connection(port=SERVER_PORT)
+
+    def data(self) -> list[Segment]:
+        """The client's data segments, in the order they left it."""
+        return [s for s in self.connection.segments
+                if self.connection.is_from_client(s) and s.length and s.sent_ns is not None]
+
+    def lost(self) -> list[Segment]:
+        """Data segments that left the client and never reached the server."""
+        return [s for s in self.data() if s.received_ns is None]
+
+    def occupancy(self) -> list[int]:
+        """The queue in front of each data segment, from the captures (see
+        :func:`queue_occupancy`)."""
+        return queue_occupancy(self.data(), DELAY)
+
+    def occupancy_bytes(self) -> list[int]:
+        """The same in bytes of frames (for a queue limited in bytes)."""
+        return queue_occupancy(self.data(), DELAY, in_bytes=True)
+
+    def at_drops(self) -> list[int]:
+        """The frames ahead of each dropped segment, from the captures: the queue's limit,
+        or a frame or two more, since the wire decides a little after the capture saw the
+        segment leave, and a frame may have left the queue in between."""
+        return [n for n, s in zip(self.occupancy(), self.data(), strict=True)
+                if s.received_ns is None]
+
+    def delivered_rate(self) -> float:
+        """Bit/s of client frames arriving at the server while the link was busy: from the
+        arrival of a fifth of the data to that of nine tenths, Ethernet headers counted as
+        the wire counts them."""
+        arrived = sorted((s.received_ns, len(s.frame)) for s in self.data()
+                         if s.received_ns is not None)
+        start, end = arrived[len(arrived) // 5][0], arrived[len(arrived) * 9 // 10][0]
+        bits = sum(n * 8 for t, n in arrived if start < t <= end)
+        return bits / ((end - start) / 1e9)
+
+    def transit(self) -> list[float]:
+        """Seconds each delivered data segment took from the client to the server."""
+        return [(s.received_ns - s.sent_ns) / 1e9 for s in self.data()  # type: ignore[operator]
+                if s.received_ns is not None]
+
+    def full_queue_delay(self) -> float:
+        """The one-way time that 90% of the delivered data segments did not exceed: the
+        delay behind a full queue (the queue is full most of the time; the few slowest
+        segments also waited for a busy machine)."""
+        transit = sorted(self.transit())
+        return transit[len(transit) * 9 // 10]
+
+    def retransmitted(self) -> bool:
+        """Whether every lost segment's bytes were sent again and arrived."""
+        later = {(s.seq, s.length) for s in self.data() if s.received_ns is not None}
+        return all((s.seq, s.length) in later for s in self.lost())
+
+    def frame_time(self) -> float:
+        """Seconds the link takes to send one full frame."""
+        return FRAME * 8 / self.rate
+
+    def grid(self) -> Grid:
+        """What was configured against what the captures measured."""
+        transit = self.transit()
+        ms = self.frame_time() * 1e3
+        rows = [[tr("quantity"), tr("configured"), tr("measured")],
+                [tr("link rate (Mbit/s)"), f"{self.rate / 1e6:g}",
+                 f"{self.delivered_rate() / 1e6:.2f}"],
+                [tr("queue limit (frames)"), str(self.limit), str(min(self.at_drops(), default=0))],
+                [tr("frames dropped by the queue"), "", str(len(self.lost()))],
+                [tr("one-way delay, empty queue (ms)"), f"{DELAY * 1e3:g}",
+                 f"{min(transit) * 1e3:.1f}"],
+                [tr("one-way delay, full queue (ms)"),
+                 f"{(DELAY + self.limit * ms / 1e3) * 1e3:.1f}",
+                 f"{self.full_queue_delay() * 1e3:.1f}"],
+                [tr("median one-way delay (ms)"), "", f"{statistics.median(transit) * 1e3:.1f}"]]
+        return Grid(rows, right={tr("configured"), tr("measured")})
+
+    def facts(self) -> list[Fact]:
+        """The chapter's claims about the bottleneck, each checked on this run's data."""
+        rate = self.delivered_rate()
+        lost = self.lost()
+        full = self.at_drops()
+        transit = self.transit()
+        behind = self.full_queue_delay()
+        ft = self.frame_time()
+        return [
+            Fact(text="the server receives at the link's rate (within 5%) while the queue is "
+                      "busy",
+                 holds=abs(rate / self.rate - 1) <= 0.05,
+                 evidence=f"{rate / 1e6:.3f} Mbit/s measured, {self.rate / 1e6:g} Mbit/s "
+                          "configured"),
+            Fact(text="the queue holds at most its limit: a segment is dropped only when "
+                      "that many frames are ahead of it",
+                 holds=bool(lost) and len(lost) == self.queue_drops + self.overflows
+                 and all(n >= self.limit for n in full) and self.max_queue == self.limit,
+                 evidence=f"{len(lost)} segments never arrived (the wire dropped "
+                          f"{self.queue_drops}); frames ahead of each, from the captures: "
+                          + ", ".join(map(str, full))
+                          + f"; the wire counted {self.max_queue} frames at most, limit "
+                          f"{self.limit}"),
+            Fact(text="a full queue adds its length in frames times one frame's sending time, "
+                      "and the median segment waits more than half of that",
+                 holds=DELAY + (self.limit - 2) * ft <= behind
+                 <= DELAY + (self.limit + 2) * ft
+                 and min(transit) <= DELAY + ft + JITTER
+                 and statistics.median(transit) > DELAY + self.limit / 2 * ft,
+                 evidence=f"one-way {min(transit) * 1e3:.1f} ms at least, {behind * 1e3:.1f} ms "
+                          "for 90% of segments; "
+                          f"{DELAY * 1e3:g} ms + {self.limit} × {ft * 1e3:.2f} ms = "
+                          f"{(DELAY + self.limit * ft) * 1e3:.1f} ms; median "
+                          f"{statistics.median(transit) * 1e3:.1f} ms"),
+            Fact(text="every dropped segment is sent again, and the server gets every byte",
+                 holds=self.retransmitted() and self.received_ok,
+                 evidence=f"{len(lost)} lost, all retransmitted; {SIZE} bytes received intact"),
+        ]
+
+    def report(self) -> str:
+        return (f"A bottleneck: {self.wire}\n\n{self.grid()}\n\n"
+                f"Facts\n\n{checklist(self.facts())}")
+
+
+def _client(server: str, size: int) -> float:
+    import time
+
+    sock = client_socket("192.0.2.1", CLIENT_PORT)
+    with sock:
+        sock.settimeout(LONG_TIMEOUT)
+        start = time.monotonic()
+        sock.connect((server, SERVER_PORT))
+        send_bulk(sock, size)
+        sock.recv(1)  # the server's FIN: everything arrived
+        return time.monotonic() - start
+
+
+@replayable
+def bottleneck(*, rate: float = RATE, queue: int | None = QUEUE,
+               queue_bytes: int | None = None, size: int = SIZE) -> BottleneckResult:
+    """Run the experiment (about 3 s); the benchmark varies the rate and the queue (a limit
+    in frames, ``queue``, or in bytes, ``queue_bytes``; the chapter's facts assume frames)."""
+    with Lab() as lab:
+        client, server = lab.host("client"), lab.host("server")
+        link = lab.link(client, server, delay=DELAY, rate=rate, queue=queue)
+        wire = link.wire
+        assert wire is not None
+        wire.queue_bytes = queue_bytes
+        listener = server.run(listening_socket, server.address, SERVER_PORT,
+                              timeout=LONG_TIMEOUT)
+        with listener, lab.capture(client, server) as cap:
+            receiving = server.start(receive_all, listener, LONG_TIMEOUT)
+            duration = client.run(_client, server.address, size, timeout=4 * LONG_TIMEOUT)
+            data = receiving.result(LONG_TIMEOUT)
+        pattern = (bytes(range(256)) * 256)
+        expected = pattern * (size // len(pattern)) + pattern[:size % len(pattern)]
+        assert cap.trace is not None
+        return BottleneckResult(trace=cap.trace, received_ok=data == expected,
+                                wire=link.describe(), queue_drops=wire.queue_drops,
+                                max_queue=wire.max_queue, overflows=wire.overflows(),
+                                duration=duration, rate=rate,
+                                queue=queue, queue_bytes=queue_bytes)
