@@ -513,8 +513,8 @@ ZH_CN: dict[str | tuple[str, str], str] = {
     "request (ms)": "请求耗时 (ms)",
     "body waits (ms)": "请求体等待 (ms)",
     "server's ACK after (ms)": "服务器多久后 ACK (ms)",
-    "about 10 + 20 × 3.03 = 70.6 ms; this build measured {ms} ms":
-        "约 10 + 20 × 3.03 = 70.6 ms；本次构建实测 {ms} ms",
+    "about 10 + 10 × 6.06 = 70.6 ms; this build measured {ms} ms":
+        "约 10 + 10 × 6.06 = 70.6 ms；本次构建实测 {ms} ms",
     "a segment behind a full queue waits for every frame ahead of it to be sent":
         "排在满队列后面的报文段，要等前面每一帧都发送完",
     "at {left}: the 4th segment, 3 × 1448 + 1": "从 {left} 开始：第 4 个报文段，3 × 1448 + 1",
