@@ -19,13 +19,39 @@ contract in ``pyproject.toml``; ``lint-imports`` checks it), top to bottom:
 - :mod:`netlab.errors` and :mod:`netlab.i18n`: the exception hierarchy; the page's language.
 """
 
-from netlab.analysis.dissect import Segment
-from netlab.analysis.trace import Connection, Trace
-from netlab.errors import NetlabError, PrivilegeError
-from netlab.kernel.capture import Capture, Frame
-from netlab.model.tcp_states import TcpState
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from netlab.analysis.dissect import Segment
+    from netlab.analysis.trace import Connection, Trace
+    from netlab.errors import NetlabError, PrivilegeError
+    from netlab.kernel.capture import Capture, Frame
+    from netlab.model.tcp_states import TcpState
 
 __version__ = "0.1.0"
+
+# The names below are imported on first use, not with the package: ``netlab`` on the command
+# line then starts without loading scapy, and a Ctrl-C while it starts finds the CLI's
+# handlers already in place.
+_LAZY = {
+    "Segment": "netlab.analysis.dissect",
+    "Connection": "netlab.analysis.trace",
+    "Trace": "netlab.analysis.trace",
+    "NetlabError": "netlab.errors",
+    "PrivilegeError": "netlab.errors",
+    "Capture": "netlab.kernel.capture",
+    "Frame": "netlab.kernel.capture",
+    "TcpState": "netlab.model.tcp_states",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'netlab' has no attribute {name!r}")
 
 __all__ = [
     "Capture",

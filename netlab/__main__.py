@@ -1,7 +1,5 @@
 """``python -m netlab`` is the ``netlab`` command."""
 
-import sys
+from netlab.cli import console
 
-from netlab.cli import main
-
-sys.exit(main())
+console()

@@ -96,14 +96,19 @@ class Capture:
         return True
 
     def _loop(self) -> None:
-        while True:
-            ready, _, _ = select.select([self._sock.fileno(), self._wake_r], [], [])
-            if self._sock.fileno() in ready:
-                self._take()
-            elif self._wake_r in ready:
-                while self._take(socket.MSG_DONTWAIT):  # drain what is queued
-                    pass
-                return
+        try:
+            while True:
+                ready, _, _ = select.select([self._sock.fileno(), self._wake_r], [], [])
+                if self._sock.fileno() in ready:
+                    self._take()
+                elif self._wake_r in ready:
+                    while self._take(socket.MSG_DONTWAIT):  # drain what is queued
+                        pass
+                    return
+        except (OSError, ValueError):
+            # the interface or the socket went away under it: the run was interrupted and
+            # its lab taken down before stop() (the frames so far are kept)
+            return
 
     def stop(self, settle: float = 0.02) -> list[Frame]:
         """Stop after ``settle`` seconds of grace; return the frames, oldest first."""

@@ -72,16 +72,20 @@ class Decoder:
         """
         self._buffer += data
         messages = []
-        while len(self._buffer) >= HEADER.size:
-            (length,) = HEADER.unpack_from(self._buffer)
-            if length > self.limit:
-                raise FramingError(f"frame announces {length} bytes, more than the limit of "
-                                   f"{self.limit}: not this protocol, or a hostile peer")
-            end = HEADER.size + length
-            if len(self._buffer) < end:
-                break
-            messages.append(bytes(self._buffer[HEADER.size:end]))
-            del self._buffer[:end]
+        at = 0  # the consumed bytes are dropped once, at the end: linear in the chunk's size
+        try:
+            while len(self._buffer) - at >= HEADER.size:
+                (length,) = HEADER.unpack_from(self._buffer, at)
+                if length > self.limit:
+                    raise FramingError(f"frame announces {length} bytes, more than the limit "
+                                       f"of {self.limit}: not this protocol, or a hostile peer")
+                end = at + HEADER.size + length
+                if len(self._buffer) < end:
+                    break
+                messages.append(bytes(self._buffer[at + HEADER.size:end]))
+                at = end
+        finally:
+            del self._buffer[:at]
         return messages
 
     def close(self) -> None:

@@ -30,26 +30,30 @@ Both ends enforce deadlines, so that neither can be held by a dead or hostile pe
 * :class:`HeartbeatClient` declares the server dead when no pong has come for ``deadline``
   seconds (the server's link is cut, or its application hangs);
 * :class:`HeartbeatServer` drops a client that sends nothing for ``idle_deadline`` seconds,
-  a frame longer than ``max_frame`` bytes, a message of an unknown kind, or that does not
-  read what it is sent for ``write_timeout`` seconds (its pongs would pile up in the
-  server's memory). It keeps serving every other client, and each connection it drops
-  leaves no thread or descriptor behind.
+  takes longer than ``message_deadline`` seconds to send a whole message (one byte at a
+  time keeps a connection busy but never completes anything), sends a frame longer than
+  ``max_frame`` bytes or a message of an unknown kind, or that does not read what it is
+  sent for ``write_timeout`` seconds (its pongs would pile up in the server's memory).
+  It keeps serving every other client, and each connection it drops leaves no thread or
+  descriptor behind.
 """
 
 from __future__ import annotations
 
+import errno
 import select
 import socket
 import struct
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from netlab.errors import NetlabError
 from netlab.proto.framing import Decoder, FramingError
 from netlab.proto.framing import encode as encode_frame
-from netlab.proto.server import ThreadedServer
+from netlab.proto.server import LOG_LIMIT, ThreadedServer
 
 __all__ = ["HeartbeatMessage", "ProtocolError", "encode", "Reader", "HeartbeatEvent",
            "HeartbeatServer", "HeartbeatClient", "Verdict", "KINDS", "MAX_FRAME"]
@@ -109,6 +113,11 @@ class Reader:
     def __init__(self, *, limit: int = MAX_FRAME) -> None:
         self._frames = Decoder(limit=limit)
 
+    @property
+    def pending(self) -> int:
+        """Bytes received of a message not yet complete."""
+        return self._frames.pending
+
     def feed(self, data: bytes) -> list[HeartbeatMessage]:
         """Add received bytes; return the messages they complete."""
         messages: list[HeartbeatMessage] = []
@@ -132,8 +141,10 @@ class HeartbeatEvent:
     time_ns: int
     peer: tuple[str, int]
     what: str
-    """``connected``, ``closed by client``, ``bad message``, ``silent client``, ``not
-    reading`` or ``stopped``."""
+    """``connected``, ``closed by client``, ``bad message``, ``silent client``, ``slow
+    message``, ``not reading``, ``stopped``; and, not about one connection (``peer`` is
+    ``("", 0)`` or the refused client's), ``refused`` (over the connection cap) and
+    ``accept failed``."""
     detail: str = ""
 
 
@@ -145,6 +156,8 @@ class HeartbeatServer(ThreadedServer):
 
     Args:
         idle_deadline: seconds a client may send nothing before it is dropped.
+        message_deadline: seconds from a message's first byte to its last; a slower client
+            is dropped.
         max_frame: the largest message accepted, in bytes.
         write_timeout: seconds a send may wait for a client that does not read.
         send_buffer: the kernel's send buffer for each connection (``SO_SNDBUF``), which
@@ -157,16 +170,18 @@ class HeartbeatServer(ThreadedServer):
 
     def __init__(self, *, idle_deadline: float = 3.0, max_frame: int = MAX_FRAME,
                  write_timeout: float = 1.0, send_buffer: int = 65536,
-                 on_data: Callable[[bytes], bytes | None] | None = None) -> None:
+                 on_data: Callable[[bytes], bytes | None] | None = None,
+                 message_deadline: float = 2.0) -> None:
         super().__init__()
         self.idle_deadline = idle_deadline
+        self.message_deadline = message_deadline
         self.max_frame = max_frame
         self.write_timeout = write_timeout
         self.send_buffer = send_buffer
         self.on_data = on_data
         self.pings = 0
         """Pings answered so far."""
-        self._log: list[HeartbeatEvent] = []
+        self._log: deque[HeartbeatEvent] = deque(maxlen=LOG_LIMIT)
         self._awake = threading.Event()
         self._awake.set()
         self._stopping = False
@@ -181,6 +196,14 @@ class HeartbeatServer(ThreadedServer):
         with self._lock:
             self._log.append(HeartbeatEvent(time_ns=time.time_ns(), peer=peer, what=what,
                                             detail=detail))
+
+    def note_accept_error(self, exc: OSError, pause: float) -> None:
+        name = errno.errorcode.get(exc.errno or 0, "?")
+        self._note(("", 0), "accept failed",
+                   f"{name} ({exc.strerror}): accepting again in {pause:g} s")
+
+    def note_refused(self, peer: tuple[str, int]) -> None:
+        self._note(peer, "refused", f"{self.max_connections} connections open")
 
     def freeze(self) -> None:
         """Make the application hang: stop reading and answering (the kernel carries on)."""
@@ -216,17 +239,27 @@ class HeartbeatServer(ThreadedServer):
         self._note(peer, "connected")
         reader = Reader(limit=self.max_frame)
         heard = time.monotonic()
+        begun: float | None = None  # when the first byte of an incomplete message came
         why, detail = "stopped", ""
         try:
             while not self._stopping:
                 if not self._awake.is_set():  # hung: read nothing, answer nothing
                     self._awake.wait(0.05)
                     heard = time.monotonic()  # a hung server notices nothing
+                    begun = begun and heard  # nor how long a message is taking
                     continue
                 left = self.idle_deadline - (time.monotonic() - heard)
                 if left <= 0:
                     why, detail = "silent client", f"nothing for {self.idle_deadline:g} s"
                     break
+                if begun is not None:
+                    late = self.message_deadline - (time.monotonic() - begun)
+                    if late <= 0:
+                        why, detail = "slow message", (
+                            f"{reader.pending} byte(s) of a message, not complete after "
+                            f"{self.message_deadline:g} s")
+                        break
+                    left = min(left, late)
                 ready, _, _ = select.select([conn], [], [], min(left, 0.05))
                 if not ready:
                     continue
@@ -242,6 +275,10 @@ class HeartbeatServer(ThreadedServer):
                     self._reply(conn, exc.messages)
                     break
                 self._reply(conn, messages)
+                if not reader.pending:
+                    begun = None
+                elif messages or begun is None:  # a new message has begun
+                    begun = heard
         except TimeoutError:
             why, detail = "not reading", f"a send waited {self.write_timeout:g} s"
         except OSError as exc:

@@ -26,7 +26,18 @@ headers longer than ``Limits.max_header_bytes``  431 (RFC 6585 §5)
 a method the server does not implement           501 Not Implemented (RFC 9110 §15.6.2)
 a body longer than ``Limits.max_body_bytes``     413 Content Too Large (RFC 9110 §15.5.14)
 part of a request, then silence                  408 Request Timeout (RFC 9110 §15.5.9)
+an HTTP version other than 1.0 and 1.1           505 HTTP Version Not Supported
+                                                 (RFC 9110 §15.6.6)
 ===============================================  ====================================
+
+A request with both ``Transfer-Encoding`` and ``Content-Length`` is read by its chunked
+framing alone (RFC 9112 §6.3: "If a message is received with both a Transfer-Encoding and a
+Content-Length header field, the Transfer-Encoding overrides the Content-Length"), answered,
+and then the connection is closed, whatever follows (RFC 9112 §6.1: "Regardless, the server
+MUST close the connection after responding to such a request to avoid the potential
+attacks"): bytes after such a request may be a second request smuggled past a proxy that
+read the framing differently. An error answer names what was wrong, never echoing the
+client's bytes.
 
 A connection that stays idle between requests for ``Limits.idle_timeout`` is closed by the
 server (RFC 9112 §9.5: "A client, server, or proxy MAY close the transport connection at any
@@ -44,6 +55,8 @@ then read, in order, by the tracking connection. The bytes on the wire are h11's
 from __future__ import annotations
 
 import contextlib
+import errno
+import re
 import socket
 import ssl
 import time
@@ -57,7 +70,7 @@ import h11
 
 from netlab.errors import ExperimentError
 from netlab.proto.place import Place
-from netlab.proto.server import ThreadedServer, listening
+from netlab.proto.server import LOG_LIMIT, ThreadedServer, listening
 
 __all__ = ["Header", "decode_headers", "phrase", "Request", "Response", "Limits", "LogEntry",
            "HttpServer", "HttpClient", "HttpEvent", "serving", "Wrap"]
@@ -153,7 +166,10 @@ class LogEntry:
     peer: str
     """The client's address and port."""
     what: str
-    """``"request"`` (answered), ``"error"`` (bad input, answered and closed) or ``"closed"``."""
+    """``"request"`` (answered), ``"error"`` (bad input, answered and closed), ``"closed"``,
+    ``"refused"`` (over the connection cap: 503 and closed; ``connection`` is 0) or
+    ``"accept failed"`` (``accept()`` failed and the server waits before it tries again;
+    ``connection`` is 0)."""
     status: int | None = None
     detail: str = ""
     """For a request its method and target; otherwise why."""
@@ -171,6 +187,19 @@ class _Refuse(Exception):
 
 class _Idle(Exception):
     """No request arrived within the idle timeout."""
+
+
+_ECHO = re.compile(r":?\s*(?:bytearray\()?b(['\"]).*$", re.DOTALL)
+
+
+def _describe(exc: Exception) -> str:
+    """What was wrong with the input, without the client's bytes h11 quotes in its messages
+    (``illegal request line: bytearray(b'...')`` becomes ``illegal request line``)."""
+    return _ECHO.sub("", str(exc)) or type(exc).__name__
+
+
+def _chunked(headers: Sequence[Header]) -> bool:
+    return any(k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in headers)
 
 
 def _send_response(h: h11.Connection, sock: socket.socket, response: Response,
@@ -206,12 +235,13 @@ class HttpServer(ThreadedServer):
         self.handler = handler
         self.limits = limits
         self.wrap = wrap
-        self._log: list[LogEntry] = []
+        self._log: deque[LogEntry] = deque(maxlen=LOG_LIMIT)
         self._count = 0
 
     @property
     def log(self) -> tuple[LogEntry, ...]:
-        """Everything that happened so far, in order."""
+        """What happened so far, in order (the last :data:`~netlab.proto.server.LOG_LIMIT`
+        entries)."""
         with self._lock:
             return tuple(self._log)
 
@@ -220,6 +250,30 @@ class HttpServer(ThreadedServer):
         with self._lock:
             self._log.append(LogEntry(connection=number, peer=peer, what=what, status=status,
                                       detail=detail, at=time.monotonic()))
+
+    def refusal(self) -> bytes:
+        """503 with ``Connection: close`` (RFC 9110 §15.6.4), in clear; nothing over TLS."""
+        if self.wrap is not None:
+            return b""
+        h = h11.Connection(h11.SERVER)
+        h.receive_data(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+        h.next_event()
+        h.next_event()
+        text = (f"503 {phrase(503)}: {self.max_connections} connections are open, "
+                "the most this server serves at once\n").encode()
+        return (h.send(h11.Response(status_code=503, reason=phrase(503), headers=[
+                    ("content-type", "text/plain; charset=utf-8"),
+                    ("content-length", str(len(text))), ("connection", "close")])) or b""
+                ) + text
+
+    def note_refused(self, peer: tuple[str, int]) -> None:
+        self._note(0, "{}:{}".format(*peer), "refused", 503,
+                   f"{self.max_connections} connections open")
+
+    def note_accept_error(self, exc: OSError, pause: float) -> None:
+        name = errno.errorcode.get(exc.errno or 0, "?")
+        self._note(0, "", "accept failed", None,
+                   f"{name} ({exc.strerror}): accepting again in {pause:g} s")
 
     def serve_connection(self, conn: socket.socket) -> None:
         """Serve one connection until either side closes it; always closes ``conn``."""
@@ -259,7 +313,7 @@ class HttpServer(ThreadedServer):
                 return f"idle for {self.limits.idle_timeout:g} s: the server closes"
             except h11.RemoteProtocolError as exc:
                 status = exc.error_status_hint
-                return self._refuse(sock, h, number, peer, _Refuse(status, str(exc)))
+                return self._refuse(sock, h, number, peer, _Refuse(status, _describe(exc)))
             except _Refuse as exc:
                 return self._refuse(sock, h, number, peer, exc)
             if request is None:
@@ -270,9 +324,14 @@ class HttpServer(ThreadedServer):
                 response = Response.text(500, f"500 Internal Server Error: {exc}\n")
             if response.delay:
                 time.sleep(response.delay)
-            _send_response(h, sock, response, request.method)
+            both = _chunked(request.headers) and request.header("content-length") is not None
+            _send_response(h, sock, response, request.method,
+                           [("connection", "close")] if both else [])
             self._note(number, peer, "request", response.status,
                        f"{request.method} {request.target}")
+            if both:
+                return ("Transfer-Encoding and Content-Length both present: answered, then "
+                        "closed (RFC 9112 §6.1)")
             if h.our_state is h11.MUST_CLOSE or h.their_state is h11.MUST_CLOSE:
                 return "the request asked to close (HTTP/1.0 or Connection: close)"
             h.start_next_cycle()
@@ -310,10 +369,14 @@ class HttpServer(ThreadedServer):
                 if size > limits.max_header_bytes:
                     raise _Refuse(431, f"the request head is {size} bytes, more than "
                                        f"{limits.max_header_bytes}")
+                if event.http_version not in (b"1.0", b"1.1"):
+                    raise _Refuse(505, f"HTTP/{event.http_version.decode('ascii', 'replace')}"
+                                       " is not supported here, only HTTP/1.0 and HTTP/1.1")
                 method = event.method.decode("ascii", "replace")
                 if method not in limits.methods:
                     raise _Refuse(501, f"method {method} is not implemented here")
-                length = _find(decode_headers(event.headers), "content-length")
+                fields = decode_headers(event.headers)
+                length = None if _chunked(fields) else _find(fields, "content-length")
                 if length is not None and int(length) > limits.max_body_bytes:
                     raise _Refuse(413, f"a body of {length} bytes is more than "
                                        f"{limits.max_body_bytes}")

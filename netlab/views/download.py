@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import base64
 import html
-import tempfile
-from pathlib import Path
 
 from netlab.analysis.trace import Trace
 from netlab.i18n import tr
+from netlab.kernel.scratch import directory
 from netlab.model import run
 
 __all__ = ["Download", "pcap_download"]
@@ -58,8 +57,8 @@ def pcap_download(trace: Trace, filename: str, *, host: str | None = None) -> Do
     """The pcap of ``host``'s capture (the trace's first capture by default) as a download."""
     if host is None:
         host = next(iter(trace.frames), "")
-    with tempfile.TemporaryDirectory() as tmp:
-        data = trace.write_pcap(Path(tmp) / filename, host=host).read_bytes()
+    with directory("netlab-pcap-") as tmp:  # a capture may hold a password sent in clear
+        data = trace.write_pcap(tmp / filename, host=host).read_bytes()
     frames = len(trace.frames.get(host, ()))
     summary = tr("{frames} frames captured on {host}").format(frames=frames, host=host)
     return Download(filename, data, "application/vnd.tcpdump.pcap", summary)

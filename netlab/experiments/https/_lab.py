@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ from netlab.analysis.dissect import Segment
 from netlab.analysis.tls_decrypt import WireRecord
 from netlab.analysis.trace import Connection, Trace
 from netlab.i18n import tr as _tr
+from netlab.kernel.scratch import MemoryFile
+from netlab.kernel.scratch import directory as scratch_directory
 from netlab.proto.http import HttpClient, Request, Response, Wrap
 from netlab.proto.tls import SERVER_NAME, Authority, Version, client_context, server_context
 
@@ -65,13 +66,15 @@ class TlsFiles:
 
 @contextmanager
 def tls_files(*, tickets: int = 2) -> Iterator[TlsFiles]:
-    """A fresh CA and server certificate, and a temporary directory for the key log."""
+    """A fresh CA and server certificate, a private scratch directory, and a key log.
+
+    The key log is a ``netlab.kernel.scratch.MemoryFile``: its path works for ``ssl`` and
+    scapy, and the secrets never reach a disk, so no way of ending the run leaves them.
+    """
     authority = Authority()
     leaf = authority.issue()
-    with tempfile.TemporaryDirectory(prefix="netlab-tls-") as tmp:
-        directory = Path(tmp)
-        yield TlsFiles(authority, server_context(leaf, tickets=tickets), directory,
-                       directory / "keys.log")
+    with scratch_directory("netlab-tls-") as directory, MemoryFile("netlab-keys.log") as keys:
+        yield TlsFiles(authority, server_context(leaf, tickets=tickets), directory, keys.path)
 
 
 def server_wrap(ctx: ssl.SSLContext) -> Wrap:

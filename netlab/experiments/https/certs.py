@@ -269,16 +269,15 @@ def _bad_input(client: Host, address: str, what: str, data: bytes) -> TlsBadInpu
 @replayable
 def certificates() -> CertsResult:
     """Run the experiment (a few seconds: the cut-short ClientHello waits for a timeout)."""
-    import tempfile
-    from pathlib import Path
+    from netlab.kernel.scratch import directory as scratch_directory
 
     authority = Authority()
     good = authority.issue()
     expired = authority.issue(not_before=EXPIRED_AT - datetime.timedelta(days=90),
                               not_after=EXPIRED_AT)
     limits = Limits(request_timeout=1.0)
-    with tempfile.TemporaryDirectory(prefix="netlab-certs-") as tmp, Lab() as lab:
-        ca = str(authority.write(Path(tmp)))
+    with scratch_directory("netlab-certs-") as tmp, Lab() as lab:
+        ca = str(authority.write(tmp))
         client, server = lab.host("client"), lab.host("server")
         lab.link(client, server)
         with lab.capture(client) as cap, \

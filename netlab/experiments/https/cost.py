@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ssl
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +49,7 @@ from netlab.experiments.https._lab import (
 )
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
+from netlab.kernel.scratch import directory as scratch_directory
 from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, serving
 from netlab.proto.tls import SERVER_NAME, Version
@@ -235,7 +235,7 @@ def _measure(lab: Lab, client: Host, server: Host, way: str, files: TlsFiles,
         first = next(s for s in conn.segments if s.length and not conn.is_from_client(s))
         end, cert, hs_bytes = client_time(first), False, 0
     else:
-        with tempfile.TemporaryDirectory(prefix="netlab-cost-") as tmp:
+        with scratch_directory("netlab-cost-") as tmp:
             records = decrypt(trace.write_pcap(Path(tmp) / "c.pcap"), files.keylog)
         end = first_response(records).time_ns
         cert = any("Certificate" in r.messages for r in records)

@@ -15,7 +15,6 @@ the key log's owner (or a reader with Wireshark) can.
 
 from __future__ import annotations
 
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +42,7 @@ from netlab.experiments.https._lab import (
 )
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
+from netlab.kernel.scratch import directory as scratch_directory
 from netlab.lab import Lab
 from netlab.proto.http import HttpClient, Response, serving
 from netlab.proto.tls import SERVER_NAME
@@ -170,7 +170,7 @@ def https_eavesdropper() -> EavesdropResult:
                     close_tls(c)
                 time.sleep(0.05)
         assert cap.trace is not None and plain_cap.trace is not None
-        with tempfile.TemporaryDirectory(prefix="netlab-eaves-") as tmp:
+        with scratch_directory("netlab-eaves-") as tmp:
             pcap = cap.trace.write_pcap(Path(tmp) / "router.pcap", host=CAPTURE)
             records = decrypt(pcap, files.keylog)
         keylog = files.keylog.read_bytes()

@@ -20,7 +20,6 @@ From one run this gives:
 from __future__ import annotations
 
 import ssl
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +44,7 @@ from netlab.experiments.https._lab import (
 )
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
+from netlab.kernel.scratch import directory as scratch_directory
 from netlab.lab import Lab
 from netlab.proto.http import HttpClient, Response, serving
 from netlab.proto.tls import (
@@ -281,7 +281,7 @@ def https_one_request() -> HttpsRequestResult:
 
             time.sleep(RTT * 2)  # the closing FINs and ACKs cross before the capture stops
         assert cap.trace is not None
-        with tempfile.TemporaryDirectory(prefix="netlab-https-") as tmp:
+        with scratch_directory("netlab-https-") as tmp:
             pcap = cap.trace.write_pcap(Path(tmp) / "client.pcap", host="client")
             records = decrypt(pcap, files.keylog)
             eavesdropped = decrypt(pcap, None)
