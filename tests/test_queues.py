@@ -23,6 +23,7 @@ from netlab.experiments import EXPERIMENTS
 from netlab.experiments.queues import backlog, flood
 from netlab.experiments.queues._frames import Dropper, tcp_of
 from netlab.experiments.queues.backlog import BacklogResult, accept_queue
+from netlab.experiments.queues.fastopen import REQUEST, FastOpenResult, fast_open
 from netlab.experiments.queues.flood import FloodResult, syn_flood
 from netlab.experiments.queues.losses import LossesResult, handshake_losses
 from netlab.experiments.queues.old_syn import OldSynResult, old_duplicate_syn
@@ -33,7 +34,8 @@ from netlab.lab import Lab
 
 FIELDS = ("frame.time_epoch", "ip.src", "tcp.srcport", "ip.dst", "tcp.dstport", "tcp.flags",
           "tcp.seq_raw", "tcp.ack_raw", "tcp.options.wscale.shift", "tcp.options.sack_perm",
-          "tcp.options.mss_val")
+          "tcp.options.mss_val", "tcp.options.tfo.request", "tcp.options.tfo.cookie",
+          "tcp.len")
 SYN, SYNACK, RST, ACK = "0x0002", "0x0012", "0x0004", "0x0010"
 
 
@@ -75,6 +77,11 @@ def losses(tmp_path_factory: pytest.TempPathFactory, tshark: str) -> Run:
 @pytest.fixture(scope="module")
 def queues(tmp_path_factory: pytest.TempPathFactory, tshark: str) -> Run:
     return _run(accept_queue, tmp_path_factory, tshark)
+
+
+@pytest.fixture(scope="module")
+def tfo(tmp_path_factory: pytest.TempPathFactory, tshark: str) -> Run:
+    return _run(fast_open, tmp_path_factory, tshark)
 
 
 @pytest.fixture(scope="module")
@@ -263,10 +270,30 @@ def test_syn_flood_against_tshark(flooded: Run) -> None:
                    for r in flooded.rows)
 
 
+@pytest.mark.live
+@pytest.mark.oracle
+def test_fast_open_against_tshark(tfo: Run) -> None:
+    result: FastOpenResult = tfo.result
+    _facts_hold(result, "fast-open")
+    syns = [r for r in tfo.rows if r["tcp.flags"] == SYN]
+    synacks = [r for r in tfo.rows if r["tcp.flags"] == SYNACK]
+    assert [r["tcp.srcport"] for r in syns] == ["40000", "40001"]
+    assert syns[0]["tcp.options.tfo.request"] and not syns[0]["tcp.options.tfo.cookie"]
+    assert syns[0]["tcp.len"] == "0" and syns[1]["tcp.len"] == str(len(REQUEST))
+    cookie = synacks[0]["tcp.options.tfo.cookie"]
+    assert cookie and syns[1]["tcp.options.tfo.cookie"] == cookie
+    assert not synacks[1]["tcp.options.tfo.cookie"]
+    # the second SYN-ACK acknowledges the SYN and its data at once
+    assert int(synacks[1]["tcp.ack_raw"]) == (int(syns[1]["tcp.seq_raw"]) + 1
+                                              + len(REQUEST)) % 2**32
+    first, second = result.answer_s
+    assert second < first - 0.5 * 2 * 0.025
+
+
 # --- snippets ---------------------------------------------------------------------------
 
 SNIPPETS = {"queues_why_three.py": 5, "queues_losses.py": 5, "queues_accept_queue.py": 4,
-            "queues_syn_flood.py": 4}
+            "queues_syn_flood.py": 4, "queues_fast_open.py": 3}
 
 
 @pytest.mark.live

@@ -33,6 +33,7 @@ from netlab.experiments.network.impairments import ImpairmentsResult, impairment
 from netlab.experiments.network.nagle import NagleResult, nagle
 from netlab.experiments.network.recovery import RecoveryResult, recovery
 from netlab.experiments.queues.backlog import BacklogResult, accept_queue
+from netlab.experiments.queues.fastopen import FastOpenResult, fast_open
 from netlab.experiments.queues.flood import FloodResult, syn_flood
 from netlab.experiments.queues.losses import LossesResult, handshake_losses
 from netlab.experiments.queues.old_syn import OldSynResult, old_duplicate_syn
@@ -47,7 +48,7 @@ __all__ = [
     "sockets", "SocketsResult",
     "handshake", "HandshakeResult", "teardown", "TeardownResult",
     "old_duplicate_syn", "OldSynResult", "handshake_losses", "LossesResult", "accept_queue",
-    "BacklogResult", "syn_flood", "FloodResult",
+    "BacklogResult", "syn_flood", "FloodResult", "fast_open", "FastOpenResult",
     "http", "HttpResult", "one_request", "connection_costs", "head_of_line", "persistence",
     "bad_input", "eavesdrop",
     "https_one_request", "HttpsRequestResult", "certificates", "CertsResult",
@@ -95,6 +96,8 @@ EXPERIMENTS = _registry(
                facts=4),
     Experiment("syn-flood", "queues", "a bounded SYN flood from documentation addresses, "
                "with tcp_syncookies 0, 1 and 2", syn_flood, facts=4),
+    Experiment("fast-open", "queues", "TCP Fast Open: the cookie, then data in the SYN, "
+               "answered one round trip earlier", fast_open, facts=3),
     Experiment("teardown", "teardown", "closing TCP connections: four-way teardown, "
                "half-close, TIME_WAIT, CLOSE_WAIT, RST, states checked against RFC 9293",
                teardown, facts=12),

@@ -25,7 +25,8 @@ _ETH_IPV4 = b"\x08\x00"
 #: The namespace counters the chapter reads (``nstat`` names them ``TcpExtListenDrops``...).
 COUNTERS = ("TcpExt.ListenOverflows", "TcpExt.ListenDrops", "TcpExt.TCPReqQFullDrop",
             "TcpExt.TCPReqQFullDoCookies", "TcpExt.SyncookiesSent", "TcpExt.SyncookiesRecv",
-            "TcpExt.SyncookiesFailed")
+            "TcpExt.SyncookiesFailed", "TcpExt.TCPFastOpenPassive",
+            "TcpExt.TCPFastOpenCookieReqd", "TcpExt.TCPFastOpenActive")
 
 
 @dataclass(frozen=True)

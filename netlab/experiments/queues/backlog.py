@@ -41,6 +41,7 @@ from netlab.experiments.endpoints import (
     listening_socket,
 )
 from netlab.experiments.queues._frames import counters
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.sockdiag import SockDiag
@@ -247,6 +248,7 @@ def _overflow(lab: Lab, client: Host, server: Host, abort: int) -> Overflow:
         listener.close()
 
 
+@replayable
 def accept_queue() -> BacklogResult:
     """Run the experiment (about 3 s)."""
     with Lab() as lab:

@@ -32,6 +32,7 @@ from netlab.analysis.dissect import Segment
 from netlab.analysis.trace import Trace
 from netlab.experiments.endpoints import CLIENT_PORT, SERVER_PORT, client_socket, listening_socket
 from netlab.experiments.queues._frames import counters
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.sysctl import set_sysctl
@@ -104,7 +105,7 @@ class FloodResult:
             rows.append([str(r.syncookies), f"{FLOOD} SYN / {r.flood_ms:.0f} ms",
                          str(r.syn_queue), str(c["TcpExt.TCPReqQFullDrop"]),
                          str(c["TcpExt.SyncookiesSent"]), str(c["TcpExt.SyncookiesRecv"]),
-                         tr(r.outcome), self.synack_options(r.ports[0]),
+                         _outcome(r.outcome), self.synack_options(r.ports[0]),
                          self.synack_options(r.ports[1])])
         return Grid(rows, right={head[i] for i in (2, 3, 4, 5)})
 
@@ -156,6 +157,10 @@ class FloodResult:
                 f"{checklist(self.facts())}")
 
 
+def _outcome(outcome: str) -> str:
+    return tr("connect() succeeded") if outcome == "connected" else outcome
+
+
 def _spoofed(src_mac: str, dst_mac: str, dst: str, port: int, seed: int) -> list[bytes]:
     rng = random.Random(seed)
     return [bytes(Ether(src=src_mac, dst=dst_mac)
@@ -185,6 +190,7 @@ def _connect(client: Host, server: Host, port: int, server_port: int,
         sock.close()
 
 
+@replayable
 def syn_flood() -> FloodResult:
     """Run the experiment (about 4 s, most of it the client waiting without cookies)."""
     with Lab() as lab:

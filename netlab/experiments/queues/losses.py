@@ -34,6 +34,7 @@ from netlab.experiments.endpoints import (
     listening_socket,
 )
 from netlab.experiments.queues._frames import Dropper
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.sockdiag import SockDiag
@@ -183,6 +184,7 @@ class LossesResult:
                 f"\n\nFacts\n\n{checklist(self.facts())}")
 
 
+@replayable
 def handshake_losses() -> LossesResult:
     """Run the experiment (about 6 s, most of it waiting for retransmission timers)."""
     with Lab() as lab:

@@ -45,6 +45,7 @@ from netlab.experiments.endpoints import (
     listening_socket,
 )
 from netlab.experiments.queues._frames import Dropper
+from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.sockdiag import SockDiag
@@ -169,6 +170,7 @@ class OldSynResult:
                 f"{self.moment_table()}\n\nFacts\n\n{checklist(self.facts())}")
 
 
+@replayable
 def old_duplicate_syn() -> OldSynResult:
     """Run the experiment (well under a second)."""
     with Lab() as lab:
