@@ -1,7 +1,7 @@
-"""A bottleneck: a 4 Mbit/s link with a drop-tail queue of 20 frames, filled by one transfer.
+"""A bottleneck: a 2 Mbit/s link with a drop-tail queue of 10 frames, filled by one transfer.
 
 Two hosts, client (192.0.2.1) and server (192.0.2.2), joined by a userspace wire with a 10 ms
-one-way delay. The client sends 1 MB; the queue fills, overflows and drops segments, which the
+one-way delay. The client sends 600 kB; the queue fills, overflows and drops segments, which the
 client retransmits. The script prints the rate the server received at, the queue limit seen in
 the captures, the one-way delay with the queue empty and full, and the facts the chapter
 states, each checked on this run (about 3 s).

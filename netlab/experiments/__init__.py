@@ -135,7 +135,7 @@ EXPERIMENTS = _registry(
                "connections, bytes, latency", push_vs_poll, facts=7),
     Experiment("websocket", "longlived", "WebSocket: the HTTP Upgrade handshake, masked "
                "frames, ping/pong, the closing handshake", websocket, facts=6),
-    Experiment("bottleneck", "network", "a 4 Mbit/s link with a 20-frame drop-tail queue: "
+    Experiment("bottleneck", "network", "a 2 Mbit/s link with a 10-frame drop-tail queue: "
                "the rate, the queue's limit and delay, the drops, measured from the captures",
                bottleneck, facts=4),
     Experiment("impairments", "network", "a link that loses a chosen segment, loses, "

@@ -54,6 +54,8 @@ SOL_PACKET = 263
 PACKET_STATISTICS = 6
 SO_RCVBUFFORCE = 33
 RECEIVE_BUFFER = 8 << 20
+PRIORITY = -10
+"""The wire thread's nice value (lower runs first; only root may go below 0)."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,10 @@ class Wire:
             self._mode = mode
 
     def _loop(self) -> None:
+        try:  # a busy machine must not slow the link down: ahead of ordinary processes
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PRIORITY)
+        except OSError:  # not allowed (no CAP_SYS_NICE): an ordinary thread, then
+            pass
         sa, sb = self._socks
         sock = {sa.fileno(): sa, sb.fileno(): sb}
         peer = {sa.fileno(): sb, sb.fileno(): sa}
