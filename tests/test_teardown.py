@@ -41,7 +41,7 @@ from netlab.kernel.capture import read_pcap
 from netlab.model.tcp_states import RULES, Event, TcpState, UnexpectedTransition
 from netlab.views.timeline import rules_grid, timeline_grid
 
-TEARDOWN_FACTS = 12
+TEARDOWN_FACTS = EXPERIMENTS["teardown"].facts  # the registry holds the count, once
 """How many claims the teardown chapter checks (each printed with ✓ or ✗)."""
 
 S = TcpState
