@@ -45,6 +45,7 @@ from netlab.experiments.https._lab import (
 )
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
+from netlab.i18n import N_
 from netlab.kernel.scratch import directory as scratch_directory
 from netlab.lab import Lab
 from netlab.proto.http import HttpClient, Response, serving
@@ -199,10 +200,10 @@ class HttpsRequestResult:
         """What an observer on the path reads without keys: for each part of the exchange,
         whether its bytes appear in the clear on port 80 and on port 443."""
         parts = {
-            "site name (Host header on 80, SNI on 443)": SERVER_NAME.encode(),
-            "path": f"GET {PATH} ".encode(),
-            "a request header (the cookie)": COOKIE.encode(),
-            "the page (response body)": PAGE[:20],
+            N_("site name (Host header on 80, SNI on 443)"): SERVER_NAME.encode(),
+            N_("path"): f"GET {PATH} ".encode(),
+            N_("a request header (the cookie)"): COOKIE.encode(),
+            N_("the page (response body)"): PAGE[:20],
         }
         return {k: (self.visible(v, port=PLAIN_PORT), self.visible(v, port=TLS_PORT))
                 for k, v in parts.items()}

@@ -36,7 +36,7 @@ from netlab.experiments.endpoints import (
 from netlab.experiments.queues._frames import Dropper
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
-from netlab.i18n import tr
+from netlab.i18n import N_, tr
 from netlab.kernel.sockdiag import SockDiag
 from netlab.kernel.sysctl import sysctl
 from netlab.kernel.tcp_info import socket_state
@@ -48,9 +48,9 @@ from netlab.views.table import Grid
 __all__ = ["handshake_losses", "LossesResult", "CASES"]
 
 #: What the wire loses in each of the four cases, by client port.
-CASES = {CLIENT_PORT: "the first two SYNs", CLIENT_PORT + 1: "the SYN-ACK",
-         CLIENT_PORT + 2: "the ACK, client silent",
-         CLIENT_PORT + 3: "the ACK, client sends data"}
+CASES = {CLIENT_PORT: N_("the first two SYNs"), CLIENT_PORT + 1: N_("the SYN-ACK"),
+         CLIENT_PORT + 2: N_("the ACK, client silent"),
+         CLIENT_PORT + 3: N_("the ACK, client sends data")}
 PAYLOAD = b"hello"
 
 

@@ -47,7 +47,7 @@ from netlab.experiments.endpoints import (
 from netlab.experiments.queues._frames import Dropper
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
-from netlab.i18n import tr
+from netlab.i18n import N_, tr
 from netlab.kernel.sockdiag import SockDiag
 from netlab.kernel.tcp_info import socket_state
 from netlab.lab import Lab
@@ -216,13 +216,13 @@ def old_duplicate_syn() -> OldSynResult:
                 wire.mode = "step"
                 wire.inject(old_syn, toward="b")
                 wire.wait_held(1, STEP_TIMEOUT)
-                snap("SYN-ACK to the old SYN on the wire")
+                snap(N_("SYN-ACK to the old SYN on the wire"))
                 wire.release()
                 wire.wait_held(1, STEP_TIMEOUT)
-                snap("the client's RST on the wire")
+                snap(N_("the client's RST on the wire"))
                 wire.release()
                 deadline = time.monotonic() + STEP_TIMEOUT
-                while snap("RST delivered").server is not TcpState.LISTEN:
+                while snap(N_("RST delivered")).server is not TcpState.LISTEN:
                     if time.monotonic() > deadline:
                         raise ExperimentError("the half-open connection outlived the RST")
                     moments.pop()
@@ -232,7 +232,7 @@ def old_duplicate_syn() -> OldSynResult:
                 wire.mode = "pass"
                 conn, peer = listener.accept()  # the new SYN, sent again
                 sockets.append(conn)
-                snap("accept() returned")
+                snap(N_("accept() returned"))
                 listener.settimeout(0.1)
                 accepted = 1
                 try:
