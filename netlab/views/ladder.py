@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from netlab.analysis.dissect import Segment, option_text
-from netlab.i18n import ptr, tr
+from netlab.i18n import N_, ptr, tr
 from netlab.model.moments import StatesAt
 from netlab.model.tcp_states import TcpState
 from netlab.views.inspector import Inspector
@@ -72,11 +72,11 @@ _STATE_FILL, _STATE_STROKE, _STATE_TEXT = "#fff3bf", "#b35900", "#5c3c00"
 
 #: Phase kinds, in the words the figure shows (translated on the page).
 PHASES = {
-    "tcp": "TCP handshake",
-    "tls": "TLS handshake",
-    "http": "HTTP exchange",
-    "data": "data transfer",
-    "close": "teardown",
+    "tcp": N_("TCP handshake"),
+    "tls": N_("TLS handshake"),
+    "http": N_("HTTP exchange"),
+    "data": N_("data transfer"),
+    "close": N_("teardown"),
 }
 _PHASE_COLOURS = {"tcp": "#1c7ed6", "tls": "#e8590c", "http": "#2f9e44", "data": "#868e96",
                   "close": "#9c36b5"}
