@@ -265,6 +265,9 @@ def test_data_goes_both_ways(bench: Bench) -> None:
     bench.hb.on_data = lambda body: body.upper()
     with HeartbeatClient(bench.connect(), interval=0.05, deadline=1.0) as c:
         c.send(b"hello")
+        deadline = time.monotonic() + 2  # the server registers the connection on its own thread
+        while bench.hb.open_connections < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
         assert bench.hb.push(b"news") == 1
         deadline = time.monotonic() + 2
         while len(c.data) < 2 and time.monotonic() < deadline:
