@@ -45,6 +45,7 @@ phase() {  # phase NAME COMMAND...: run COMMAND, print and remember how long it 
 fresh=(-E)
 [[ "${NETLAB_INCREMENTAL:-}" == 1 ]] && fresh=()
 # The translation gate keeps its own doctree cache too (scripts/check_translations.py).
+rm -rf docs/_build/warnings
 if [[ ${#fresh[@]} -gt 0 ]]; then rm -rf docs/_build/runs docs/_build/doctrees/gettext; fi
 
 html() {  # html LANG: one language's build, with its own doctree cache outside the site
@@ -52,8 +53,20 @@ html() {  # html LANG: one language's build, with its own doctree cache outside 
     # page only when the module changed, so a template or conf.py change would otherwise leave
     # old _modules/ pages behind.
     [[ ${#fresh[@]} -gt 0 ]] && rm -rf "docs/_build/html/$1"
+    mkdir -p docs/_build/warnings
     .venv/bin/python -m sphinx "${fresh[@]}" -b html -W --keep-going -n -j "${NETLAB_JOBS:-2}" -D language="$1" \
-        -d "docs/_build/doctrees/$1" docs "docs/_build/html/$1"
+        -w "docs/_build/warnings/$1.log" -d "docs/_build/doctrees/$1" docs "docs/_build/html/$1"
+}
+
+# The two builds' lines interleave and a failure's cause can scroll far above the last line, so
+# a failed build ends by printing again each language's warnings, which is what failed it.
+warnings_again() {
+    local log
+    for log in docs/_build/warnings/*.log; do
+        [[ -s $log ]] || continue
+        echo "== warnings of $(basename "$log" .log), which failed the build:"
+        cat "$log"
+    done
 }
 
 tagged() {  # tagged TAG COMMAND...: run COMMAND with TAG before each line it prints
@@ -77,9 +90,9 @@ both() {  # English, the translation gate and Chinese at once; fails if any of t
 
 phase "setup" bash scripts/setup.sh
 if [[ "${NETLAB_LANGUAGES:-en zh_CN}" == en ]]; then
-    phase "html (en)" tagged_html en
+    phase "html (en)" tagged_html en || { status=$?; warnings_again; exit "$status"; }
 else
-    phase "html (both)" both
+    phase "html (both)" both || { status=$?; warnings_again; exit "$status"; }
 fi
 phase "root page" cp docs/_root/index.html docs/_root/.nojekyll docs/_build/html/
 

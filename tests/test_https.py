@@ -225,3 +225,47 @@ def test_snippets_without_privilege_say_what_to_do(name: str) -> None:
     assert done.returncode == 77, done.stdout + done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
     assert "sudo " in done.stderr and "CAP_NET_ADMIN" in done.stderr
+
+
+@pytest.fixture(scope="module")
+def late_request_run() -> HttpsRequestResult:
+    """The same request, written only after the server's NewSessionTickets came in.
+
+    A busy client can be that late: the tickets reach it one round trip after its Finished.
+    The wait also lets the server's tail loss probe resend its last ticket before the request
+    acknowledges it, so the capture holds one record twice.
+    """
+    require_namespaces()
+    import time
+
+    from netlab.proto.http import HttpClient
+
+    on_time = HttpClient.request
+
+    def late(self: HttpClient, *args: object, **kwargs: object) -> object:
+        time.sleep(0.06)  # three times the 20 ms round trip
+        return on_time(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(HttpClient, "request", late)
+        return https_one_request()
+
+
+def test_a_late_request_is_still_three_round_trips(late_request_run: HttpsRequestResult,
+                                                   tshark: str, tmp_path: Path) -> None:
+    run = late_request_run
+    tickets = [r for r in run.records if r.messages == ("NewSessionTicket",)]
+    assert len(tickets) == 2  # each record once, though a segment of them came twice
+    assert run.response_record().plaintext.startswith(b"HTTP/1.1 200")
+    assert run.round_trips() == 3 and run.plain_round_trips() == 2
+    # the ticket came before the request: counted naively, that is a fourth flight
+    from netlab.experiments.https._lab import flights
+
+    assert flights(run.tls_connection, run.response_record().time_ns + 1) == 4
+    pcap, keys = files(tmp_path, run.pcap, run.keylog)
+    order = run_tshark(tshark, pcap, "-Y", f"tcp.len > 0 && tcp.port == {TLS_PORT}", "-T",
+                       "fields", "-e", "tls.handshake.type", "-e", "http.request.method",
+                       keylog=keys)
+    first_ticket = next(i for i, line in enumerate(order) if line.startswith("4"))
+    request = next(i for i, line in enumerate(order) if "GET" in line)
+    assert first_ticket < request

@@ -16,6 +16,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from netlab.kernel.scratch import directory as scratch_directory
+
 __all__ = ["WireRecord", "decrypt", "CONTENT_TYPES"]
 
 #: RFC 8446 §5.1: ContentType.
@@ -86,6 +88,31 @@ def _messages(msgs: list[Any]) -> tuple[tuple[str, ...], tuple[bytes, ...], byte
     return tuple(names), tuple(raw), plain
 
 
+def _first_copies(pcap: str, out: str) -> None:
+    """Copy the capture to ``out``, less the TCP segments that only repeat bytes already seen.
+
+    A retransmitted segment (after a loss, or a tail loss probe, RFC 8985 §7) carries a record
+    the capture already holds. scapy's TCP reassembly would read that record a second time
+    and count it in the TLS record sequence number, the nonce of every later record
+    (RFC 8446 §5.3), so none of them would decrypt. The first copy is the one the receiver
+    used. The copy keeps every frame's timestamp, to the nanosecond.
+    """
+    from scapy.layers.inet import IP, TCP
+    from scapy.utils import rdpcap, wrpcap
+
+    kept: list[Any] = []
+    sent_up_to: dict[tuple[str, int, str, int], int] = {}  # per direction: the highest end
+    for p in rdpcap(pcap):
+        if p.haslayer(IP) and p.haslayer(TCP) and len(p[TCP].payload):
+            way = (str(p[IP].src), int(p[TCP].sport), str(p[IP].dst), int(p[TCP].dport))
+            end = (int(p[TCP].seq) + len(p[TCP].payload)) % 2**32
+            if way in sent_up_to and (sent_up_to[way] - end) % 2**32 < 2**31:
+                continue  # ends at or before what the sender had already sent: a repeat
+            sent_up_to[way] = end
+        kept.append(p)
+    wrpcap(out, kept, nano=True)
+
+
 def decrypt(pcap: str | os.PathLike[str], keylog: str | os.PathLike[str] | None
             ) -> tuple[WireRecord, ...]:
     """Every TLS record in ``pcap``, decrypted with ``keylog`` where it can be.
@@ -102,7 +129,9 @@ def decrypt(pcap: str | os.PathLike[str], keylog: str | os.PathLike[str] | None
     from scapy.sessions import TCPSession
 
     out: list[WireRecord] = []
-    with _lock:
+    with _lock, scratch_directory("netlab-tls-") as scratch:
+        first = os.fspath(scratch / "first-copies.pcap")
+        _first_copies(os.fspath(pcap), first)  # read before scapy follows TLS sessions
         saved = (conf.tls_session_enable, conf.tls_nss_filename)
         conf.tls_session_enable = True
         conf.tls_nss_filename = os.fspath(keylog) if keylog is not None else None
@@ -111,7 +140,7 @@ def decrypt(pcap: str | os.PathLike[str], keylog: str | os.PathLike[str] | None
         fresh: Any = _tls_sessions
         setattr(conf, "tls_sessions", fresh())  # noqa: B010 (scapy's Conf is untyped here)
         try:
-            packets = sniff(offline=os.fspath(pcap), session=TCPSession, quiet=True)
+            packets = sniff(offline=first, session=TCPSession, quiet=True)
         finally:
             conf.tls_session_enable, conf.tls_nss_filename = saved
             conf.tls_nss_keys = None  # type: ignore[assignment]

@@ -121,24 +121,47 @@ def client_time(seg: Segment, client: str = "client") -> int:
     return seg.time_ns
 
 
-def flights(conn: Connection, until_ns: int, client: str = "client") -> int:
+def flights(conn: Connection, until_ns: int, client: str = "client",
+            records: Sequence[WireRecord] = ()) -> int:
     """Round trips the client waited for before ``until_ns``: its flights of segments.
 
     A flight is a run of segments from the client carrying a SYN or data, ended by a
     segment from the server carrying a SYN or data (pure ACKs do not count: nobody waits
-    for them).
+    for them). Given the connection's TLS ``records``, a server segment that only completed
+    NewSessionTicket records does not end a flight either: a TLS 1.3 server sends its tickets
+    as soon as it has the client's Finished (RFC 8446 §4.6.1), and the client never waits for
+    them, so a request written a moment late, after a ticket came in, is still the same flight.
     """
+    tickets_only = _ticket_segments(conn, records, client)
     count, last = 0, None
-    for seg in conn.segments:
+    for seg in sorted(conn.segments, key=lambda seg: client_time(seg, client)):
         if client_time(seg, client) >= until_ns:
             break
-        if not (seg.length or seg.has("SYN")):
+        if not (seg.length or seg.has("SYN")) or seg.number in tickets_only:
             continue
         side = conn.is_from_client(seg)
         if side and last is not True:
             count += 1
         last = side
     return count
+
+
+def _ticket_segments(conn: Connection, records: Sequence[WireRecord], client: str
+                     ) -> set[int]:
+    """The server's segments that carried only NewSessionTicket records, resent ones too."""
+    found: dict[int, list[WireRecord]] = {}
+    for seg in conn.segments:
+        if conn.is_from_client(seg):
+            continue
+        t = client_time(seg, client)
+        for r in records:
+            if r.time_ns == t and (r.src, r.sport) == (seg.src, seg.sport):
+                found.setdefault(seg.number, []).append(r)
+    tickets = [seg for seg in conn.segments if seg.number in found
+               and all(set(r.messages) == {"NewSessionTicket"} for r in found[seg.number])]
+    return {seg.number for seg in conn.segments if seg.length and not conn.is_from_client(seg)
+            and any(t.seq <= seg.seq and seg.seq + seg.length <= t.seq + t.length
+                    for t in tickets)}
 
 
 def first_response(records: Sequence[WireRecord], server_port: int = HTTPS_PORT

@@ -25,10 +25,11 @@ from __future__ import annotations
 import ssl
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from netlab.analysis.tls_decrypt import decrypt
+from netlab.analysis.tls_decrypt import WireRecord, decrypt
 from netlab.analysis.trace import Trace
 from netlab.errors import ExperimentError
 from netlab.experiments.endpoints import TIMEOUT
@@ -234,6 +235,7 @@ def _measure(lab: Lab, client: Host, server: Host, way: str, files: TlsFiles,
     trace = cap.trace
     conn = trace.connections()[0]
     start = client_time(conn.syn())
+    records: Sequence[WireRecord] = ()
     if way == "HTTP":
         first = next(s for s in conn.segments if s.length and not conn.is_from_client(s))
         end, cert, hs_bytes = client_time(first), False, 0
@@ -246,9 +248,9 @@ def _measure(lab: Lab, client: Host, server: Host, way: str, files: TlsFiles,
         hs_bytes = sum(r.length + 5 for r in records[:first_data])  # 5: the record header
     if "resumed" in way and not resumed:
         raise ExperimentError(f"{way}: the server did not resume the session")
-    return CostRun(way=way, ttfb=(end - start) / 1e9, flights=flights(conn, end + 1),
-                   resumed=resumed, certificate_sent=cert, handshake_bytes=hs_bytes,
-                   trace=trace)
+    return CostRun(way=way, ttfb=(end - start) / 1e9,
+                   flights=flights(conn, end + 1, records=records), resumed=resumed,
+                   certificate_sent=cert, handshake_bytes=hs_bytes, trace=trace)
 
 
 @replayable

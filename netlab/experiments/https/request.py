@@ -117,7 +117,8 @@ class HttpsRequestResult:
 
     def round_trips(self) -> int:
         """Round trips before the response's first byte reached the client (TLS port)."""
-        return flights(self.tls_connection, self.response_record().time_ns + 1)
+        return flights(self.tls_connection, self.response_record().time_ns + 1,
+                       records=self.records)
 
     def plain_round_trips(self) -> int:
         conn = self.plain_connection
