@@ -169,13 +169,13 @@ class _Sample:
 
 
 @dataclass
-class _Box:
+class _LabelBox:
     x0: float
     y0: float
     x1: float
     y1: float
 
-    def hits(self, other: _Box, pad: float = 2) -> bool:
+    def hits(self, other: _LabelBox, pad: float = 2) -> bool:
         return (self.x0 < other.x1 + pad and other.x0 < self.x1 + pad
                 and self.y0 < other.y1 + pad and other.y0 < self.y1 + pad)
 
@@ -184,9 +184,9 @@ class _Placer:
     """Boxes already on the figure; finds a free place for the next one."""
 
     def __init__(self) -> None:
-        self.boxes: list[_Box] = []
+        self.boxes: list[_LabelBox] = []
 
-    def free(self, box: _Box) -> bool:
+    def free(self, box: _LabelBox) -> bool:
         return not any(box.hits(b) for b in self.boxes)
 
     def place(self, w: float, h: float, points: Sequence[tuple[float, float]],
@@ -194,13 +194,13 @@ class _Placer:
         """Centre ``(x, y)`` of a ``w``×``h`` box at the first free point, else moved down
         from the first point until free; the flag says it was moved."""
         for x, y in points:
-            box = _Box(x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+            box = _LabelBox(x - w / 2, y - h / 2, x + w / 2, y + h / 2)
             if self.free(box):
                 self.boxes.append(box)
                 return x, y, False
         x, y = points[0]
         for i in range(1, limit):
-            box = _Box(x - w / 2, y + i * step - h / 2, x + w / 2, y + i * step + h / 2)
+            box = _LabelBox(x - w / 2, y + i * step - h / 2, x + w / 2, y + i * step + h / 2)
             if self.free(box):
                 self.boxes.append(box)
                 return x, y + i * step, True

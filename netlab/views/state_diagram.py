@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from netlab.i18n import tr
 from netlab.model.tcp_states import RULES, Rule, TcpState
-from netlab.views.ladder import _Box, _Placer, text_width
+from netlab.views.ladder import _LabelBox, _Placer, text_width
 
 if TYPE_CHECKING:
     from netlab.analysis.timeline import Timeline
@@ -144,7 +144,7 @@ class StateDiagram:
         uid = next(_ids)
         placer = _Placer()
         for cx, cy in _AT.values():
-            placer.boxes.append(_Box(cx - BOX_W / 2, cy - BOX_H / 2, cx + BOX_W / 2,
+            placer.boxes.append(_LabelBox(cx - BOX_W / 2, cy - BOX_H / 2, cx + BOX_W / 2,
                                      cy + BOX_H / 2))
         pairs: dict[frozenset[str], int] = {}
         edges = []

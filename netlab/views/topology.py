@@ -132,7 +132,7 @@ class LinkInfo:
 
 
 @dataclass(frozen=True)
-class _Box:
+class _HostBox:
     host: HostInfo
     x: float
     width: float
@@ -257,13 +257,13 @@ class Topology:
             room = max(room, _text_width("veth", SMALL) + 12)
         return room
 
-    def _layout(self) -> tuple[list[_Box], float]:
+    def _layout(self) -> tuple[list[_HostBox], float]:
         order = self.order()
-        boxes: list[_Box] = []
+        boxes: list[_HostBox] = []
         x = float(MARGIN)
         for i, host in enumerate(order):
             width = max(_text_width(t, size) for t, size, _ in self._box_lines(host)) + 2 * PAD
-            boxes.append(_Box(host, x, width))
+            boxes.append(_HostBox(host, x, width))
             if i + 1 < len(order):
                 x += width + self._gap(self._between(host.name, order[i + 1].name))
             else:
@@ -307,7 +307,7 @@ class Topology:
         out.append("</svg>")
         return "".join(out)
 
-    def _box(self, box: _Box, top: float, box_h: float) -> str:
+    def _box(self, box: _HostBox, top: float, box_h: float) -> str:
         host = box.host
         fw = host.firewall is not None
         stroke = FIREWALL if fw else "currentColor"
@@ -327,12 +327,12 @@ class Topology:
         parts.append("</g>")
         return "".join(parts)
 
-    def _ends(self, link: LinkInfo, left: _Box) -> tuple[str | None, str | None]:
+    def _ends(self, link: LinkInfo, left: _HostBox) -> tuple[str | None, str | None]:
         """The firewall side labels at the left and right ends of a link's line."""
         sa, sb = self._side(link.a, link.a_iface), self._side(link.b, link.b_iface)
         return (sa, sb) if left.host.name == link.a else (sb, sa)
 
-    def _link(self, link: LinkInfo, left: _Box, right: _Box, y: float) -> str:
+    def _link(self, link: LinkInfo, left: _HostBox, right: _HostBox, y: float) -> str:
         x1, x2 = left.x + left.width, right.x
         cx = (x1 + x2) / 2
         small = f'font-size="{SMALL}" text-anchor="middle"'
@@ -388,7 +388,8 @@ class Topology:
         parts.append("</g>")
         return "".join(parts)
 
-    def _arc(self, link: LinkInfo, left: _Box, right: _Box, height: float, top: float) -> str:
+    def _arc(self, link: LinkInfo, left: _HostBox, right: _HostBox, height: float,
+             top: float) -> str:
         """A link between hosts that are not neighbours: up, across, down, above the boxes."""
         x1, x2 = left.x + left.width / 2, right.x + right.width / 2
         below = self._below(link)

@@ -51,23 +51,15 @@ from netlab.i18n import N_, tr
 from netlab.kernel.sockdiag import SockDiag
 from netlab.kernel.tcp_info import socket_state
 from netlab.lab import Lab
+from netlab.model.moments import Moment, StatesAt
 from netlab.model.tcp_states import TcpState
 from netlab.views import Table
+from netlab.views.moments import moment_text
 from netlab.views.table import Grid
 
-__all__ = ["old_duplicate_syn", "OldSynResult", "Reading"]
+__all__ = ["old_duplicate_syn", "OldSynResult"]
 
 GIVE_UP = 0.3  # seconds: the first attempt's connect() timeout, before its SYN is resent
-
-
-@dataclass(frozen=True, kw_only=True)
-class Reading:
-    """Both kernels at one moment: the client's state, the server's for this connection."""
-
-    text: str
-    client: TcpState
-    server: TcpState
-    accept_queue: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,7 +71,7 @@ class OldSynResult:
     """The first attempt's initial sequence number (the old SYN's seq)."""
     new_isn: int
     """The second attempt's."""
-    moments: tuple[Reading, ...]
+    moments: tuple[StatesAt, ...]
     accepted_peer: tuple[str, int]
     """What accept() returned, once the real connection was open."""
     accepted: int
@@ -117,7 +109,7 @@ class OldSynResult:
 
     def moment_table(self) -> Grid:
         rows = [[tr("moment"), tr("client"), tr("server"), tr("accept queue")]]
-        rows += [[tr(m.text), m.client.name, m.server.name, str(m.accept_queue)]
+        rows += [[moment_text(m.moment), m.client.name, m.server.name, str(m.accept_queue)]
                  for m in self.moments]
         return Grid(rows, right={tr("accept queue")})
 
@@ -128,7 +120,7 @@ class OldSynResult:
     def facts(self) -> list[Fact]:
         synack, rst = self.old_syn_reply()
         syn, real_synack, ack = self.real_handshake()
-        m = {x.text: x for x in self.moments}
+        m = {str(x.moment): x for x in self.moments}
         held = m["SYN-ACK to the old SYN on the wire"]
         after = m["RST delivered"]
         return [
@@ -179,7 +171,7 @@ def old_duplicate_syn() -> OldSynResult:
         assert wire is not None
         listener = server.run(listening_socket, server.address, SERVER_PORT, timeout=TIMEOUT)
         sockets = [listener]
-        moments: list[Reading] = []
+        moments: list[StatesAt] = []
         try:
             with server.run(SockDiag) as diag, lab.capture(client, server) as cap:
                 far = (server.address, SERVER_PORT)
@@ -204,12 +196,13 @@ def old_duplicate_syn() -> OldSynResult:
                     raise ExperimentError(f"connect() returned {errno.errorcode[code]}")
                 second.wait(STEP_TIMEOUT)
 
-                def snap(text: str) -> Reading:
+                def snap(text: str) -> StatesAt:
                     entry = diag.lookup(far, end)
                     queue = diag.listener(far)
-                    moment = Reading(text=text, client=socket_state(sock),
-                                    server=TcpState.LISTEN if entry is None else entry.state,
-                                    accept_queue=0 if queue is None else queue.rx_queue)
+                    moment = StatesAt(moment=Moment.of(text), client=socket_state(sock),
+                                      server=TcpState.LISTEN if entry is None else entry.state,
+                                      timestamp_ns=time.time_ns(),
+                                      accept_queue=0 if queue is None else queue.rx_queue)
                     moments.append(moment)
                     return moment
 
