@@ -28,6 +28,7 @@ from netlab.experiments.longlived.idle import IdleResult, idle_connections
 from netlab.experiments.longlived.push import PushPollResult, push_vs_poll
 from netlab.experiments.longlived.websocket import WebSocketResult, websocket
 from netlab.experiments.network.bottleneck import BottleneckResult, bottleneck
+from netlab.experiments.network.congestion import CongestionResult, congestion_control
 from netlab.experiments.network.flow import FlowResult, flow_control
 from netlab.experiments.network.impairments import ImpairmentsResult, impairments
 from netlab.experiments.network.nagle import NagleResult, nagle
@@ -57,6 +58,7 @@ __all__ = [
     "PushPollResult", "websocket", "WebSocketResult",
     "bottleneck", "BottleneckResult", "impairments", "ImpairmentsResult", "nagle",
     "NagleResult", "recovery", "RecoveryResult", "flow_control", "FlowResult",
+    "congestion_control", "CongestionResult",
 ]
 
 
@@ -149,4 +151,7 @@ EXPERIMENTS = _registry(
                facts=5),
     Experiment("nagle", "network", "Nagle's algorithm against delayed ACK: the 40 ms "
                "write-write-read stall, TCP_NODELAY, TCP_QUICKACK", nagle, facts=4),
+    Experiment("congestion", "network", "congestion control: reno, cubic and bbr through "
+               "the same bottleneck, cwnd and ssthresh from TCP_INFO, bufferbloat",
+               congestion_control, facts=8),
 )

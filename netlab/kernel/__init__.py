@@ -6,7 +6,8 @@
   stepping).
 - :mod:`~netlab.kernel.firewall`: nftables with connection tracking, in a namespace.
 - :mod:`~netlab.kernel.capture`: AF_PACKET capture and pcap files.
-- :mod:`~netlab.kernel.tcp_info`: TCP states from ``/proc/net/tcp`` and ``TCP_INFO``.
+- :mod:`~netlab.kernel.tcp_info`: TCP states from ``/proc/net/tcp`` and ``TCP_INFO``, and a
+  sender's congestion window and round trip from ``TCP_INFO``.
 - :mod:`~netlab.kernel.sockdiag`: one socket's state through ``sock_diag`` netlink.
 - :mod:`~netlab.kernel.units`: durations and rates as people write them (``"25ms"``).
 """

@@ -67,6 +67,10 @@ class Task:
         self._thread = thread
         self._box = box
 
+    def done(self) -> bool:
+        """Whether the code has finished (returned or raised)."""
+        return not self._thread.is_alive()
+
     def result(self, timeout: float = 10.0) -> Any:
         """Wait for the code to finish; return its value or raise its exception."""
         self._thread.join(timeout)

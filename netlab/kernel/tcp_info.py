@@ -24,8 +24,9 @@ from pathlib import Path
 from netlab.i18n import N_
 from netlab.model.tcp_states import TcpState
 
-__all__ = ["socket_state", "SocketEntry", "tcp_sockets", "parse_proc_net_tcp",
-           "TIMER_NAMES", "Timer", "tcp_timers", "parse_timers"]
+__all__ = ["socket_state", "Congestion", "congestion", "parse_tcp_info", "CA_STATES",
+           "SocketEntry", "tcp_sockets", "parse_proc_net_tcp", "TIMER_NAMES", "Timer",
+           "tcp_timers", "parse_timers"]
 
 #: What the ``tr`` column of /proc/net/tcp says is pending; the names ``ss -o`` prints.
 TIMER_NAMES = {0: N_("off"), 1: "on", 2: "keepalive", 3: "timewait", 4: "persist"}
@@ -35,6 +36,66 @@ def socket_state(sock: socket.socket) -> TcpState:
     """The kernel's TCP state of a socket you hold (``TCP_INFO``)."""
     info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)
     return TcpState.from_kernel(info[0])
+
+
+TCP_INFINITE_SSTHRESH = 0x7FFFFFFF
+"""``snd_ssthresh`` before the first loss: no threshold yet (include/net/tcp.h)."""
+_TCP_INFO = struct.Struct("=8B24I4Q6IQ")
+"""``struct tcp_info`` (include/uapi/linux/tcp.h) up to ``tcpi_delivery_rate``: 8 bytes of
+state and options, 24 32-bit fields (``rto`` … ``total_retrans``), ``pacing_rate``,
+``max_pacing_rate``, ``bytes_acked``, ``bytes_received``, six more 32-bit fields
+(``segs_out`` … ``data_segs_out``) and ``delivery_rate``: 168 bytes, which every kernel since
+4.9 fills."""
+CA_STATES = ("Open", "Disorder", "CWR", "Recovery", "Loss")
+"""The names of ``tcpi_ca_state``, the sender's congestion-avoidance state machine
+(``enum tcp_ca_state``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Congestion:
+    """A sender's congestion control at one moment, as ``TCP_INFO`` reports it."""
+
+    ca_state: str
+    """The congestion-avoidance state, one of :data:`CA_STATES` (``Recovery`` after duplicate
+    ACKs or SACKs, ``Loss`` after a retransmission timeout)."""
+    cwnd: int
+    """The congestion window, in segments."""
+    ssthresh: int | None
+    """The slow-start threshold in segments, or ``None`` while there is none yet."""
+    rtt_us: int
+    """The smoothed round-trip time, in microseconds."""
+    mss: int
+    """The sender's maximum segment size, in bytes."""
+    unacked: int
+    """Segments sent and not yet acknowledged (in flight)."""
+    total_retrans: int
+    """Segments retransmitted since the connection opened."""
+    bytes_acked: int
+    delivery_rate: int
+    """The kernel's latest delivery-rate sample, in bytes per second."""
+
+
+def parse_tcp_info(raw: bytes) -> Congestion:
+    """The congestion fields of a raw ``struct tcp_info``.
+
+    Raises:
+        ValueError: ``raw`` is shorter than the 168 bytes read here.
+    """
+    if len(raw) < _TCP_INFO.size:
+        raise ValueError(f"struct tcp_info of {len(raw)} bytes: {_TCP_INFO.size} expected")
+    f = _TCP_INFO.unpack_from(raw)
+    u32 = f[8:32]  # rto, ato, snd_mss, rcv_mss, unacked, ... total_retrans
+    ssthresh = u32[17]
+    return Congestion(
+        ca_state=CA_STATES[f[1]] if f[1] < len(CA_STATES) else str(f[1]),
+        cwnd=u32[18], ssthresh=None if ssthresh >= TCP_INFINITE_SSTHRESH else ssthresh,
+        rtt_us=u32[15], mss=u32[2], unacked=u32[4], total_retrans=u32[23],
+        bytes_acked=f[34], delivery_rate=f[42])
+
+
+def congestion(sock: socket.socket) -> Congestion:
+    """The congestion control of a TCP socket you hold, now."""
+    return parse_tcp_info(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO.size))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,7 +2,8 @@
 
 :mod:`~netlab.views.table` (packet tables, grids), :mod:`~netlab.views.ladder` (SVG ladder
 diagrams), :mod:`~netlab.views.inspector` (the packet inspector), :mod:`~netlab.views.message`
-(bytes on the wire), :mod:`~netlab.views.chart`, :mod:`~netlab.views.download`,
+(bytes on the wire), :mod:`~netlab.views.chart`, :mod:`~netlab.views.series` (quantities over
+time, time–sequence graphs), :mod:`~netlab.views.download`,
 :mod:`~netlab.views.exercise`, :mod:`~netlab.views.topology` (the lab),
 :mod:`~netlab.views.timeline` (state changes), :mod:`~netlab.views.packets` (any IP packet),
 :mod:`~netlab.views.architecture` (this package).

@@ -1,2 +1,2 @@
 """When the network misbehaves: a bottleneck with a queue, loss, reordering and duplication;
-Nagle's algorithm against delayed ACKs."""
+congestion control (reno, cubic, bbr); Nagle's algorithm against delayed ACKs."""
