@@ -58,6 +58,24 @@ class FastOpenResult:
         return next(s for s in self.trace.connection(port=CLIENT_PORT + n).segments
                     if s.has("SYN", "ACK"))
 
+    def round_trips(self, n: int) -> int:
+        """Round trips connection ``n`` waited for before the answer, from the client's
+        capture: the client's flights (a run of segments carrying a SYN or data, ended by the
+        server's SYN or data) up to the answer's first byte. A count, so a busy machine that
+        slows a reply cannot change it."""
+        conn = self.trace.connection(port=CLIENT_PORT + n)
+        count, last = 0, None
+        for seg in conn.segments:
+            mine = conn.is_from_client(seg)
+            if not mine and seg.length:
+                break  # the answer
+            if not (seg.length or seg.has("SYN")):
+                continue
+            if mine and last is not True:
+                count += 1
+            last = mine
+        return count
+
     def grid(self) -> Grid:
         rtt = 2 * DELAY * 1000
         rows = [[tr("connection"), tr("SYN carries"), tr("SYN-ACK carries"),
@@ -85,8 +103,10 @@ class FastOpenResult:
                  evidence=f"SYN: {_carries(second)}; TCPFastOpenPassive "
                           f"+{self.counters['TcpExt.TCPFastOpenPassive']}"),
             Fact(text="with the cookie, the answer comes one round trip earlier",
-                 holds=1.8 * rtt < a < 2.8 * rtt and 0.9 * rtt < b < 1.6 * rtt,
-                 evidence=f"{a * 1000:.1f} ms, then {b * 1000:.1f} ms "
+                 holds=self.round_trips(0) == 2 and self.round_trips(1) == 1
+                 and b < a and b >= rtt,
+                 evidence=f"{self.round_trips(0)} round trips, then {self.round_trips(1)}: "
+                          f"{a * 1000:.1f} ms, then {b * 1000:.1f} ms "
                           f"(round trip {rtt * 1000:g} ms)"),
         ]
 
