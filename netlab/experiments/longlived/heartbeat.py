@@ -187,9 +187,18 @@ class HeartbeatResult:
                    for s in self.keepalive.segments)
 
     def hang_ladder(self) -> Ladder:
-        """The heartbeat connection from just before the hang to the client's verdict."""
-        window = self.between(self.connection(H1_PORT), self.frozen_ns - 300_000_000,
-                              self.hang.time_ns)
+        """The heartbeat connection from the last ping answered before the hang to the
+        client's verdict (the last pong is found in the capture, not assumed to be within a
+        fixed time: on a busy machine the pings drift)."""
+        conn = self.connection(H1_PORT)
+        pings = [s for s in conn.segments if s.length and s.time_ns < self.frozen_ns]
+        last_pong = max((i for i, s in enumerate(pings) if not conn.is_from_client(s)),
+                        default=None)
+        start = self.frozen_ns - 300_000_000
+        if last_pong is not None:
+            asked = [s for s in pings[:last_pong] if conn.is_from_client(s)]
+            start = (asked[-1] if asked else pings[last_pong]).time_ns - 1_000_000
+        window = self.between(conn, start, self.hang.time_ns)
         return Ladder(window,
             title=tr("The server's application hangs: its kernel still ACKs every ping"),
             notes=_messages(window))
