@@ -88,28 +88,92 @@ def _messages(msgs: list[Any]) -> tuple[tuple[str, ...], tuple[bytes, ...], byte
     return tuple(names), tuple(raw), plain
 
 
-def _first_copies(pcap: str, out: str) -> None:
-    """Copy the capture to ``out``, less the TCP segments that only repeat bytes already seen.
+_MAX_SKEW = 2**31  # sequence numbers further apart than this are not of one stream
 
-    A retransmitted segment (after a loss, or a tail loss probe, RFC 8985 §7) carries a record
-    the capture already holds. scapy's TCP reassembly would read that record a second time
-    and count it in the TLS record sequence number, the nonce of every later record
-    (RFC 8446 §5.3), so none of them would decrypt. The first copy is the one the receiver
-    used. The copy keeps every frame's timestamp, to the nanosecond.
+
+def _whole_records(pcap: str, out: str) -> None:
+    """Copy the capture to ``out`` with each direction's TCP bytes put back in order and cut
+    into one segment per TLS record; frames without TCP payload are left out.
+
+    scapy's TCP reassembly (``TCPSession``) is not enough for a capture as the wire gives it:
+
+    * a retransmitted segment (after a loss, or a tail loss probe, RFC 8985 §7) carries a
+      record the capture already holds; scapy would read that record a second time and count
+      it in the TLS record sequence number, the nonce of every later record (RFC 8446 §5.3),
+      so none of them would decrypt;
+    * a segment that ends inside a record's 5-byte header leaves scapy a piece it takes for
+      raw bytes, not for the start of a record: that record and the rest of the stream are
+      lost;
+    * scapy compares sequence numbers as plain integers, so a stream whose numbers wrap past
+      2**32 (RFC 9293 §3.4) loses its bytes after the wrap; and segments that arrive out of
+      order, or overlap, are not always put back together.
+
+    Here the bytes of each direction are placed by their sequence number (the first copy of
+    a byte counts; a byte seen again is the same byte), and each record, walked by the length
+    in its header (RFC 8446 §5.1), is written as one segment, at the time of the frame that
+    completed it, numbered so that it does not wrap. The stream stops at the first gap (bytes
+    the capture did not see) and at a record the capture does not hold whole. The copy keeps
+    every timestamp to the nanosecond.
     """
     from scapy.layers.inet import IP, TCP
+    from scapy.packet import Raw
     from scapy.utils import rdpcap, wrpcap
 
-    kept: list[Any] = []
-    sent_up_to: dict[tuple[str, int, str, int], int] = {}  # per direction: the highest end
+    Way = tuple[str, int, str, int]
+    first_seq: dict[Way, int] = {}
+    pieces: dict[Way, list[tuple[int, bytes, Any]]] = {}  # (offset from the first, data, frame)
     for p in rdpcap(pcap):
-        if p.haslayer(IP) and p.haslayer(TCP) and len(p[TCP].payload):
-            way = (str(p[IP].src), int(p[TCP].sport), str(p[IP].dst), int(p[TCP].dport))
-            end = (int(p[TCP].seq) + len(p[TCP].payload)) % 2**32
-            if way in sent_up_to and (sent_up_to[way] - end) % 2**32 < 2**31:
-                continue  # ends at or before what the sender had already sent: a repeat
-            sent_up_to[way] = end
-        kept.append(p)
+        if not (p.haslayer(IP) and p.haslayer(TCP)):
+            continue
+        ip, tcp = p[IP], p[TCP]
+        # the payload by the IP length: beyond it is Ethernet's padding to its minimum size
+        # (scapy's own Padding layer may also be a TLS fragment, so it cannot tell)
+        data = bytes(tcp.payload)[: int(ip.len) - 4 * int(ip.ihl) - 4 * int(tcp.dataofs)]
+        way = (str(ip.src), int(tcp.sport), str(ip.dst), int(tcp.dport))
+        seq = int(tcp.seq) + (1 if tcp.flags.S else 0)  # the SYN takes one number
+        base = first_seq.setdefault(way, seq)
+        offset = (seq - base) % 2**32
+        if offset >= _MAX_SKEW:
+            offset -= 2**32  # before the first number seen: reordered, or a SYN seen late
+        if data:
+            pieces.setdefault(way, []).append((offset, data, p))
+    kept: list[Any] = []
+    for way, got in pieces.items():
+        start = min(off for off, _, _ in got)
+        stream = bytearray()
+        done_at: list[Any] = []  # for each byte, the frame that completed the stream to it
+        have: dict[int, tuple[int, Any]] = {}
+        for off, data, frame in got:  # in capture order: the first copy of each byte
+            for i, b in enumerate(data):
+                have.setdefault(off - start + i, (b, frame))
+            while len(stream) in have:
+                b, _ = have[len(stream)]
+                stream.append(b)
+                done_at.append(frame)
+        # Each direction keeps its own numbers (scapy takes a record whose number is that of
+        # its session's first segment for a second dissection of the session), moved down
+        # by 2**31 if they would wrap.
+        origin = (first_seq[way] + start) % 2**32
+        if origin + len(stream) >= 2**32:
+            origin -= 2**31
+        at = 0
+        while at + 5 <= len(stream):
+            end = at + 5 + int.from_bytes(stream[at + 3:at + 5], "big")
+            if end > len(stream):
+                break
+            frame = done_at[end - 1]
+            copy = frame.copy()
+            copy[TCP].remove_payload()
+            copy[TCP].seq = origin + at
+            copy[TCP].flags = "PA"
+            for layer, fields in ((IP, ("len", "chksum")), (TCP, ("chksum",))):
+                for name in fields:
+                    delattr(copy[layer], name)
+            record = copy / Raw(bytes(stream[at:end]))
+            record.time = frame.time
+            kept.append(record)
+            at = end
+    kept.sort(key=lambda k: k.time)
     wrpcap(out, kept, nano=True)
 
 
@@ -130,8 +194,8 @@ def decrypt(pcap: str | os.PathLike[str], keylog: str | os.PathLike[str] | None
 
     out: list[WireRecord] = []
     with _lock, scratch_directory("netlab-tls-") as scratch:
-        first = os.fspath(scratch / "first-copies.pcap")
-        _first_copies(os.fspath(pcap), first)  # read before scapy follows TLS sessions
+        first = os.fspath(scratch / "records.pcap")
+        _whole_records(os.fspath(pcap), first)  # read before scapy follows TLS sessions
         saved = (conf.tls_session_enable, conf.tls_nss_filename)
         conf.tls_session_enable = True
         conf.tls_nss_filename = os.fspath(keylog) if keylog is not None else None
