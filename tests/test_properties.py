@@ -565,7 +565,7 @@ def _tls_frames(streams: dict[tuple[str, int], bytes], cuts: list[int],
                   host="c") for i, d in enumerate(out)]
 
 
-@settings(max_examples=40, deadline=None, database=None,
+@settings(max_examples=100, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_record_specs, _record_specs, st.lists(st.integers(0, 20_000), max_size=8),
        _repeats, st.integers(0, 2**32 - 1) | st.integers(2**32 - 20_000, 2**32 - 1),
@@ -593,7 +593,7 @@ def test_tls_records_walked_however_the_segments_fell(
         assert [r.encrypted for r in mine] == [k == 23 for k, _, _ in specs]
 
 
-@settings(max_examples=40, deadline=None, database=None,
+@settings(max_examples=100, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=400), st.binary(max_size=400), st.lists(st.integers(0, 1000),
                                                                   max_size=4))
