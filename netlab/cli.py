@@ -106,15 +106,24 @@ def _interruptible() -> Iterator[None]:
         _interrupted.set()
         raise KeyboardInterrupt
 
+    def unraisable(args: typing.Any) -> None:
+        # The KeyboardInterrupt landed where Python cannot raise it (a fork handler of the
+        # logging module, a __del__): it would print "Exception ignored in" and a traceback,
+        # and the run would go on. The run's end is reported as the interruption it was.
+        if not (_interrupted.is_set() and isinstance(args.exc_value, KeyboardInterrupt)):
+            hook(args)
+
     _interrupted.clear()
     try:
         before = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread
         yield
         return
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable
     try:
         yield
     finally:
+        sys.unraisablehook = hook
         for s, handler in before.items():
             signal.signal(s, handler)
 
@@ -123,7 +132,12 @@ def _guarded(prefix: str, body: Callable[[], int]) -> int:
     """Run ``body``; turn an interruption, an output error or a bug into one line and a code."""
     with _interruptible():
         try:
-            return body()
+            status = body()
+            if _interrupted.is_set() and status != EX_INTERRUPTED:
+                # the signal was lost where it could not be raised (an inner _guarded has
+                # said so already if it returned EX_INTERRUPTED)
+                raise KeyboardInterrupt
+            return status
         except KeyboardInterrupt:
             _err(f"{prefix}interrupted; the lab was taken down")
             return EX_INTERRUPTED

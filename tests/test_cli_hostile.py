@@ -164,3 +164,23 @@ def test_help_lists_every_exit_status() -> None:
     assert tuple(listed) == STATUSES
     readme = (REPO / "README.md").read_text()
     assert tuple(int(code) for code in re.findall(r"^\| (\d+) \|", readme, re.M)) == STATUSES
+
+
+def test_an_interrupt_lost_where_python_cannot_raise_it_is_still_one_line(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGINT while the interpreter runs a finalizer (or the logging module's fork handler,
+    where ``netlab run https-certs`` met it): the KeyboardInterrupt cannot propagate; Python
+    would print "Exception ignored in" with a traceback and the run would end with 0."""
+    import signal
+
+    class Finalized:
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signal.SIGINT)  # the handler runs here, inside __del__
+
+    def body() -> int:
+        Finalized()  # made and finalized at once
+        return 0
+
+    status = netlab.cli._guarded("netlab: ", body)
+    err = capsys.readouterr().err
+    assert (status, err) == (130, "netlab: interrupted; the lab was taken down\n")

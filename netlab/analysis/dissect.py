@@ -6,6 +6,7 @@ immutable value that the rest of netlab (traces, tables, diagrams, tests) reads.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,16 +164,35 @@ def option_text(options: tuple[Option, ...]) -> str:
     return " ".join(parts)
 
 
+def _ether(frame: bytes) -> Any:
+    """scapy's dissection of ``frame``, None if it is shorter than an Ethernet header.
+
+    scapy turns a layer it cannot dissect into raw bytes, except the first: ``Ether(b"x")``
+    raises ``struct.error``.
+    """
+    try:
+        return Ether(frame)
+    except struct.error:
+        return None
+
+
 def source_address(frame: bytes) -> str | None:
-    """The IPv4 or IPv6 source address of an Ethernet frame, or None if it carries no IP."""
-    pkt = Ether(frame)
-    ip = pkt.getlayer(IP) or pkt.getlayer(IPv6)
+    """The IPv4 or IPv6 source address of an Ethernet frame, or None if it carries no IP
+    (or is no whole Ethernet frame)."""
+    pkt = _ether(frame)
+    ip = None if pkt is None else pkt.getlayer(IP) or pkt.getlayer(IPv6)
     return None if ip is None else str(ip.src)
 
 
 def dissect(frame: bytes, *, timestamp_ns: int, outgoing: bool, host: str) -> Observation | None:
-    """Dissect one Ethernet frame; return None if it carries no TCP segment."""
-    pkt = Ether(frame)
+    """Dissect one Ethernet frame; return None if it carries no TCP segment.
+
+    Any bytes may come in (a capture holds what the wire carried): a frame too short for
+    its headers, or with a damaged one, is no TCP segment, and never an error.
+    """
+    pkt = _ether(frame)
+    if pkt is None:
+        return None
     ip = pkt.getlayer(IP) or pkt.getlayer(IPv6)
     tcp = pkt.getlayer(TCP)
     if ip is None or tcp is None:

@@ -109,8 +109,23 @@ def _body(events: list[h11.Event]) -> bytes:
     return b"".join(e.data for e in events if isinstance(e, h11.Data))
 
 
+def _replay(h: h11.Connection, events: list[h11.Event]) -> bool:
+    """Tell ``h`` what its peer's machine read; False if h11 would not have sent it so."""
+    try:
+        for e in events:
+            h.send(e)
+    except h11.LocalProtocolError:
+        return False
+    return True
+
+
 def exchanges(conn: Connection) -> tuple[Exchange, ...]:
-    """Every request and response of a connection, decoded from the captured bytes."""
+    """Every request and response of a connection, decoded from the captured bytes.
+
+    Any bytes may have been captured: decoding stops, without an error, at the first message
+    that is not HTTP/1.1 (or 1.0) as h11 reads it, or at a gap in the capture; what came
+    before is returned. The last exchange's response is None if its bytes are incomplete.
+    """
     up, up_offsets = stream(conn, from_client=True)
     down, down_offsets = stream(conn, from_client=False)
     fin_up = any(s.has("FIN") and conn.is_from_client(s) for s in conn.segments)
@@ -132,9 +147,9 @@ def exchanges(conn: Connection) -> tuple[Exchange, ...]:
         fields = list(head.headers)
         if request.http_version != "1.1":
             fields.append((b"connection", b"close"))
-        for e in (h11.Request(method=head.method, target=head.target, headers=fields),
-                  *events[1:]):
-            client.h.send(e)
+        if not _replay(client.h, [h11.Request(method=head.method, target=head.target,
+                                              headers=fields), *events[1:]]):
+            break
         got = client.message()
         if got is None:
             out.append(Exchange(request=request, request_message=request_message,
@@ -148,10 +163,20 @@ def exchanges(conn: Connection) -> tuple[Exchange, ...]:
         out.append(Exchange(request=request, request_message=request_message, response=response,
                             response_message=HttpMessage(raw=down[start:end],
                                                      segments=_segments(down_offsets, start, end))))
-        # And tell the server-side machine what the server answered, to reach the next request.
+        # And tell the server-side machine what the server answered, to reach the next request
+        # (an HTTP/1.0 response as 1.1 with "close", as the request above).
+        replies: list[h11.Event] = []
         for e in events:
-            if not isinstance(e, h11.InformationalResponse):
-                server.h.send(e)
+            if isinstance(e, h11.Response):
+                rfields = list(e.headers)
+                if e.http_version != b"1.1":
+                    rfields.append((b"connection", b"close"))
+                replies.append(h11.Response(status_code=e.status_code, headers=rfields,
+                                            reason=e.reason))
+            elif not isinstance(e, h11.InformationalResponse):
+                replies.append(e)
+        if not _replay(server.h, replies):
+            break
         if server.h.our_state is not h11.DONE or client.h.our_state is not h11.DONE:
             break
         server.h.start_next_cycle()

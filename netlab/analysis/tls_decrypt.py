@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from netlab.kernel.capture import Frame, read_pcap, write_pcap
 from netlab.kernel.scratch import directory as scratch_directory
 
 __all__ = ["WireRecord", "decrypt", "CONTENT_TYPES"]
@@ -88,29 +89,105 @@ def _messages(msgs: list[Any]) -> tuple[tuple[str, ...], tuple[bytes, ...], byte
     return tuple(names), tuple(raw), plain
 
 
-def _first_copies(pcap: str, out: str) -> None:
-    """Copy the capture to ``out``, less the TCP segments that only repeat bytes already seen.
+_MAX_SKEW = 2**31  # sequence numbers further apart than this are not of one stream
 
-    A retransmitted segment (after a loss, or a tail loss probe, RFC 8985 §7) carries a record
-    the capture already holds. scapy's TCP reassembly would read that record a second time
-    and count it in the TLS record sequence number, the nonce of every later record
-    (RFC 8446 §5.3), so none of them would decrypt. The first copy is the one the receiver
-    used. The copy keeps every frame's timestamp, to the nanosecond.
+
+_Header = tuple[int, int]
+"""A record's content type and length, as its header says (RFC 8446 §5.1)."""
+
+
+def _whole_records(pcap: str, out: str) -> dict[tuple[str, int, str, int, int], _Header]:
+    """Copy the capture to ``out`` with each direction's TCP bytes put back in order and cut
+    into one segment per TLS record; frames without TCP payload are left out.
+
+    scapy's TCP reassembly (``TCPSession``) is not enough for a capture as the wire gives it:
+
+    * a retransmitted segment (after a loss, or a tail loss probe, RFC 8985 §7) carries a
+      record the capture already holds; scapy would read that record a second time and count
+      it in the TLS record sequence number, the nonce of every later record (RFC 8446 §5.3),
+      so none of them would decrypt;
+    * a segment that ends inside a record's 5-byte header leaves scapy a piece it takes for
+      raw bytes, not for the start of a record: that record and the rest of the stream are
+      lost;
+    * scapy compares sequence numbers as plain integers, so a stream whose numbers wrap past
+      2**32 (RFC 9293 §3.4) loses its bytes after the wrap; and segments that arrive out of
+      order, or overlap, are not always put back together.
+
+    Here the bytes of each direction are placed by their sequence number (the first copy of
+    a byte counts; a byte seen again is the same byte), and each record, walked by the length
+    in its header (RFC 8446 §5.1), is written as one segment, at the time of the frame that
+    completed it, numbered so that it does not wrap. The stream stops at the first gap (bytes
+    the capture did not see) and at a record the capture does not hold whole. The copy keeps
+    every timestamp to the nanosecond.
+
+    Returns each record's header by its segment (addresses, ports, sequence number): scapy
+    may rewrite a record's type as it follows the session (a record whose content it could
+    not dissect becomes application_data), so the header is read here, as captured.
     """
     from scapy.layers.inet import IP, TCP
-    from scapy.utils import rdpcap, wrpcap
+    from scapy.layers.l2 import Ether
+    from scapy.packet import Raw
 
-    kept: list[Any] = []
-    sent_up_to: dict[tuple[str, int, str, int], int] = {}  # per direction: the highest end
-    for p in rdpcap(pcap):
-        if p.haslayer(IP) and p.haslayer(TCP) and len(p[TCP].payload):
-            way = (str(p[IP].src), int(p[TCP].sport), str(p[IP].dst), int(p[TCP].dport))
-            end = (int(p[TCP].seq) + len(p[TCP].payload)) % 2**32
-            if way in sent_up_to and (sent_up_to[way] - end) % 2**32 < 2**31:
-                continue  # ends at or before what the sender had already sent: a repeat
-            sent_up_to[way] = end
-        kept.append(p)
-    wrpcap(out, kept, nano=True)
+    Way = tuple[str, int, str, int]
+    first_seq: dict[Way, int] = {}
+    pieces: dict[Way, list[tuple[int, bytes, Frame]]] = {}  # (offset from the first, data)
+    for f in read_pcap(pcap):
+        # the bytes as captured: bytes(layer) would have scapy build the layers again, and
+        # its TLS layer rewrites what it builds (a record it cannot dissect becomes
+        # application_data)
+        p = Ether(f.data)
+        if not (p.haslayer(IP) and p.haslayer(TCP)) or p[IP].frag or p[IP].flags.MF:
+            continue
+        ip, tcp = p[IP], p[TCP]
+        start = 14 + 4 * int(ip.ihl) + 4 * int(tcp.dataofs)
+        data = f.data[start:14 + int(ip.len)]  # beyond the IP length: Ethernet's padding
+        way = (str(ip.src), int(tcp.sport), str(ip.dst), int(tcp.dport))
+        seq = int(tcp.seq) + (1 if tcp.flags.S else 0)  # the SYN takes one number
+        base = first_seq.setdefault(way, seq)
+        offset = (seq - base) % 2**32
+        if offset >= _MAX_SKEW:
+            offset -= 2**32  # before the first number seen: reordered, or a SYN seen late
+        if data:
+            pieces.setdefault(way, []).append((offset, data, f))
+    kept: list[Frame] = []
+    headers: dict[tuple[str, int, str, int, int], _Header] = {}
+    for way, got in pieces.items():
+        first = min(off for off, _, _ in got)
+        stream = bytearray()
+        done_at: list[Frame] = []  # for each byte, the frame that completed the stream to it
+        have: dict[int, tuple[int, Frame]] = {}
+        for off, data, f in got:  # in capture order: the first copy of each byte
+            for i, b in enumerate(data):
+                have.setdefault(off - first + i, (b, f))
+            while len(stream) in have:
+                stream.append(have[len(stream)][0])
+                done_at.append(f)
+        # Each direction keeps its own numbers (scapy takes a record whose number is that of
+        # its session's first segment for a second dissection of the session), moved down
+        # by 2**31 if they would wrap.
+        origin = (first_seq[way] + first) % 2**32
+        if origin + len(stream) >= 2**32:
+            origin -= 2**31
+        at = 0
+        while at + 5 <= len(stream):
+            end = at + 5 + int.from_bytes(stream[at + 3:at + 5], "big")
+            if end > len(stream):
+                break
+            f = done_at[end - 1]
+            head = Ether(f.data[:14 + 4 * int(Ether(f.data)[IP].ihl)])  # Ethernet and IP
+            tcp = Ether(f.data)[TCP].copy()
+            tcp.remove_payload()
+            tcp.seq, tcp.flags = origin + at, "PA"
+            del head[IP].len, head[IP].chksum, tcp.chksum
+            head[IP].remove_payload()
+            frame = bytes(head / tcp / Raw(bytes(stream[at:end])))
+            kept.append(Frame(timestamp_ns=f.timestamp_ns, outgoing=f.outgoing, data=frame,
+                              host=f.host))
+            headers[(*way, origin + at)] = (stream[at], end - at - 5)
+            at = end
+    kept.sort(key=lambda k: k.timestamp_ns)
+    write_pcap(out, kept)
+    return headers
 
 
 def decrypt(pcap: str | os.PathLike[str], keylog: str | os.PathLike[str] | None
@@ -130,8 +207,8 @@ def decrypt(pcap: str | os.PathLike[str], keylog: str | os.PathLike[str] | None
 
     out: list[WireRecord] = []
     with _lock, scratch_directory("netlab-tls-") as scratch:
-        first = os.fspath(scratch / "first-copies.pcap")
-        _first_copies(os.fspath(pcap), first)  # read before scapy follows TLS sessions
+        first = os.fspath(scratch / "records.pcap")
+        headers = _whole_records(os.fspath(pcap), first)  # before scapy follows sessions
         saved = (conf.tls_session_enable, conf.tls_nss_filename)
         conf.tls_session_enable = True
         conf.tls_nss_filename = os.fspath(keylog) if keylog is not None else None
@@ -154,13 +231,17 @@ def decrypt(pcap: str | os.PathLike[str], keylog: str | os.PathLike[str] | None
         t = int(p.time * 1_000_000_000)
         sender = (str(ip.src), int(tcp.sport))
         conn = frozenset({sender, (str(ip.dst), int(tcp.dport))})
+        # the record's header as captured (each frame holds one record, see _whole_records)
+        head = headers.get((*sender, str(ip.dst), int(tcp.dport), int(tcp.seq)))
         for layer in p[TCP].payload.iterpayloads():
             if not isinstance(layer, TLS | TLS13):
                 continue
-            wire = CONTENT_TYPES.get(layer.type, str(layer.type))
+            kind, size = head if head is not None else (int(layer.type), int(layer.len))
+            head = None  # one record per frame; any other layer speaks for itself
+            wire = CONTENT_TYPES.get(kind, str(kind))
             common: dict[str, Any] = dict(
                 time_ns=t, src=str(ip.src), sport=int(tcp.sport), dst=str(ip.dst),
-                dport=int(tcp.dport), wire_type=wire, length=int(layer.len))
+                dport=int(tcp.dport), wire_type=wire, length=size)
             if isinstance(layer, TLS13):  # scapy made it TLS 1.3 ciphertext
                 inner: Any = layer.inner if keylog is not None else None
                 ok = inner is not None and getattr(inner, "msg", None) is not None \
@@ -172,8 +253,8 @@ def decrypt(pcap: str | os.PathLike[str], keylog: str | os.PathLike[str] | None
                                       message_bytes=raw, plaintext=plain))
                 continue
             # RFC 5246 §7.1: after its ChangeCipherSpec, a sender's records are encrypted.
-            encrypted = sender in ccs_sent or layer.type == 23
-            if layer.type == 20:
+            encrypted = sender in ccs_sent or kind == 23
+            if kind == 20:
                 ccs_sent.add(sender)
             msgs = list(layer.msg or [])
             if any(type(m).__name__ == "TLS13ServerHello" for m in msgs):

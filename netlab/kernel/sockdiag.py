@@ -47,7 +47,7 @@ from netlab.errors import ExperimentError
 from netlab.kernel.tcp_info import SocketEntry
 from netlab.model.tcp_states import TcpState
 
-__all__ = ["SockDiag"]
+__all__ = ["SockDiag", "parse_reply"]
 
 Endpoint = tuple[str, int]
 
@@ -64,6 +64,7 @@ _SOCKID = struct.Struct("!HH16s16s")  # sport, dport, src, dst (network order)
 _SOCKID_TAIL = struct.Struct("=III")  # interface, cookie[2]
 _MSG_HEAD = struct.Struct("=BBBB")  # family, state, timer, retrans
 _MSG_TAIL = struct.Struct("=IIIII")  # expires (ms), rqueue, wqueue, uid, inode
+_MSG_SIZE = _MSG_HEAD.size + _SOCKID.size + _SOCKID_TAIL.size + _MSG_TAIL.size  # 72 bytes
 _NO_REMOTE = ("0.0.0.0", 0)  # no connection has it: the lookup falls back to the listener
 
 
@@ -73,6 +74,47 @@ def _family(address: str) -> int:
 
 def _packed(address: str) -> bytes:
     return socket.inet_pton(_family(address), address).ljust(16, b"\0")
+
+
+def parse_reply(data: bytes) -> SocketEntry | None:
+    """The kernel's answer to one lookup: a ``struct inet_diag_msg`` (its attributes, if any,
+    are not read), or None for the ``NLMSG_ERROR`` that says ENOENT (no such socket).
+
+    Raises:
+        ExperimentError: the kernel reported another error, or the answer is none of the
+            two: shorter than its header says or than a message, another message type,
+            an address family other than IPv4 and IPv6, a state number Linux does not use.
+    """
+    if len(data) < _NLMSGHDR.size:
+        raise ExperimentError(f"sock_diag answered {len(data)} bytes, less than a header")
+    length, kind, _, _, _ = _NLMSGHDR.unpack_from(data)
+    need = _NLMSGHDR.size + (4 if kind == NLMSG_ERROR else _MSG_SIZE)
+    if not need <= length <= len(data):
+        raise ExperimentError(f"sock_diag answered a message of {length} bytes in "
+                              f"{len(data)}; {need} are needed")
+    if kind == NLMSG_ERROR:
+        code = -struct.unpack_from("=i", data, _NLMSGHDR.size)[0]
+        if code == errno.ENOENT:
+            return None
+        why = os.strerror(code) if 0 < code < 4096 else f"error number {code}"
+        raise ExperimentError(f"sock_diag lookup failed: {why}")
+    if kind != SOCK_DIAG_BY_FAMILY:
+        raise ExperimentError(f"sock_diag answered message type {kind}, not an inet_diag_msg")
+    at = _NLMSGHDR.size
+    family, state, _, _ = _MSG_HEAD.unpack_from(data, at)
+    sport, dport, src, dst = _SOCKID.unpack_from(data, at + _MSG_HEAD.size)
+    at += _MSG_HEAD.size + _SOCKID.size + _SOCKID_TAIL.size
+    _, rqueue, wqueue, _, _ = _MSG_TAIL.unpack_from(data, at)
+    if family not in (socket.AF_INET, socket.AF_INET6):
+        raise ExperimentError(f"sock_diag answered address family {family}")
+    try:
+        tcp_state = TcpState.from_kernel(state)
+    except ValueError as exc:
+        raise ExperimentError(f"sock_diag answered {exc}") from None
+    size = 4 if family == socket.AF_INET else 16
+    return SocketEntry(local=(socket.inet_ntop(family, src[:size]), sport),
+                       remote=(socket.inet_ntop(family, dst[:size]), dport),
+                       state=tcp_state, tx_queue=wqueue, rx_queue=rqueue)
 
 
 class SockDiag:
@@ -105,23 +147,7 @@ class SockDiag:
                 + _SOCKID_TAIL.pack(0, INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE))
         self.sock.send(_NLMSGHDR.pack(_NLMSGHDR.size + len(body), SOCK_DIAG_BY_FAMILY,
                                       NLM_F_REQUEST, self.seq, 0) + body)
-        data = self.sock.recv(65536)
-        _, kind, _, _, _ = _NLMSGHDR.unpack_from(data)
-        if kind == NLMSG_ERROR:
-            code = -struct.unpack_from("=i", data, _NLMSGHDR.size)[0]
-            if code == errno.ENOENT:
-                return None
-            raise ExperimentError(f"sock_diag lookup failed: {os.strerror(code)}")
-        at = _NLMSGHDR.size
-        family, state, _, _ = _MSG_HEAD.unpack_from(data, at)
-        sport, dport, src, dst = _SOCKID.unpack_from(data, at + _MSG_HEAD.size)
-        at += _MSG_HEAD.size + _SOCKID.size + _SOCKID_TAIL.size
-        _, rqueue, wqueue, _, _ = _MSG_TAIL.unpack_from(data, at)
-        size = 4 if family == socket.AF_INET else 16
-        return SocketEntry(local=(socket.inet_ntop(family, src[:size]), sport),
-                           remote=(socket.inet_ntop(family, dst[:size]), dport),
-                           state=TcpState.from_kernel(state), tx_queue=wqueue,
-                           rx_queue=rqueue)
+        return parse_reply(self.sock.recv(65536))
 
     def close(self) -> None:
         """Close the netlink socket."""

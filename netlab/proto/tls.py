@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime
 import os
 import ssl
+import struct
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -298,6 +299,10 @@ def hello_fields(data: bytes) -> dict[str, str]:
 
     SNI (RFC 6066 §3), ALPN (RFC 7301), supported versions (RFC 8446 §4.2.1), key share
     groups (§4.2.8), cipher suites; for a ServerHello the choices the server made.
+
+    Any bytes may come in (a capture holds what the peer sent): an empty dict for what is
+    not one whole message of these three kinds, or is too short for its own fields; a name
+    that is not ASCII is shown with replacement characters. Never an error.
     """
     from scapy.layers.tls import handshake
     from scapy.layers.tls.crypto.suites import _tls_cipher_suites
@@ -308,27 +313,33 @@ def hello_fields(data: bytes) -> dict[str, str]:
         return {}  # not one whole handshake message (a ChangeCipherSpec, say)
     kind = data[0]
     msg: Any
-    if kind == 1:
-        msg = layers.TLSClientHello(data)
-    elif kind == 2:
-        msg = layers.TLS13ServerHello(data)
-        if not any(type(e).__name__ == "TLS_Ext_SupportedVersion_SH" for e in msg.ext or []):
-            msg = layers.TLSServerHello(data)  # a TLS 1.2 ServerHello
-    elif kind == 8:
-        msg = layers.TLSEncryptedExtensions(data)
-    else:
+    try:  # scapy raises struct.error when the first layer's own fields are cut short
+        if kind == 1:
+            msg = layers.TLSClientHello(data)
+        elif kind == 2:
+            msg = layers.TLS13ServerHello(data)
+            if not any(type(e).__name__ == "TLS_Ext_SupportedVersion_SH" for e in msg.ext or []):
+                msg = layers.TLSServerHello(data)  # a TLS 1.2 ServerHello
+        elif kind == 8:
+            msg = layers.TLSEncryptedExtensions(data)
+        else:
+            return {}
+    except struct.error:
         return {}
     out: dict[str, str] = {}
     if kind == 1:
-        out[N_("cipher suites")] = ", ".join(_tls_cipher_suites.get(c, hex(c)) for c in msg.ciphers)
+        out[N_("cipher suites")] = ", ".join(_tls_cipher_suites.get(c, hex(c))
+                                            for c in msg.ciphers or [])
     elif kind == 2:
         out[N_("cipher suite")] = _tls_cipher_suites.get(msg.cipher, hex(msg.cipher))
     for ext in msg.ext or []:
         name = type(ext).__name__
         if name == "TLS_Ext_ServerName":
-            out[N_("server name (SNI)")] = ", ".join(s.servername.decode() for s in ext.servernames)
+            out[N_("server name (SNI)")] = ", ".join(bytes(s.servername).decode("ascii", "replace")
+                                                     for s in ext.servernames or [])
         elif name == "TLS_Ext_ALPN":
-            out["ALPN"] = ", ".join(p.protocol.decode() for p in ext.protocols)
+            out["ALPN"] = ", ".join(bytes(p.protocol).decode("ascii", "replace")
+                                    for p in ext.protocols or [])
         elif name == "TLS_Ext_SupportedVersion_CH":
             out[N_("supported versions")] = ", ".join(_version(v) for v in ext.versions)
         elif name == "TLS_Ext_SupportedVersion_SH":
