@@ -2,8 +2,9 @@
 TLS 1.3, and the layers around a socket on each host.
 
 Each view is drawn, as SVG, from plain data that an experiment's result hands over (the
-experiments build them: ``accept_queue().picture()``, ``certificates().picture()``,
-``https_round_trips().flows()``, ``sockets().layers()``), so they can be made and tested
+experiments build them: ``accept_queue().picture()``,
+``https_one_request().chain_picture()``, ``https_round_trips().flows()``,
+``sockets().layers()``), so they can be made and tested
 without a lab. Every word goes through gettext; the SVG has a ``<title>`` and a ``<desc>``
 that says in words what the picture shows, and the page wraps it in a focusable, labelled
 box with a caption, as the other figures.
@@ -152,7 +153,7 @@ class ListenerQueues:
     label: str
     """What this run is (``tcp_abort_on_overflow = 0``)."""
     backlog: int
-    """listen()'s backlog (the listener's Send-Q): the SYN queue takes as many."""
+    """listen()'s backlog (the listener's Send-Q); the SYN queue takes as many."""
     syn_queue: int
     """Connections in SYN_RECV."""
     accept_queue: int
@@ -223,10 +224,8 @@ class QueuesPicture:
             c.parts.append(c.arrow(acc_end + 6, y + 40, x2 - 6, y + 40, dashed=True))
             call = tr("never called")
             bw = max(text_width("accept()", FONT), text_width(call, SMALL)) + 18
-            c.parts.append(c.box(x2, y + 17, bw, 2 * LINE + 14, "grey",
-                                 [("accept()", True)], dashed=True, cls="netlab-box"))
-            c.parts.append(c.text(x2 + 8, y + 17 + 2 * LINE + 4, call, size=SMALL,
-                                  fill=PALETTES["grey"][2]))
+            c.parts.append(c.box(x2, y + 17, bw, 2 * LINE + 10, "grey",
+                                 [("accept()", True), (call, False)], dashed=True))
             for i, words in enumerate(r.overflow):
                 c.parts.append(c.text(x0, y + 80 + i * LINE, words, size=SMALL,
                                       cls="netlab-overflow"))
@@ -340,7 +339,7 @@ class FlowArrow:
 
     from_client: bool
     at_ns: int
-    """When the client's capture saw it: sent, or received."""
+    """When the client's capture saw it, sent or received."""
     words: tuple[str, ...]
     """What it carried, one item a line."""
     kind: str
@@ -392,7 +391,7 @@ class FlowsPicture:
 
     def svg(self) -> str:
         c = _Canvas("flows", self.title, self.describe())
-        bottom = self.TOP + 440
+        bottom = self.TOP + 440.0
         boxes: list[tuple[float, float, float, float]] = []
         for p, flow in enumerate(self.flows):
             x0 = p * self.PANEL
@@ -435,12 +434,13 @@ class FlowsPicture:
                     top += 4
                 boxes.append((mx - w / 2, top, mx + w / 2, top + h))
                 bottom = max(bottom, top + h + 4)
-                c.parts.append(f'<rect class="netlab-bg" x="{mx - w / 2:.1f}" y="{top:.1f}" '
-                               f'width="{w:.1f}" height="{h}" fill="#ffffff" '
-                               f'fill-opacity="0.92"/>')
+                c.parts.append(f'<g class="netlab-box netlab-label"><rect class="netlab-bg" '
+                               f'x="{mx - w / 2:.1f}" y="{top:.1f}" width="{w:.1f}" '
+                               f'height="{h}" fill="#ffffff" fill-opacity="0.92"/>')
                 for i, words in enumerate(a.words):
                     c.parts.append(c.text(mx, top + 12 + 13 * i, words, size=10,
                                           anchor="middle", fill="#212529"))
+                c.parts.append("</g>")
             c.parts.append("</g>")
         c.grow(len(self.flows) * self.PANEL, bottom)
         _legend(c, bottom + 26, [("grey", tr("TCP"), False),
