@@ -123,7 +123,9 @@ def _figure(svg: str, title: str, caption: str) -> str:
     label = _e(tr("Picture: {title}").format(title=title))
     return (f'<div class="netlab-view"><figure class="netlab-figure">'
             f'<div class="netlab-scroll" tabindex="0" role="group" aria-label="{label}">'
-            f"{svg}</div><figcaption>{_e(title)}. {_e(caption)}</figcaption></figure></div>")
+            f"{svg}</div><figcaption>"
+            f"{_e(tr('{title}. {caption}').format(title=title, caption=caption))}"
+            f"</figcaption></figure></div>")
 
 
 def _legend(c: _Canvas, y: float, entries: Sequence[tuple[str, str, bool]]) -> None:
@@ -424,22 +426,27 @@ class FlowsPicture:
                 c.parts.append(c.arrow(x1, y1, x2, y2, colour=KINDS[a.kind],
                                        cls=f"netlab-arrow netlab-{a.kind}",
                                        title=", ".join(a.words)))
-                mid_y = (y1 + y2) / 2
                 h = len(a.words) * 13 + 4
                 w = max(text_width(words, 10) for words in a.words) + 8
-                mx = (x1 + x2) / 2
-                top = mid_y - h / 2
-                while any(mx - w / 2 < b[2] and b[0] < mx + w / 2 and top < b[3]
-                          and b[1] < top + h for b in boxes):
+
+                def clear(mx: float, top: float, w: float = w, h: float = h) -> bool:
+                    return not any(mx - w / 2 < b[2] and b[0] < mx + w / 2 and top < b[3]
+                                   and b[1] < top + h for b in boxes)
+                # on the arrow, the middle first, then nearer either end; else lower down
+                spots = [(x1 + (x2 - x1) * f, y1 + (y2 - y1) * f - h / 2)
+                         for f in (0.5, 0.35, 0.65, 0.25, 0.75)]
+                mx, top = next((spot for spot in spots if clear(*spot)), spots[0])
+                while not clear(mx, top):
                     top += 4
                 boxes.append((mx - w / 2, top, mx + w / 2, top + h))
                 bottom = max(bottom, top + h + 4)
-                c.parts.append(f'<g class="netlab-box netlab-label"><rect class="netlab-bg" '
+                # the page's own background (docs/_static/netlab.css), words in its colour
+                c.parts.append(f'<g class="netlab-label"><rect class="netlab-bg" '
                                f'x="{mx - w / 2:.1f}" y="{top:.1f}" width="{w:.1f}" '
                                f'height="{h}" fill="#ffffff" fill-opacity="0.92"/>')
                 for i, words in enumerate(a.words):
                     c.parts.append(c.text(mx, top + 12 + 13 * i, words, size=10,
-                                          anchor="middle", fill="#212529"))
+                                          anchor="middle"))
                 c.parts.append("</g>")
             c.parts.append("</g>")
         c.grow(len(self.flows) * self.PANEL, bottom)
