@@ -121,11 +121,10 @@ class _Canvas:
 def _figure(svg: str, title: str, caption: str) -> str:
     """The page's wrapper: a focusable, labelled box that scrolls, and a caption."""
     label = _e(tr("Picture: {title}").format(title=title))
+    words = _e(tr("{title}. {caption}").format(title=title, caption=caption))
     return (f'<div class="netlab-view"><figure class="netlab-figure">'
             f'<div class="netlab-scroll" tabindex="0" role="group" aria-label="{label}">'
-            f"{svg}</div><figcaption>"
-            f"{_e(tr('{title}. {caption}').format(title=title, caption=caption))}"
-            f"</figcaption></figure></div>")
+            f"{svg}</div><figcaption>{words}</figcaption></figure></div>")
 
 
 def _legend(c: _Canvas, y: float, entries: Sequence[tuple[str, str, bool]]) -> None:
