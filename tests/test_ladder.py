@@ -102,6 +102,14 @@ def test_a_lost_segment_ends_at_the_hop_that_dropped_it(scale: Scale) -> None:
     legend = root.find(f"{SVG}g[@class='netlab-legend']")
     assert legend is not None
     assert "dropped by the wire" in [t.text for t in legend.iter(f"{SVG}text")]
+    # no label's box covers a cross
+    crosses = [(x, float(g.find(f"{SVG}line").get("y2", "0")))  # type: ignore[union-attr]
+               for g, (x, lost) in zip(_segments(root), ends, strict=True) if lost]
+    for r in root.iter(f"{SVG}rect"):
+        if r.get("class") == "netlab-bg" and r.get("fill-opacity") == "0.85":
+            x, y = float(r.get("x", "0")), float(r.get("y", "0"))
+            w, h = float(r.get("width", "0")), float(r.get("height", "0"))
+            assert not [c for c in crosses if x < c[0] < x + w and y < c[1] < y + h]
     # without being told, no hop is drawn and the arrow stops short, not half way
     plain = _parse(Ladder(fixture_trace()).svg())
     assert not [g for g in plain.iter(f"{SVG}g") if g.get("class") == "netlab-hop"]

@@ -524,6 +524,10 @@ class Ladder:
         bottom = max([y for e in ends.values() for y in (e[1], e[3])]
                      + [y_of(t) for t, _ in samples] + [float(TOP)])
         placer = _Placer()
+        for a in arrows:  # a lost segment's cross stays in sight: no label covers it
+            if a.lost:
+                x2, y2 = ends[a.seg.number][2:]
+                placer.boxes.append(_LabelBox(x2 - 8, y2 - 8, x2 + 8, y2 + 8))
         body: list[str] = []
         over: list[str] = []  # drawn last, above the arrows
 
