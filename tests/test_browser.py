@@ -618,3 +618,25 @@ def test_inspector_field_lights_up_its_bytes(context: tuple[BrowserContext, _Log
     assert entry.locator("table.netlab-fields .netlab-lit").inner_text().startswith("src: ")
     assert lit.count() == 2 * 4
     _assert_clean(log, lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_deep_link_opens_its_segment(context: tuple[BrowserContext, _Log], lang: str) -> None:
+    """page.html#<entry id>, typed or followed from elsewhere, opens that segment's entry."""
+    ctx, log = context
+    ids = re.findall(r'<div class="netlab-packet-body" tabindex="0" id="([^"]+)"',
+                     _text(f"{lang}/handshake.html"))
+    assert len(ids) > 3
+    target = ids[2]
+    page = ctx.new_page()
+    page.goto(f"/{lang}/handshake.html#{target}", wait_until="load")
+    entry = page.locator(f"details.netlab-packet:has(#{target})")
+    assert entry.evaluate("d => d.open && d.closest('details.netlab-inspector').open")
+    assert "netlab-current" in (entry.get_attribute("class") or "")
+    others = page.locator("details.netlab-packet[open]")
+    assert others.count() == 1  # only that one
+    # a link followed within the page (the fragment changes) opens the next one too
+    page.evaluate(f"location.hash = '#{ids[3]}'")
+    page.wait_for_function(f"document.getElementById('{ids[3]}').closest('details').open",
+                           timeout=5000)
+    _assert_clean(log, lang)
