@@ -87,8 +87,10 @@ LADDER_PAGES = [p for p in ALL_PAGES if '<svg xmlns="http://www.w3.org/2000/svg"
 CODE_PAGES = [p for p in CONTENT_PAGES if '<div class="highlight' in _text(p)]
 INSPECT_PAGES = [p for p in CONTENT_PAGES if '<a class="netlab-inspect"' in _text(p)]
 FIGURE_PAGES = [p for p in CONTENT_PAGES if re.search(
-    r'<svg xmlns="http://www.w3.org/2000/svg" class="netlab-(?:ladder|states|topology)', _text(p))]
+    r'<svg xmlns="http://www.w3.org/2000/svg" class="netlab-(?:ladder|states|topology|picture)',
+    _text(p))]
 STATE_PAGES = [p for p in CONTENT_PAGES if 'class="netlab-states"' in _text(p)]
+PICTURE_PAGES = [p for p in CONTENT_PAGES if 'class="netlab-picture' in _text(p)]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -437,7 +439,7 @@ svgs => {
   for (const svg of svgs) {
     const page = pageBg(svg.parentElement);
     const behind = el => {  // the filled box the word sits in, if any
-      const g = el.closest("g.state, g.netlab-state, g.netlab-step");
+      const g = el.closest("g.state, g.netlab-state, g.netlab-step, g.netlab-box");
       const shape = g && g.querySelector("rect, circle");
       return shape ? blend(rgb(getComputedStyle(shape).fill), alpha(shape, "fill"), page) : page;
     };
@@ -472,7 +474,8 @@ def test_figure_colours_contrast_in_both_themes(browser: Browser, origin: str,
         for path in FIGURE_PAGES:
             page = _open(ctx, path)
             assert page.evaluate("document.body.dataset.theme") == theme
-            svgs = page.locator("svg.netlab-ladder, svg.netlab-states, svg.netlab-topology")
+            svgs = page.locator("svg.netlab-ladder, svg.netlab-states, svg.netlab-topology, "
+                                "svg.netlab-picture")
             assert svgs.count() > 0
             low = svgs.first.evaluate(f"(_, all) => ({_CONTRAST_JS})(all)",
                                       svgs.element_handles())
@@ -507,12 +510,14 @@ svg => { const boxes = [...svg.querySelectorAll("text")].map(t => [t.textContent
 """
 
 
-@pytest.mark.parametrize("path", sorted(set(LADDER_PAGES) | set(STATE_PAGES)))
+@pytest.mark.parametrize("path", sorted(set(LADDER_PAGES) | set(STATE_PAGES)
+                                        | set(PICTURE_PAGES)))
 def test_figure_words_never_overlap(context: tuple[BrowserContext, _Log], path: str) -> None:
-    """Every word of every ladder and state diagram, measured as the browser drew it."""
+    """Every word of every ladder, state diagram and picture, measured as the browser drew
+    it."""
     ctx, log = context
     page = _open(ctx, path)
-    figures = page.locator("svg.netlab-ladder, svg.netlab-states")
+    figures = page.locator("svg.netlab-ladder, svg.netlab-states, svg.netlab-picture")
     assert figures.count() > 0
     SHOTS.mkdir(parents=True, exist_ok=True)
     for i in range(figures.count()):
@@ -612,4 +617,26 @@ def test_inspector_field_lights_up_its_bytes(context: tuple[BrowserContext, _Log
     entry.locator('pre.netlab-bytes [data-i="27"]').first.hover()
     assert entry.locator("table.netlab-fields .netlab-lit").inner_text().startswith("src: ")
     assert lit.count() == 2 * 4
+    _assert_clean(log, lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_deep_link_opens_its_segment(context: tuple[BrowserContext, _Log], lang: str) -> None:
+    """page.html#<entry id>, typed or followed from elsewhere, opens that segment's entry."""
+    ctx, log = context
+    ids = re.findall(r'<div class="netlab-packet-body" tabindex="0" id="([^"]+)"',
+                     _text(f"{lang}/handshake.html"))
+    assert len(ids) > 3
+    target = ids[2]
+    page = ctx.new_page()
+    page.goto(f"/{lang}/handshake.html#{target}", wait_until="load")
+    entry = page.locator(f"details.netlab-packet:has(#{target})")
+    assert entry.evaluate("d => d.open && d.closest('details.netlab-inspector').open")
+    assert "netlab-current" in (entry.get_attribute("class") or "")
+    others = page.locator("details.netlab-packet[open]")
+    assert others.count() == 1  # only that one
+    # a link followed within the page (the fragment changes) opens the next one too
+    page.evaluate(f"location.hash = '#{ids[3]}'")
+    page.wait_for_function(f"document.getElementById('{ids[3]}').closest('details').open",
+                           timeout=5000)
     _assert_clean(log, lang)

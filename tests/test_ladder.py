@@ -80,6 +80,63 @@ def test_lost_segments_end_in_a_cross() -> None:
     assert all(g.find(f"{SVG}path") is None for g in _segments(client_only))
 
 
+@pytest.mark.parametrize("scale", ["order", "time"])
+def test_a_lost_segment_ends_at_the_hop_that_dropped_it(scale: Scale) -> None:
+    """Told what drops segments between the lanes, the figure draws it there, and the two
+    lost SYNs end on it, with their cross."""
+    ladder = Ladder(fixture_trace(), dropped_by="the wire")
+    ladder = ladder.timed() if scale == "time" else ladder
+    root = _parse(ladder.svg())
+    middle = (LANE_X[0] + LANE_X[1]) / 2
+    hops = [g for g in root.iter(f"{SVG}g") if g.get("class") == "netlab-hop"]
+    assert [g.findtext(f"{SVG}text") for g in hops] == ["the wire"]
+    hop_line = hops[0].find(f"{SVG}line")
+    assert hop_line is not None and float(hop_line.get("x1", "0")) == middle
+    ends = []
+    for g in _segments(root):
+        line = g.find(f"{SVG}line")
+        assert line is not None
+        ends.append((float(line.get("x2", "0")), g.find(f"{SVG}path") is not None))
+    assert ends[5:] == [(middle, True)] * 2
+    assert all(x in LANE_X for x, _ in ends[:5])
+    legend = root.find(f"{SVG}g[@class='netlab-legend']")
+    assert legend is not None
+    assert "dropped by the wire" in [t.text for t in legend.iter(f"{SVG}text")]
+    # no label's box covers a cross
+    crosses = [(x, float(g.find(f"{SVG}line").get("y2", "0")))  # type: ignore[union-attr]
+               for g, (x, lost) in zip(_segments(root), ends, strict=True) if lost]
+    for r in root.iter(f"{SVG}rect"):
+        if r.get("class") == "netlab-bg" and r.get("fill-opacity") == "0.85":
+            x, y = float(r.get("x", "0")), float(r.get("y", "0"))
+            w, h = float(r.get("width", "0")), float(r.get("height", "0"))
+            assert not [c for c in crosses if x < c[0] < x + w and y < c[1] < y + h]
+    # without being told, no hop is drawn and the arrow stops short, not half way
+    plain = _parse(Ladder(fixture_trace()).svg())
+    assert not [g for g in plain.iter(f"{SVG}g") if g.get("class") == "netlab-hop"]
+
+
+def test_a_segment_a_middle_host_never_sent_on_ends_at_its_lane() -> None:
+    """A firewall captured on the path received the first SYN and never forwarded it."""
+    trace = fixture_trace()
+    one = trace.only(trace.connection(port=40000))
+    syn, *rest = one.segments
+    dropped = replace(syn, received_by="firewall:eth0")
+    ladder = Ladder(Trace((dropped, *rest), one.names, one.frames))
+    assert ladder.lanes == ("client", "firewall", "server")
+    root = _parse(ladder.svg())
+    groups = _segments(root)
+    line = groups[0].find(f"{SVG}line")
+    assert line is not None
+    assert float(line.get("x2", "0")) == (LANE_X[0] + LANE_X[1]) / 2  # the firewall's lane
+    assert groups[0].find(f"{SVG}path") is not None  # the cross
+    assert [g.find(f"{SVG}path") is None for g in groups[1:]] == [True, True]
+    # forwarded on (the firewall sent the same segment again), it is not lost
+    forwarded = replace(syn, sent_by="firewall:eth1", sent_ns=(syn.received_ns or 0) + 1,
+                        received_by="server", number=99)
+    ok = _parse(Ladder(Trace((dropped, forwarded, *rest), one.names, one.frames)).svg())
+    assert all(g.find(f"{SVG}path") is None for g in _segments(ok))
+
+
 def test_state_labels_sit_between_the_segments() -> None:
     trace = fixture_trace()
     one = trace.only(trace.connection(port=40000))

@@ -313,3 +313,18 @@ def test_snippet_unprivileged() -> None:
     done = run_python(str(REPO / "snippets" / "queues_syn_flood.py"), demote=True)
     assert done.returncode == 77, done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+def test_the_queues_picture_counts_what_the_kernel_and_tshark_saw(queues: Run) -> None:
+    result: BacklogResult = queues.result
+    keep, abort = result.picture().runs
+    assert (keep.syn_queue, keep.accept_queue, keep.backlog) == (
+        result.runs[0].syn_queue, result.runs[0].accept_queue, backlog.BACKLOG)
+    assert abort.syn_queue == 0 and abort.accept_queue == backlog.BACKLOG + 1
+    rsts = sum(1 for r in queues.rows if r["tcp.flags"] == RST
+               and int(r["tcp.srcport"]) == result.runs[1].server_port
+               and float(r["frame.time_epoch"]) * 1e9 < result.runs[1].ended_ns)
+    assert abort.overflow[0] == f"{rsts} ACKs found the accept queue full: the server " \
+                                "answered them with RST"
+    svg = result.picture().svg()
+    assert svg.count('data-queue="accept"') == 2 * (backlog.BACKLOG + 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -298,3 +299,20 @@ def test_snippet_unprivileged() -> None:
     done = run_python(str(REPO / "snippets" / "socket_api.py"), demote=True)
     assert done.returncode == 77, done.stderr
     assert "Traceback" not in done.stderr and "sudo " in done.stderr
+
+
+@pytest.mark.live
+def test_the_layers_picture_shows_this_runs_calls(run: SocketsResult) -> None:
+    picture = run.layers()
+    client, server = picture.hosts
+    assert client.calls == tuple(c.strace() for c in run.life if c.side == "client")
+    assert server.calls == tuple(c.strace() for c in run.life if c.side == "server")
+    assert (client.address, server.address) == ("192.0.2.1", "192.0.2.2")
+    assert client.states == (f"socket {run.life[3].fd}: CLOSED → ESTABLISHED → FIN_WAIT_2 "
+                             "→ TIME_WAIT",)
+    assert server.states[0] == f"listening socket {run.life[0].fd}: CLOSED → LISTEN"
+    assert picture.frames == sum(c.frames for c in run.life) == 11
+    words = [t.text for t in ET.fromstring(picture.svg()).iter(
+        "{http://www.w3.org/2000/svg}text")]
+    for call in run.life:
+        assert call.strace() in words

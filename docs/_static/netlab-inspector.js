@@ -2,7 +2,8 @@
    packet table row (or Enter on it, since each is a link) opens that segment's entry in the
    inspector (below the view, or below the first view of the page that shows the same segment:
    a page carries one entry per segment), and a second click closes it. Without this script the links
-   still work: the browser jumps to the entry and opens it (netlab.views.inspector). */
+   still work: the browser jumps to the entry and opens it (netlab.views.inspector). A link from
+   elsewhere to page.html#<entry id> opens that segment's entry too. */
 (function () {
   "use strict";
   function entryFor(link) {
@@ -122,4 +123,26 @@
   });
   document.addEventListener("mouseover", point);
   document.addEventListener("focusin", point);
+  // A deep link to a segment (page.html#<its entry's id>) opens its entry, and the inspector
+  // around it, when the page loads and whenever the address's fragment changes.
+  function openFromHash() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var body = id ? document.getElementById(id) : null;
+    var entry = body ? body.closest("details.netlab-packet") : null;
+    if (!entry) return;
+    for (var d = entry; d; d = d.parentElement ? d.parentElement.closest("details") : null) {
+      d.open = true;
+    }
+    document.querySelectorAll("details.netlab-packet.netlab-current").forEach(function (e) {
+      e.classList.remove("netlab-current");
+    });
+    entry.classList.add("netlab-current");
+    entry.scrollIntoView({ block: "start" });
+  }
+  window.addEventListener("hashchange", openFromHash);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", openFromHash);
+  } else {
+    openFromHash();
+  }
 })();

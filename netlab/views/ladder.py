@@ -22,7 +22,11 @@ names the colours. Labels are placed so that no two overlap: each is tried at a 
 along its arrow, and pushed down, with a leader line, only when none is free.
 
 A segment captured leaving its sender but never arriving at a receiver that was also
-captured is drawn stopping short, with a cross: it was lost on the way.
+captured is drawn stopping short, with a cross: it was lost on the way. Where the caller knows
+what drops segments between the two lanes (``dropped_by="firewall"``, or the wire), that hop
+is drawn between the lanes, a dashed line with its name, and a lost segment ends on it. A
+segment that reached a captured host in the middle (a firewall or router with a lane of its
+own) and never left it again ends at that host's lane, with the cross.
 
 On a page (:meth:`Ladder._repr_html_`) the diagram comes with a packet inspector
 (:mod:`netlab.views.inspector`): each arrow is a link to its segment's decoded headers and
@@ -156,6 +160,7 @@ class _Arrow:
     end: float  # rank or time of arrival
     lost: bool
     to: str  # the lane it arrives at
+    at_lane: bool = False  # lost at the lane it reached: a host in the middle dropped it
 
 
 @dataclass(frozen=True)
@@ -248,7 +253,7 @@ class Ladder:
 
     def __init__(self, trace: Trace, *, states: Sequence[StatesAt] = (),
                  title: str = "", notes: Mapping[int, str] | None = None,
-                 scale: Literal["order", "time"] = "order") -> None:
+                 scale: Literal["order", "time"] = "order", dropped_by: str = "") -> None:
         if scale not in ("order", "time"):
             raise ValueError(f"scale must be 'order' or 'time', not {scale!r}")
         self.trace = trace
@@ -259,13 +264,16 @@ class Ladder:
             for s in self.states for host in ("client", "server"))
         self.notes = dict(notes or {})
         self.scale: Scale = scale
+        self.dropped_by = dropped_by
+        """What drops segments between the lanes (a hop without a capture), as the reader
+        reads it: lost segments end there."""
         self.lanes = self._lanes()
         self.title = title or self.default_title()
 
     def timed(self) -> Ladder:
         """The same diagram drawn to time scale."""
         return Ladder(self.trace, states=self.states, title=self.title, notes=self.notes,
-                      scale="time")
+                      scale="time", dropped_by=self.dropped_by)
 
     # -- what the figure shows -------------------------------------------------------------
 
@@ -433,7 +441,12 @@ class Ladder:
         for i, seg in enumerate(segs):
             start = dep.get(i, arr.get(i, 0.0) - step)
             end, to, lost = arr.get(i, start + step), self.trace.hop(seg)[1], False
-            if i not in arr:
+            at_lane = False
+            if i in arr and _host(to) != self.trace.name(seg.dst):
+                # It reached a host in the middle: lost there unless that host sent it on.
+                at_lane = lost = not any(_same(segs[j], seg) and _host(segs[j].sent_by) == _host(to)
+                                         for j in range(i + 1, len(segs)))
+            elif i not in arr:
                 # Seen leaving, never arriving: forwarded by a host captured further on
                 # (it arrives where that host sends it again), or lost, or not watched.
                 again = next((j for j in range(i + 1, len(segs)) if j in dep
@@ -442,7 +455,7 @@ class Ladder:
                     to, end = str(segs[again].sent_by), dep[again] - before
                 else:
                     lost = self.trace.name(seg.dst) in captured_hosts
-            arrows.append(_Arrow(seg, start, end, lost, to))
+            arrows.append(_Arrow(seg, start, end, lost, to, at_lane))
         return arrows
 
     def _time_axis(self, times: Sequence[float]) -> tuple[list[float], list[float],
@@ -511,6 +524,10 @@ class Ladder:
         bottom = max([y for e in ends.values() for y in (e[1], e[3])]
                      + [y_of(t) for t, _ in samples] + [float(TOP)])
         placer = _Placer()
+        for a in arrows:  # a lost segment's cross stays in sight: no label covers it
+            if a.lost:
+                x2, y2 = ends[a.seg.number][2:]
+                placer.boxes.append(_LabelBox(x2 - 8, y2 - 8, x2 + 8, y2 + 8))
         body: list[str] = []
         over: list[str] = []  # drawn last, above the arrows
 
@@ -662,6 +679,14 @@ class Ladder:
             out.append(f'<line class="netlab-lifeline" x1="{x}" y1="50" x2="{x}" '
                        f'y2="{bottom + 16:.1f}" stroke="currentColor" stroke-opacity="0.6" '
                        f'stroke-width="1.5"/>')
+        hops = sorted({(ends[a.seg.number][2]) for a in arrows if a.lost and not a.at_lane}
+                      if self.dropped_by else set())
+        for x in hops:  # the hop that dropped segments, between the lanes
+            out.append(f'<g class="netlab-hop"><text x="{x:.1f}" y="40" text-anchor="middle" '
+                       f'font-size="12">{html.escape(self.dropped_by)}</text>'
+                       f'<line x1="{x:.1f}" y1="50" x2="{x:.1f}" y2="{bottom + 16:.1f}" '
+                       f'stroke="currentColor" stroke-opacity="0.7" stroke-width="1.2" '
+                       f'stroke-dasharray="6 4"/></g>')
         out += body + arrow_parts + rtt_parts + time_parts + label_parts + over + legend
         out.append("</svg>")
         return "".join(out)
@@ -675,7 +700,8 @@ class Ladder:
                                 (_COLOURS[0][1], "RST"), (_DATA, tr("data")),
                                 (_PLAIN, tr("ACK only"))) if c in used]
         if any(a.lost for a in arrows):
-            entries.append(("lost", tr("lost on the way")))
+            entries.append(("lost", tr("dropped by {hop}").format(hop=self.dropped_by)
+                            if self.dropped_by else tr("lost on the way")))
         if samples:
             entries.append(("state", tr("kernel state")))
         if rtts:
@@ -716,9 +742,11 @@ class Ladder:
         """Where the arrow starts and ends: ``x1, y1, x2, y2``."""
         x1, x2 = self._x(self.trace.hop(a.seg)[0]), self._x(a.to)
         y1, y2 = y_of(a.start), y_of(a.end)
-        if a.lost:  # it did not reach the next lane on its way: stop short of it
+        if a.lost and not a.at_lane:  # it did not reach the next lane: stop short of it,
+            # on the hop that dropped it when the figure knows one
             step = (self._x(self.lanes[1]) - self._x(self.lanes[0])) * (1 if x2 > x1 else -1)
-            x2, y2 = x1 + step * 0.7, y1 + (y2 - y1) * 0.7
+            f = 0.5 if self.dropped_by else 0.7
+            x2, y2 = x1 + step * f, y1 + (y2 - y1) * f
         return x1, y1, x2, y2
 
     def _label(self, seg: Segment) -> tuple[str, str]:

@@ -56,6 +56,7 @@ from netlab.lab import Host, Lab
 from netlab.proto.http import HttpClient, serving
 from netlab.proto.tls import SERVER_NAME, Version
 from netlab.views.chart import BarChart
+from netlab.views.pictures import Flow, FlowArrow, FlowsPicture
 from netlab.views.table import Grid
 
 __all__ = ["ROUND_TRIPS", "TOLERANCE", "RTT", "CostRun", "Way", "HttpsCost", "https_round_trips"]
@@ -89,6 +90,8 @@ class CostRun:
     handshake_bytes: int
     """TLS bytes on the wire (both ways) before the first application data."""
     trace: Trace
+    records: tuple[WireRecord, ...] = ()
+    """The connection's TLS records, decrypted (none for plain HTTP)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,6 +180,12 @@ class HttpsCost:
                  evidence=f"{len(resumed)} resumed, {len(full)} full handshakes"),
         ]
 
+    def flows(self) -> FlowsPicture:
+        """The first TLS 1.2 and TLS 1.3 connections, side by side, up to the response."""
+        return FlowsPicture([_flow(w.name, w.runs[0], w.round_trips)
+                             for w in (self.way("TLS 1.2"), self.way("TLS 1.3"))],
+                            one_way_ns=int(self.rtt / 2 * 1e9))
+
     @property
     def trace(self) -> Trace:
         """The first full TLS 1.3 connection, as the client captured it."""
@@ -196,6 +205,45 @@ class HttpsCost:
 
     def _repr_html_(self) -> str:
         return self.grid()._repr_html_()
+
+
+def _flow(name: str, run: CostRun, round_trips: int) -> Flow:
+    """A connection's flights up to the response's first record: TCP's handshake, then its
+    TLS records, consecutive ones that left the same side within 5 ms as one arrow."""
+    conn = run.trace.connections()[0]
+    arrows: list[FlowArrow] = []
+    syn = [s for s in conn.segments if s.has("SYN")]
+    for seg in syn[:2]:
+        arrows.append(FlowArrow(from_client=conn.is_from_client(seg), at_ns=client_time(seg),
+                                words=("SYN, ACK" if seg.has("ACK") else "SYN",), kind="tcp"))
+    ack = next((s for s in conn.segments if conn.is_from_client(s) and not s.has("SYN")
+                and not s.length), None)
+    if ack is not None:
+        arrows.append(FlowArrow(from_client=True, at_ns=client_time(ack), words=("ACK",),
+                                kind="tcp"))
+    client = conn.segments[0].src if conn.segments else ""
+    groups: list[list[WireRecord]] = []
+    for r in run.records:
+        last = groups[-1][-1] if groups else None
+        if last is not None and last.src == r.src and r.time_ns - last.time_ns < 5_000_000:
+            groups[-1].append(r)
+        else:
+            groups.append([r])
+        if r.src != client and r.inner_type == "application_data":
+            break
+    for group in groups:
+        words = []
+        for r in group:
+            for m in r.messages:
+                if r.inner_type == "application_data":
+                    m = tr("HTTP request") if r.src == client else tr("HTTP response")
+                words.append(f"[{m}]" if r.encrypted else m)
+        kind = ("data" if group[-1].inner_type == "application_data"
+                else "encrypted" if all(r.encrypted for r in group) else "clear")
+        arrows.append(FlowArrow(from_client=group[0].src == client, at_ns=group[0].time_ns,
+                                words=tuple(words), kind=kind))
+    arrows.sort(key=lambda a: a.at_ns)
+    return Flow(name=name, arrows=tuple(arrows), round_trips=round_trips)
 
 
 def _connect(client: Host, address: str, way: str, files: TlsFiles,
@@ -250,7 +298,8 @@ def _measure(lab: Lab, client: Host, server: Host, way: str, files: TlsFiles,
         raise ExperimentError(f"{way}: the server did not resume the session")
     return CostRun(way=way, ttfb=(end - start) / 1e9,
                    flights=flights(conn, end + 1, records=records), resumed=resumed,
-                   certificate_sent=cert, handshake_bytes=hs_bytes, trace=trace)
+                   certificate_sent=cert, handshake_bytes=hs_bytes, trace=trace,
+                   records=tuple(records))
 
 
 @replayable

@@ -59,6 +59,7 @@ from netlab.proto.tls import (
 )
 from netlab.views import Ladder
 from netlab.views.download import Download, pcap_download
+from netlab.views.pictures import ChainPicture
 from netlab.views.table import Grid
 
 __all__ = ["https_one_request", "HttpsRequestResult", "PLAIN_PORT", "TLS_PORT", "PATH", "COOKIE"]
@@ -191,6 +192,10 @@ class HttpsRequestResult:
                          c.not_after.date().isoformat(), c.key, tr("yes") if c.is_ca
                          else tr("no")])
         return Grid(rows)
+
+    def chain_picture(self) -> ChainPicture:
+        """The same certificates as a picture: the two the server sent, then the root."""
+        return ChainPicture((*self.peer_chain, self.root), sent=len(self.peer_chain))
 
     def visible(self, data: bytes, *, port: int) -> bool:
         """``data`` appears in the clear in some captured payload of the ``port`` connection."""

@@ -154,9 +154,10 @@ class IdleResult:
         return Table(self.trace.only(self.kept), absolute=False, options=False)
 
     def silent_ladder(self) -> Ladder:
-        """The silent connection as a ladder: the dropped segments stop short with a cross."""
+        """The silent connection as a ladder: the dropped segments end at the firewall,
+        between the lanes, with a cross."""
         return Ladder(self.trace.only(self.plain),
-            title=tr("An idle connection dies in the firewall"))
+            title=tr("An idle connection dies in the firewall"), dropped_by=tr("the firewall"))
 
     def firewall_grid(self) -> Grid:
         """What the firewall knew and did: the connections it tracked, the packets it dropped."""

@@ -49,6 +49,7 @@ from netlab.kernel.sysctl import set_sysctl
 from netlab.kernel.tcp_info import socket_state
 from netlab.lab import Host, Lab
 from netlab.model.tcp_states import TcpState
+from netlab.views.pictures import ListenerQueues, QueuesPicture
 from netlab.views.table import Grid
 
 __all__ = ["accept_queue", "BacklogResult", "Overflow", "BACKLOG", "CLIENTS"]
@@ -117,6 +118,26 @@ class BacklogResult:
                 if (kind == "RST" and s.has("RST")) or (kind == "SYN-ACK" and s.has("SYN", "ACK")):
                     out[s.dport] += 1
         return out
+
+    def picture(self) -> QueuesPicture:
+        """Each run's two queues, as the kernel counted them."""
+        runs = []
+        for r in self.runs:
+            reset = r.clients.count("ConnectionResetError")
+            left = len(r.clients) - r.accept_queue
+            if r.abort_on_overflow:
+                first = tr("{n} ACKs found the accept queue full: the server answered them "
+                           "with RST").format(n=reset)
+            else:
+                first = tr("{n} ACKs found the accept queue full and were ignored: the "
+                           "server keeps them in SYN_RECV").format(n=left)
+            counted = tr("ListenOverflows +{o}, ListenDrops +{d}").format(
+                o=r.counters["TcpExt.ListenOverflows"], d=r.counters["TcpExt.ListenDrops"])
+            runs.append(ListenerQueues(label=f"tcp_abort_on_overflow = {r.abort_on_overflow}",
+                                       backlog=r.backlog, syn_queue=r.syn_queue,
+                                       accept_queue=r.accept_queue,
+                                       overflow=(first, counted)))
+        return QueuesPicture(runs)
 
     def facts(self) -> list[Fact]:
         keep, abort = self.runs

@@ -72,6 +72,7 @@ from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
 from netlab.views.packets import packet_info, packet_table
+from netlab.views.pictures import HostLayers, LayersPicture
 from netlab.views.table import Grid, Table
 
 __all__ = ["sockets", "SocketsResult", "SystemCall", "StreamResult", "Transport", "Fact",
@@ -158,6 +159,32 @@ class SocketsResult:
             row = [str(i), tr(c.side), text, *c.states, self.segments_text(c)]
             rows.append(row[: 7 if segments else 6])
         return Grid(rows, right={"#"})
+
+    def layers(self) -> LayersPicture:
+        """Each host's layers, with the TCP part's system calls and the states they led to."""
+        conn = self.trace.connections()[0]
+        first = conn.segments[0]
+
+        def path(i: int) -> str:
+            seen = [c.states[i] for c in self.life if c.states and c.states[i] != "-"]
+            return " → ".join(s for k, s in enumerate(seen) if not k or s != seen[k - 1])
+
+        def fd(side: str, name: str) -> int:
+            return next(c.fd for c in self.life if c.side == side and c.text.startswith(name))
+
+        rows = {"client": [tr("socket {fd}: {states}").format(fd=fd("client", "socket"),
+                                                             states=path(0))],
+                "server": [tr("listening socket {fd}: {states}").format(
+                               fd=fd("server", "socket"), states=path(1)),
+                           tr("connected socket {fd}: {states}").format(
+                               fd=fd("server", "accept"), states=path(2))]}
+        addresses = {"client": first.src, "server": first.dst}
+        hosts = [HostLayers(name=tr(side), calls=tuple(c.strace() for c in self.life
+                                                       if c.side == side),
+                            states=tuple(rows[side]), address=addresses[side],
+                            interface="eth0")  # the lab's first and only link on each host
+                 for side in ("client", "server")]
+        return LayersPicture(hosts, frames=sum(c.frames for c in self.life))
 
     def udp_table(self, *, fds: bool = True) -> Grid:
         """The UDP exchange, one system call a row, with the packets each one caused."""
