@@ -30,6 +30,7 @@ from netlab.experiments.longlived.websocket import WebSocketResult, websocket
 from netlab.experiments.network.bottleneck import BottleneckResult, bottleneck
 from netlab.experiments.network.flow import FlowResult, flow_control
 from netlab.experiments.network.impairments import ImpairmentsResult, impairments
+from netlab.experiments.network.mtu import MtuResult, mtu
 from netlab.experiments.network.nagle import NagleResult, nagle
 from netlab.experiments.network.recovery import RecoveryResult, recovery
 from netlab.experiments.queues.backlog import BacklogResult, accept_queue
@@ -56,7 +57,8 @@ __all__ = [
     "idle_connections", "IdleResult", "heartbeats", "HeartbeatResult", "push_vs_poll",
     "PushPollResult", "websocket", "WebSocketResult",
     "bottleneck", "BottleneckResult", "impairments", "ImpairmentsResult", "nagle",
-    "NagleResult", "recovery", "RecoveryResult", "flow_control", "FlowResult",
+    "NagleResult", "recovery", "RecoveryResult", "flow_control", "FlowResult", "mtu",
+    "MtuResult",
 ]
 
 
@@ -149,4 +151,7 @@ EXPERIMENTS = _registry(
                facts=5),
     Experiment("nagle", "network", "Nagle's algorithm against delayed ACK: the 40 ms "
                "write-write-read stall, TCP_NODELAY, TCP_QUICKACK", nagle, facts=4),
+    Experiment("mtu", "network", "MSS and MTU: path MTU discovery over a 1280-byte link, "
+               "the black hole when its ICMP is dropped, MSS clamping in nftables", mtu,
+               facts=7),
 )

@@ -41,21 +41,18 @@ True
 from __future__ import annotations
 
 import re
-import socket
-import struct
-import subprocess
 import time
 from dataclasses import dataclass, field
 
 from netlab.analysis.dissect import IcmpError, Segment, icmp_error
 from netlab.analysis.trace import Connection, Trace
-from netlab.experiments.endpoints import SERVER_PORT, TIMEOUT, client_socket, listening_socket
+from netlab.experiments.endpoints import SERVER_PORT, TIMEOUT, listening_socket
+from netlab.experiments.network._narrow import ask, narrow_path, route, serve
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.kernel.firewall import load_rules, read_counter
-from netlab.kernel.link import checksum_offload_off
-from netlab.lab import Host, Lab
+from netlab.lab import Lab
 from netlab.views.table import Grid
 
 __all__ = ["mtu", "MtuResult", "WIDE", "NARROW", "LARGE", "SMALL", "HANG", "PORTS", "DELAY",
@@ -243,7 +240,7 @@ class MtuResult:
         last_icmp = icmp[-1].time_ns if icmp else None
         big = [s for s in sent if s.length > fits]
         after = [s for s in sent if last_icmp is not None and s.time_ns > last_icmp]
-        mtus = sorted({i.message.mtu for i in icmp})
+        mtus = sorted({i.message.mtu or 0 for i in icmp})
         resend = self.resend_after()
         hole_sent = self.sent("black hole")
         hole_big = [s for s in hole_sent if s.length > fits]
@@ -325,73 +322,11 @@ class MtuResult:
                 f"Facts\n\n{checklist(self.facts())}")
 
 
-def _serve(listener: socket.socket) -> None:
-    conn, _ = listener.accept()
-    with conn:
-        conn.settimeout(TIMEOUT)
-        reader = conn.makefile("rb")
-        try:
-            for line in reader:
-                size = SMALL if line.strip() == b"small" else LARGE
-                conn.sendall(bytes(i % 251 for i in range(size)))
-        except OSError:  # the black hole: the client gave up and closed
-            pass
-
-
-def _read(sock: socket.socket, size: int, deadline: float) -> int:
-    got = 0
-    while got < size and (left := deadline - time.monotonic()) > 0:
-        sock.settimeout(left)
-        try:
-            chunk = sock.recv(size - got)
-        except TimeoutError:
-            break
-        if not chunk:
-            break
-        got += len(chunk)
-    return got
-
-
-def _client(server: str, port: int, wait: float) -> tuple[int, int, float]:
-    sock = client_socket("192.0.2.1", port)
-    with sock:
-        sock.settimeout(TIMEOUT)
-        sock.connect((server, SERVER_PORT))
-        sock.sendall(b"small\n")
-        small = _read(sock, SMALL, time.monotonic() + TIMEOUT)
-        start = time.monotonic()
-        sock.sendall(b"large\n")
-        large = _read(sock, LARGE, start + wait)
-        took = time.monotonic() - start
-        if large < LARGE:  # give up: abort (RST), so the server stops resending
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        return small, large, took
-
-
-def _route(address: str) -> str:
-    done = subprocess.run(["ip", "route", "get", address], capture_output=True, text=True,
-                          timeout=10, check=False)
-    return done.stdout.strip() or done.stderr.strip()
-
-
-def _path(lab: Lab) -> tuple[Host, Host, Host, Host]:
-    client, router, isp, server = (lab.host(n) for n in ("client", "router", "isp", "server"))
-    lab.link(client, router, delay=DELAY)
-    lab.link(router, isp, mtu=NARROW)
-    lab.link(isp, server)
-    router.router()
-    isp.router()
-    router.route_via(isp.address_on(isp.interfaces[0]))
-    isp.route_via(router.address_on(router.interfaces[1]))
-    checksum_offload_off(server.interfaces[0])  # segments leave at their size on the wire
-    return client, router, isp, server
-
-
 @replayable
 def mtu() -> MtuResult:
     """Run the experiment (about 3 s)."""
     with Lab() as lab:
-        client, router, isp, server = _path(lab)
+        client, router, isp, server = narrow_path(lab, narrow=NARROW, delay=DELAY)
         received, seconds, routes, dropped = {}, {}, {}, {}
         with lab.capture(client, server) as cap:
             for case in ORDER:
@@ -405,13 +340,13 @@ def mtu() -> MtuResult:
                 listener = server.run(listening_socket, server.address, SERVER_PORT,
                                       reuse=True, timeout=TIMEOUT)
                 with listener:
-                    serving = server.start(_serve, listener)
+                    serving = server.start(serve, listener, SMALL, LARGE)
                     wait = HANG if case == "black hole" else TIMEOUT
-                    small, large, took = client.run(_client, server.address, PORTS[case], wait,
-                                                    timeout=TIMEOUT + HANG + TIMEOUT)
+                    small, large, took = client.run(ask, server.address, PORTS[case], SMALL,
+                                                    LARGE, wait, timeout=3 * TIMEOUT)
                     serving.result(TIMEOUT)
                 received[case], seconds[case] = (small, large), took
-                routes[case] = server.run(_route, client.address)
+                routes[case] = server.run(route, client.address)
                 if case != "discovery":
                     dropped[case] = read_counter(isp.ns, "pmtu", "icmp_dropped")
             time.sleep(0.05)  # the last FINs cross
