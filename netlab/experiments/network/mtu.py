@@ -55,8 +55,8 @@ from netlab.kernel.firewall import load_rules, read_counter
 from netlab.lab import Lab
 from netlab.views.table import Grid
 
-__all__ = ["mtu", "MtuResult", "WIDE", "NARROW", "LARGE", "SMALL", "HANG", "PORTS", "DELAY",
-           "CLAMP_RULES", "DROP_RULES"]
+__all__ = ["mtu", "MtuResult", "Icmp", "WIDE", "NARROW", "HEADERS", "LARGE", "SMALL", "HANG",
+           "PORTS", "DELAY", "CLAMP_RULES", "DROP_RULES"]
 
 WIDE = 1500
 """The MTU of the client's and the server's links (Ethernet's)."""
@@ -200,6 +200,18 @@ class MtuResult:
                          str(self.largest(self.arrived(case))),
                          f"{self.received[case][1]} / {LARGE}",
                          f"{self.seconds[case] * 1e3:.0f}"])
+        return Grid(rows, right=set(head[1:]))
+
+    def mss_grid(self) -> Grid:
+        """The MSS option of each SYN and SYN-ACK, as sent and as received."""
+        head = [tr("connection"), tr("SYN sent"), tr("SYN received"), tr("SYN-ACK sent"),
+                tr("SYN-ACK received")]
+        rows = [head]
+        for case, name in (("discovery", tr("without clamping")),
+                           ("clamped", tr("MSS clamped by the router"))):
+            mss = self.syn_mss(case)
+            rows.append([name, *(str(mss[k]) for k in ("syn sent", "syn received",
+                                                        "syn-ack sent", "syn-ack received"))])
         return Grid(rows, right=set(head[1:]))
 
     def discovery_grid(self) -> Grid:
