@@ -63,14 +63,14 @@ WIDE = 1500
 NARROW = 1280
 """The MTU of the link between ``router`` and ``isp`` (a tunnel's; IPv6's minimum)."""
 HEADERS = 20 + 20 + 12
-"""IPv4 and TCP headers and the timestamp option (12 bytes with its padding) of every
-data segment: a segment carries MTU − 52 bytes of payload."""
+"""The bytes of IPv4 and TCP headers and of the timestamp option (12 with its padding) in
+every data segment, which carries MTU − 52 bytes of payload."""
 DELAY = 0.005
 """One-way delay of the client's link, seconds."""
 SMALL = 200
 """Bytes of the small response."""
 LARGE = 20_000
-"""Bytes of the large response: more than ten full segments."""
+"""The size of the large response in bytes, more than ten full segments."""
 HANG = 1.5
 """Seconds the client waits for the large response before it gives up."""
 PORTS = {"discovery": 40000, "black hole": 40001, "clamped": 40002}
@@ -88,8 +88,8 @@ table inet pmtu {
     }
 }
 """
-"""``isp``'s firewall in the black hole and clamped cases: its own ICMP "fragmentation
-needed" never leaves it."""
+"""The firewall of ``isp`` in the black hole and clamped cases, which keeps its own ICMP
+"fragmentation needed" from leaving it."""
 
 CLAMP_RULES = """\
 table inet clamp {
@@ -99,8 +99,8 @@ table inet clamp {
     }
 }
 """
-"""``router``'s MSS clamping: the MSS of each SYN it forwards becomes at most its route's
-MTU − 40."""
+"""MSS clamping on ``router``, which lowers the MSS of each SYN it forwards to at most its
+route's MTU − 40."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -189,7 +189,7 @@ class MtuResult:
         how much of the large response the client read, in how long."""
         names = {"discovery": tr("path MTU discovery"), "black hole": tr("ICMP dropped"),
                  "clamped": tr("ICMP dropped, MSS clamped")}
-        head = [tr("connection"), tr("MSS in the server's SYN-ACK"), tr("ICMP to the server"),
+        head = [tr("connection"), tr("MSS the client got"), tr("ICMP to the server"),
                 tr("largest segment sent"), tr("largest segment arrived"),
                 tr("large response read"), tr("time (ms)")]
         rows = [head]
@@ -229,7 +229,7 @@ class MtuResult:
                            .format(src=i.message.src, mtu=i.message.mtu)))
         events.sort()
         rest = [s for s in sent if s.time_ns > last_icmp and s.length <= NARROW - HEADERS]
-        rows = [[tr("time (ms)"), tr("what the server's capture saw"), tr("times")]]
+        rows = [[tr("time (ms)"), tr("what the server's capture saw"), tr("packets")]]
         start = self.connection("discovery").segments[0].time_ns
         for t, what in events:
             if len(rows) > 1 and rows[-1][1] == what:
@@ -242,7 +242,7 @@ class MtuResult:
                          .format(n=self.largest(rest),
                                  ms=f"{(rest[-1].time_ns - start) / 1e6:.2f}"),
                          str(len(rest))])
-        return Grid(rows, right={tr("time (ms)"), tr("times")})
+        return Grid(rows, right={tr("time (ms)"), tr("packets")})
 
     def facts(self) -> list[Fact]:
         """The chapter's claims about MSS and MTU, each checked on this run's data."""
