@@ -33,7 +33,7 @@ an earlier one taught the server's kernel; the kernel's own view (``ip route get
 after each.
 
 >>> from netlab.experiments.network.mtu import mtu
->>> result = mtu()  # about 3 s
+>>> result = mtu()  # about 5 s
 >>> all(fact.holds for fact in result.facts())
 True
 """
@@ -336,7 +336,7 @@ class MtuResult:
 
 @replayable
 def mtu() -> MtuResult:
-    """Run the experiment (about 3 s)."""
+    """Run the experiment (about 5 s)."""
     with Lab() as lab:
         client, router, isp, server = narrow_path(lab, narrow=NARROW, delay=DELAY)
         received, seconds, routes, dropped = {}, {}, {}, {}
