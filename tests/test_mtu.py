@@ -119,6 +119,19 @@ def test_segment_sizes_by_tshark(result: MtuResult, tshark: str, tmp_path: Path)
 
 
 @pytest.mark.live
+def test_every_segment_carries_df_by_tshark(result: MtuResult, tshark: str,
+                                            tmp_path: Path) -> None:
+    """Linux sets Don't Fragment on every TCP packet: which is why the router drops and tells,
+    instead of fragmenting. No IP fragment crosses anywhere."""
+    for host in ("server", "client"):
+        pcap = result.trace.write_pcap(tmp_path / f"{host}.pcap", host=host)
+        assert len(_tshark(tshark, pcap, "tcp && !icmp", "frame.number")) > 40
+        assert _tshark(tshark, pcap, "tcp && !icmp && ip.flags.df == 0", "frame.number") == []
+        assert _tshark(tshark, pcap, "ip.flags.mf == 1 || ip.frag_offset > 0",
+                       "frame.number") == []
+
+
+@pytest.mark.live
 def test_clamped_mss_by_tshark(result: MtuResult, tshark: str, tmp_path: Path) -> None:
     """The SYN leaves the client with MSS 1460 and reaches the server with 1240; the SYN-ACK
     the other way round. Without clamping both arrive as sent."""
