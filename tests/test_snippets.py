@@ -72,7 +72,7 @@ FACTS = {"http_one_request.py": 3, "http_costs.py": 5, "http_head_of_line.py": 3
          "longlived_idle.py": 8, "longlived_heartbeat.py": 8, "longlived_push.py": 7,
          "longlived_websocket.py": 6, "network_bottleneck.py": 4, "network_impairments.py": 5,
          "network_nagle.py": 4, "network_recovery.py": 6,
-         "network_flow.py": 5, "network_congestion.py": 8}
+         "network_flow.py": 5, "network_congestion.py": 8, "network_mtu.py": 7}
 """The one-experiment snippets of the HTTP, long-lived and network chapters, and how many facts
 each checks."""
 

@@ -10,12 +10,13 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
-from scapy.layers.inet import IP, TCP
+from scapy.layers.inet import ICMP, IP, TCP, IPerror, TCPerror
 from scapy.layers.inet6 import IPv6
 from scapy.layers.l2 import Ether
 from scapy.packet import Padding
 
-__all__ = ["Segment", "Observation", "dissect", "source_address", "FLAG_BITS", "option_text"]
+__all__ = ["Segment", "Observation", "dissect", "source_address", "FLAG_BITS", "option_text",
+           "IcmpError", "icmp_error"]
 
 # TCP header flag bits, RFC 9293 §3.1 (and RFC 3168 for ECE/CWR), lowest bit first: the
 # order in which Wireshark lists them ("SYN, ACK", "FIN, ACK").
@@ -227,4 +228,43 @@ def dissect(frame: bytes, *, timestamp_ns: int, outgoing: bool, host: str) -> Ob
         outgoing=outgoing,
         host=host,
         frame=frame,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class IcmpError:
+    """An ICMP error message (RFC 792) and the head of the TCP segment it quotes."""
+
+    src: str
+    """Who sent the error (a router on the path, or the destination)."""
+    dst: str
+    type: int
+    code: int
+    mtu: int | None
+    """The next-hop MTU of a "fragmentation needed" message (type 3, code 4; RFC 1191 §4)."""
+    quoted_src: str
+    quoted_dst: str
+    quoted_sport: int | None
+    quoted_dport: int | None
+    quoted_seq: int | None
+    quoted_length: int
+    """The total length of the quoted IP packet, as its own header says."""
+
+
+def icmp_error(frame: bytes) -> IcmpError | None:
+    """The ICMP error an Ethernet frame carries (it quotes an IPv4 packet), or None."""
+    pkt = Ether(frame)
+    icmp, quoted = pkt.getlayer(ICMP), pkt.getlayer(IPerror)
+    if icmp is None or quoted is None:
+        return None
+    ip, tcp = pkt[IP], pkt.getlayer(TCPerror)
+    fragmentation_needed = int(icmp.type) == 3 and int(icmp.code) == 4
+    return IcmpError(
+        src=str(ip.src), dst=str(ip.dst), type=int(icmp.type), code=int(icmp.code),
+        mtu=int(icmp.nexthopmtu) if fragmentation_needed else None,
+        quoted_src=str(quoted.src), quoted_dst=str(quoted.dst),
+        quoted_sport=None if tcp is None else int(tcp.sport),
+        quoted_dport=None if tcp is None else int(tcp.dport),
+        quoted_seq=None if tcp is None else int(tcp.seq),
+        quoted_length=int(quoted.len),
     )

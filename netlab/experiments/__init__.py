@@ -31,6 +31,7 @@ from netlab.experiments.network.bottleneck import BottleneckResult, bottleneck
 from netlab.experiments.network.congestion import CongestionResult, congestion_control
 from netlab.experiments.network.flow import FlowResult, flow_control
 from netlab.experiments.network.impairments import ImpairmentsResult, impairments
+from netlab.experiments.network.mtu import MtuResult, mtu
 from netlab.experiments.network.nagle import NagleResult, nagle
 from netlab.experiments.network.recovery import RecoveryResult, recovery
 from netlab.experiments.queues.backlog import BacklogResult, accept_queue
@@ -59,6 +60,7 @@ __all__ = [
     "bottleneck", "BottleneckResult", "impairments", "ImpairmentsResult", "nagle",
     "NagleResult", "recovery", "RecoveryResult", "flow_control", "FlowResult",
     "congestion_control", "CongestionResult",
+    "mtu", "MtuResult",
 ]
 
 
@@ -154,4 +156,7 @@ EXPERIMENTS = _registry(
     Experiment("congestion", "network", "congestion control: reno, cubic and bbr through "
                "the same bottleneck, cwnd and ssthresh from TCP_INFO, bufferbloat",
                congestion_control, facts=8),
+    Experiment("mtu", "network", "MSS and MTU: path MTU discovery over a 1280-byte link, "
+               "the black hole when its ICMP is dropped, MSS clamping in nftables", mtu,
+               facts=7),
 )

@@ -22,7 +22,7 @@ from pathlib import Path
 from netlab.errors import LabError, MissingToolError
 from netlab.kernel.netns import Namespace
 
-__all__ = ["Firewall", "ruleset"]
+__all__ = ["Firewall", "ruleset", "load_rules", "read_counter"]
 
 TABLE = "netlab"
 
@@ -64,6 +64,26 @@ def _nft() -> str:
     return path
 
 
+def load_rules(ns: Namespace, rules: str) -> None:
+    """Load an nftables ruleset (``nft -f``) into the namespace ``ns``."""
+    done = ns.run(subprocess.run, [_nft(), "-f", "-"], input=rules, capture_output=True,
+                  text=True, timeout=10)
+    if done.returncode != 0:
+        raise LabError(f"nft refused the ruleset: {done.stderr.strip()}")
+
+
+def read_counter(ns: Namespace, table: str, name: str) -> int:
+    """How many packets the named counter of ``inet`` table ``table`` in ``ns`` has counted."""
+    done = ns.run(subprocess.run, [_nft(), "-j", "list", "counter", "inet", table, name],
+                  capture_output=True, text=True, timeout=10)
+    if done.returncode != 0:
+        raise LabError(f"nft could not read the counter {name!r}: {done.stderr.strip()}")
+    for item in json.loads(done.stdout)["nftables"]:
+        if "counter" in item:
+            return int(item["counter"]["packets"])
+    raise LabError(f"nft listed no counter {name!r}")
+
+
 class Firewall:
     """A firewall in the namespace ``ns``; made by :meth:`netlab.lab.lab.Host.add_firewall`.
 
@@ -76,24 +96,12 @@ class Firewall:
         self.ns = ns
         self.inside = inside
         self.idle_timeout = idle_timeout
-        nft = _nft()
-        done = ns.run(subprocess.run, [nft, "-f", "-"], input=ruleset(inside),
-                        capture_output=True, text=True, timeout=10)
-        if done.returncode != 0:
-            raise LabError(f"nft refused the firewall ruleset: {done.stderr.strip()}")
+        load_rules(ns, ruleset(inside))
         ns.run(_set_idle_timeout, round(idle_timeout))
 
     def drops(self) -> int:
         """How many packets the firewall has dropped so far."""
-        done = self.ns.run(subprocess.run,
-                             [_nft(), "-j", "list", "counter", "inet", TABLE, "dropped"],
-                             capture_output=True, text=True, timeout=10)
-        if done.returncode != 0:
-            raise LabError(f"nft could not read the drop counter: {done.stderr.strip()}")
-        for item in json.loads(done.stdout)["nftables"]:
-            if "counter" in item:
-                return int(item["counter"]["packets"])
-        raise LabError("nft listed no drop counter")
+        return read_counter(self.ns, TABLE, "dropped")
 
     def tracked(self) -> int:
         """How many connections connection tracking remembers right now."""

@@ -52,16 +52,20 @@ def _up_and_mac(ns: Namespace, name: str) -> Interface:
     return Interface(ns=ns, name=name, mac=mac)
 
 
-def configure(iface: Interface, address: str, prefixlen: int, neighbours: dict[str, str]) -> None:
+def configure(iface: Interface, address: str, prefixlen: int, neighbours: dict[str, str],
+              *, mtu: int | None = None) -> None:
     """Give ``iface`` an IPv4 address and permanent neighbour entries (ip → MAC).
 
     Permanent neighbours mean no ARP exchange precedes the first segment, so a capture holds
-    only what the experiment sent.
+    only what the experiment sent. ``mtu``, if given, replaces the veth's 1500 bytes: the
+    largest IP packet the interface sends (and, on a veth, accepts).
     """
 
     def body() -> None:
         with IPRoute() as ipr:
             index = ipr.link_lookup(ifname=iface.name)[0]
+            if mtu is not None:
+                ipr.link("set", index=index, mtu=mtu)
             ipr.addr("add", index=index, address=address, prefixlen=prefixlen)
             for ip, mac in neighbours.items():
                 ipr.neigh("add", dst=ip, lladdr=mac, ifindex=index, state="permanent")

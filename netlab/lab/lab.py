@@ -260,7 +260,7 @@ class Lab:
 
     def link(self, a: Host, b: Host, *, wire: WireMode | None = None,
              delay: str | float = 0, loss: float = 0.0, rate: str | float | None = None,
-             queue: int | None = None) -> Link:
+             queue: int | None = None, mtu: int | None = None) -> Link:
         """Join ``a`` and ``b`` by an Ethernet link on the next documentation network.
 
         Args:
@@ -274,6 +274,8 @@ class Lab:
             queue: with a rate, the most frames that wait for the link in each direction
                 (a drop-tail queue); None for no limit. The wire has more (a limit in bytes,
                 reordering, duplication, :meth:`~netlab.kernel.wire.Wire.drop_if`).
+            mtu: the MTU of both ends, in bytes (a veth's default is 1500); only on a plain
+                veth pair, since the wire forwards frames of any size.
 
         The kernel's netem queueing discipline, where it exists, could delay a link too;
         netlab does not rely on it (the kernels it was built on lack it) and always uses the
@@ -292,6 +294,9 @@ class Lab:
                            f"not {queue!r} at rate {rate!r}")
         if wire is None and (one_way or loss or bits):
             wire = "pass"
+        if mtu is not None and (wire is not None or not 576 <= mtu <= 9000):
+            raise LabError(f"a link's MTU is from 576 to 9000 bytes, on a link without a wire, "
+                           f"not {mtu!r}")
         if len(self.links) >= len(DOC_NETWORKS):
             raise LabError(f"at most {len(DOC_NETWORKS)} links: one per RFC 5737 network")
         net = ipaddress.ip_network(DOC_NETWORKS[len(self.links)])
@@ -310,8 +315,8 @@ class Lab:
             the_wire = Wire(wa, wb, mode=wire, delay=one_way, loss=loss, rate=bits, queue=queue)
             self._wires.append(the_wire)
         addr_a, addr_b = str(net[1]), str(net[2])
-        configure(ia, addr_a, net.prefixlen, {addr_b: ib.mac})
-        configure(ib, addr_b, net.prefixlen, {addr_a: ia.mac})
+        configure(ia, addr_a, net.prefixlen, {addr_b: ib.mac}, mtu=mtu)
+        configure(ib, addr_b, net.prefixlen, {addr_a: ia.mac}, mtu=mtu)
         a.interfaces.append(ia)
         b.interfaces.append(ib)
         a.addresses.append(addr_a)
