@@ -197,13 +197,55 @@ _locks: list[Path] = []  # the pages this process claimed and has not yet kept
 _run_cells = jupyter_sphinx.execute.execute_cells
 
 
+def _shown_path(key: str) -> Path:
+    """Where this language's executed notebook of the page recorded under ``key`` is kept:
+    what its cells showed, in this language, with netlab's catalogs as they are now."""
+    digest = hashlib.sha256(key.encode())
+    for path in sorted((ROOT / "netlab" / "locale").rglob("*.mo")):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    language = os.environ.get("NETLAB_DOCS_LANG", "en")
+    return RUN_CACHE / f"{key}.{language}.{digest.hexdigest()[:12]}.ipynb"
+
+
+def _shown_before(key: str, cells: list[Any]) -> Any:
+    """The notebook this language's build executed for these cells before, if it is kept and
+    its recording too; else None."""
+    import nbformat
+
+    shown, about = _shown_path(key), RUN_CACHE / f"{key}.json"
+    if not (shown.exists() and about.exists() and (RUN_CACHE / f"{key}.pickle").exists()):
+        return None
+    try:
+        notebook = nbformat.reads(shown.read_text("utf-8"), as_version=4)
+    except (OSError, ValueError):
+        return None
+    if [c.source for c in notebook.cells] != [c.source for c in cells]:
+        return None
+    return notebook
+
+
 def _execute_cells_once(kernel_name: str, cells: list[Any], execute_kwargs: dict[str, Any]) -> Any:
-    """jupyter-sphinx's execute_cells, recording the experiments' results or replaying them."""
+    """jupyter-sphinx's execute_cells, recording the experiments' results or replaying them.
+
+    An incremental build (the preview, NETLAB_INCREMENTAL=1) that reads a page again whose
+    cells, netlab (its source and its catalogs) and language are those of a notebook this
+    language's build already executed and kept shows that notebook's outputs again, without
+    starting a kernel: a prose edit costs only Sphinx's own work. A clean build starts from an
+    empty cache (scripts/build-site.sh), so there every page's cells run.
+    """
+    import nbformat
+
     from netlab.experiments.replay import RECORD, REPLAY
     from netlab.model.run import ENV, RunInfo, new_run
 
     key = _run_key(kernel_name, cells)
     recording, about = RUN_CACHE / f"{key}.pickle", RUN_CACHE / f"{key}.json"
+    notebook = _shown_before(key, cells)
+    if notebook is not None:
+        run = RunInfo.from_json(about.read_text())
+        notebook.metadata["netlab"] = {"run": json.loads(run.to_json())}
+        _page_runs.append(run)
+        return notebook
     if not _claim(key):
         run, variables = RunInfo.from_json(about.read_text()), {REPLAY: str(recording)}
     else:
@@ -222,10 +264,13 @@ def _execute_cells_once(kernel_name: str, cells: list[Any], execute_kwargs: dict
             os.environ.pop(name, None)
             if value is not None:
                 os.environ[name] = value
+    _pending_shown.append((_shown_path(key), nbformat.writes(notebook)))
     notebook.metadata["netlab"] = {"run": json.loads(run.to_json())}
     _page_runs.append(run)
     return notebook
 
+
+_pending_shown: list[tuple[Path, str]] = []  # executed notebooks to keep once the page read cleanly
 
 DOWNLOAD_PREFIX = "netlab-"
 """Each page's notebook and script are offered as ``netlab-<page>.ipynb`` and ``.py``: a
@@ -265,6 +310,7 @@ class _ForgetPageRuns(SphinxTransform):
     def apply(self, **kwargs: Any) -> None:
         _page_runs.clear()
         _pending.clear()  # a page that failed: its recording is never kept
+        _pending_shown.clear()
         _release_locks()
 
 
@@ -278,14 +324,24 @@ class _KeepRecordings(SphinxTransform):
     default_priority = 405
 
     def apply(self, **kwargs: Any) -> None:
-        for partial, recording, run in _pending:
-            partial.replace(recording)
-            recording.with_suffix(".json").write_text(run.to_json())
-        _pending.clear()
-        _release_locks()
+        _keep_pending()
         if _page_runs:
             self.env.netlab_cell_pages = getattr(self.env, "netlab_cell_pages", set())
             self.env.netlab_cell_pages.add(self.env.docname)
+
+
+def _keep_pending() -> None:
+    """Keep the recordings and the executed notebooks of the page just read."""
+    for partial, recording, run in _pending:
+        partial.replace(recording)
+        recording.with_suffix(".json").write_text(run.to_json())
+    _pending.clear()
+    for shown, text in _pending_shown:
+        partial_shown = shown.with_name(f"{shown.name}.{os.getpid()}.partial")
+        partial_shown.write_text(text, "utf-8")
+        partial_shown.replace(shown)
+    _pending_shown.clear()
+    _release_locks()
 
 
 class _RunFooter(SphinxTransform):
