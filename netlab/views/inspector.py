@@ -19,7 +19,7 @@ compactly there, since a chapter shows about a hundred packets: a row's fields a
 their bytes listed once, and the hex dump as the bytes alone, in hex; the script gives each field an
 element of its own and each line of the dump its offset and its bytes as text when the page
 loads, and without it the reader still has every field and every byte. Each arrow and each
-row number is a link to its entry (``#netlab-pkt-…``), so without the script a browser still
+row number is a link to its entry (``#pkt-…``), so without the script a browser still
 jumps there.
 
 The fields are scapy's own dissection of the frame, on purpose: they are read again from the
@@ -212,8 +212,8 @@ class Inspector:
     def target(self, seg: Segment) -> str:
         """The id of ``seg``'s entry (unique on the page): what its arrow or row links to."""
         if page_wide():
-            return _on_page.get(self._key(seg), f"netlab-pkt-{self.uid}-{seg.number}")
-        return f"netlab-pkt-{self.uid}-{seg.number}"
+            return _on_page.get(self._key(seg), f"pkt-{self.uid}-{seg.number}")
+        return f"pkt-{self.uid}-{seg.number}"
 
     def _line(self, seg: Segment) -> str:
         conn = self.trace.connection_of(seg)

@@ -575,7 +575,7 @@ class Ladder:
         times: list[tuple[float, str]] = []
         for a in arrows:
             x1, y1, x2, y2 = ends[a.seg.number]
-            arrow = self._arrow(a, (x1, y1, x2, y2))
+            arrow = self._arrow(a, (x1, y1, x2, y2), linked=inspector is not None)
             if inspector is not None:
                 arrow = (f'<a class="netlab-inspect" href="#{inspector.target(a.seg)}" '
                          f'aria-label="{html.escape(inspector.summary(a.seg))}">{arrow}'
@@ -596,7 +596,7 @@ class Ladder:
                 part.append(f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{ex:.1f}" '
                             f'y2="{cy - h / 2:.1f}" stroke="currentColor" stroke-opacity="0.7" '
                             f'stroke-dasharray="2 2"/>')
-            part.append(f'<rect class="netlab-bg" x="{cx - w / 2:.1f}" y="{cy - h / 2 + 1:.1f}" '
+            part.append(f'<rect x="{cx - w / 2:.1f}" y="{cy - h / 2 + 1:.1f}" '
                         f'width="{w:.1f}" height="{h - 2}" rx="3"{label_bg}/>')
             part.append(f'<text x="{cx:.1f}" y="{cy - 3:.1f}">{html.escape(label)}</text>')
             part.append(f'<text x="{cx:.1f}" y="{cy + 11:.1f}" font-size="10" opacity="0.8">'
@@ -765,7 +765,11 @@ class Ladder:
             label, detail = note, label
         return label, detail
 
-    def _arrow(self, a: _Arrow, ends: tuple[float, float, float, float]) -> str:
+    def _arrow(self, a: _Arrow, ends: tuple[float, float, float, float],
+               linked: bool = False) -> str:
+        """One arrow, its tooltip naming the segment. A ``linked`` arrow is inside a link named
+        by the segment's one-line summary (its inspector entry's), and its label shows the
+        flags and relative numbers: its tooltip adds only what neither says."""
         seg = a.seg
         x1, y1, x2, y2 = ends
         colour = _colour(seg)
@@ -776,6 +780,8 @@ class Ladder:
         tip = (f"#{seg.number} {self.trace.name(seg.src)}:{seg.sport} → "
                f"{self.trace.name(seg.dst)}:{seg.dport} [{seg.flags_text}] {rel} {detail} "
                f"win={seg.window} len={seg.length} {option_text(seg.options)}")
+        if linked:
+            tip = f"#{seg.number} {detail} win={seg.window} {option_text(seg.options)}"
         angle = math.atan2(y2 - y1, x2 - x1)
         ca, sa = math.cos(angle), math.sin(angle)
         head = (f"{x2:.1f},{y2:.1f} {x2 - 10 * ca + 5 * sa:.1f},{y2 - 10 * sa - 5 * ca:.1f} "
