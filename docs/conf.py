@@ -23,6 +23,7 @@ from typing import Any
 
 import jupyter_sphinx.execute
 import jupyter_sphinx.utils
+import sphinx.ext.viewcode
 import sphinx.search
 from docutils import nodes
 from jupyter_sphinx.ast import JupyterCellNode
@@ -235,7 +236,6 @@ def _execute_cells_once(kernel_name: str, cells: list[Any], execute_kwargs: dict
     """
     import nbformat
 
-    from netlab.experiments.replay import RECORD, REPLAY
     from netlab.model.run import ENV, RunInfo, new_run
 
     key = _run_key(kernel_name, cells)
@@ -246,6 +246,9 @@ def _execute_cells_once(kernel_name: str, cells: list[Any], execute_kwargs: dict
         notebook.metadata["netlab"] = {"run": json.loads(run.to_json())}
         _page_runs.append(run)
         return notebook
+    # imported only now: netlab.experiments imports every experiment (scapy too), seconds
+    from netlab.experiments.replay import RECORD, REPLAY
+
     if not _claim(key):
         run, variables = RunInfo.from_json(about.read_text()), {REPLAY: str(recording)}
     else:
@@ -382,6 +385,28 @@ def _purge_cell_page(app: Sphinx, env: Any, docname: str) -> None:
     getattr(env, "netlab_cell_pages", set()).discard(docname)
 
 
+# -- Highlighted source (sphinx.ext.viewcode) --------------------------------------------------
+_module_filename = sphinx.ext.viewcode.get_module_filename
+
+
+def _source_file(app: Sphinx, modname: str) -> Any:
+    """The file of a netlab module, found from its name without importing it.
+
+    After each build viewcode compares every highlighted module's file with its page, to
+    write again only the pages of changed modules; to find the file it imports the module, and
+    importing all of netlab (scapy with it) took about 3 s of a one-page incremental build in
+    each language. netlab's modules are where their names say (this tree); others as before.
+    """
+    if modname == "netlab" or modname.startswith("netlab."):
+        base = ROOT.joinpath(*modname.split("."))
+        for path in (base.with_suffix(".py"), base / "__init__.py"):
+            if path.is_file():
+                return path
+    return _module_filename(app, modname)
+
+
+sphinx.ext.viewcode.get_module_filename = _source_file
+
 # -- HTML ---------------------------------------------------------------------------------------
 html_theme = "furo"
 html_title = "netlab"
@@ -459,6 +484,33 @@ def _drop_remote_assets(
     for key in ("script_files", "css_files"):
         if key in context:
             context[key] = [asset for asset in context[key] if local(asset)]
+
+
+NAVIGATION_DEPTH = 2
+"""How deep the site's navigation tree is copied while only the home page has toctrees."""
+
+
+def _shallow_navigation(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Let furo's navigation tree copy only the levels it shows.
+
+    furo asks every page for the whole site's toctree with page titles only and no depth
+    limit; Sphinx copies every page's full table of contents before dropping all but the
+    titles, and the API page's has an entry per documented object: about 0.7 s per page
+    written, most of a one-page rebuild. While only the home page has toctrees, the titles
+    are the same tree at depth 2. Runs before furo's own handler (priority 400 < 500).
+    """
+    toctree = context.get("toctree")
+    if toctree is None or set(app.env.toctree_includes) - {app.config.root_doc}:
+        return  # a page with a toctree of its own: nested titles need the whole depth
+
+    def shallow(**kwargs: Any) -> Any:
+        if kwargs.get("titles_only") and kwargs.get("maxdepth", -1) <= 0:
+            kwargs["maxdepth"] = NAVIGATION_DEPTH
+        return toctree(**kwargs)
+
+    context["toctree"] = shallow
 
 
 class _SkipCellsForGettext(SphinxTransform):
@@ -545,6 +597,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _export_language)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("html-page-context", _drop_remote_assets)
+    app.connect("html-page-context", _shallow_navigation, priority=400)
     app.add_transform(_PageDownloads)
     app.add_transform(_ForgetPageRuns)
     app.add_transform(_KeepRecordings)
