@@ -30,7 +30,6 @@ from jupyter_sphinx.ast import JupyterCellNode
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
-from sphinx.search.zh import SearchChinese
 from sphinx.transforms import SphinxTransform
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -437,15 +436,7 @@ copybutton_only_copy_prompt_lines = True
 copybutton_remove_prompts = True
 
 
-try:  # jieba segments Chinese words for the zh_CN search index; without it no Chinese is indexed
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)  # it logs two DEBUG lines on stderr per build
-except ImportError:
-    pass
-
-
-class _ChineseSearch(SearchChinese):
+def _chinese_search() -> Any:
     """Sphinx 9.0's Chinese search, with the name of its stemmer fixed in the page's script.
 
     Sphinx 9.0.4 ends the Chinese ``language_data.js`` with ``window.Stemmer =
@@ -453,14 +444,29 @@ class _ChineseSearch(SearchChinese):
     every search on the Chinese site stops with "ChineseStemmer is not defined"
     (sphinx-doc/sphinx#14229, fixed by #14416 in Sphinx 9.1, which needs Python 3.12). The
     browser tests (tests/test_browser.py) found it. Same code, right name.
-    """
 
-    js_stemmer_rawcode = ""  # no file to copy: the code is given whole, below
-    js_stemmer_code = "\n".join((
-        *(Path(sphinx.search.__file__).parent.joinpath("minified-js", name).read_text("utf-8")
-          for name in ("base-stemmer.js", SearchChinese.js_stemmer_rawcode)),
-        "window.Stemmer = EnglishStemmer;",
-    ))
+    Made only by the Chinese build: importing the Chinese search imports jieba, which segments
+    Chinese words for its index, and that takes most of a second that the English build and
+    the translation gate need not spend.
+    """
+    from sphinx.search.zh import SearchChinese
+
+    try:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)  # it logs two DEBUG lines on stderr per build
+    except ImportError:  # without it no Chinese is indexed
+        pass
+
+    class _ChineseSearch(SearchChinese):
+        js_stemmer_rawcode = ""  # no file to copy: the code is given whole, below
+        js_stemmer_code = "\n".join((
+            *(Path(sphinx.search.__file__).parent.joinpath("minified-js", name).read_text("utf-8")
+              for name in ("base-stemmer.js", SearchChinese.js_stemmer_rawcode)),
+            "window.Stemmer = EnglishStemmer;",
+        ))
+
+    return _ChineseSearch
 
 
 def _export_language(app: Sphinx, config: Config) -> None:
@@ -607,7 +613,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-purge-doc", _purge_cell_page)
     app.connect("env-updated", _release_locks)
     app.connect("build-finished", _release_locks)
-    app.add_search_language(_ChineseSearch)
+    if (app.config.language or "en").startswith("zh"):
+        app.add_search_language(_chinese_search())
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
