@@ -577,6 +577,28 @@ def _on_builder_inited(app: Sphinx) -> None:
     logging.getLogger("traitlets").setLevel(logging.WARNING)
     if app.builder.name == "gettext":
         app.add_transform(_SkipCellsForGettext)
+        if os.environ.get("NETLAB_GETTEXT_CHANGED_ONLY") == "1":
+            # The translation gate keeps the templates of the pages that were not read again
+            # (scripts/check_translations.py): write only those of the pages read.
+            app.builder.get_outdated_docs = lambda: []  # type: ignore[method-assign]
+
+
+_short_index: dict[int, dict[str, list[str]]] = {}
+
+
+def _short_names(domain: Any) -> dict[str, list[str]]:
+    """netlab's documented objects by their last name (``Trace`` → its full names), made once
+    per set of objects: a page's writing asks for it once per unresolved name."""
+    objects = domain.objects
+    key = len(objects)
+    if key not in _short_index:
+        index: dict[str, list[str]] = {}
+        for name in objects:
+            if name.startswith("netlab."):
+                index.setdefault(name.rsplit(".", 1)[-1], []).append(name)
+        _short_index.clear()
+        _short_index[key] = index
+    return _short_index[key]
 
 
 def _resolve_short_names(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any:
@@ -590,8 +612,7 @@ def _resolve_short_names(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any
     if node.get("refdomain") != "py" or "." in target:
         return None
     domain = env.get_domain("py")
-    matches = [name for name in domain.objects if name.startswith("netlab.")
-               and name.rsplit(".", 1)[-1] == target]
+    matches = _short_names(domain).get(target, [])
     if len(matches) != 1:
         return None
     return domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], matches[0],
