@@ -23,13 +23,13 @@ from typing import Any
 
 import jupyter_sphinx.execute
 import jupyter_sphinx.utils
+import sphinx.ext.viewcode
 import sphinx.search
 from docutils import nodes
 from jupyter_sphinx.ast import JupyterCellNode
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.config import Config
-from sphinx.search.zh import SearchChinese
 from sphinx.transforms import SphinxTransform
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,13 +197,57 @@ _locks: list[Path] = []  # the pages this process claimed and has not yet kept
 _run_cells = jupyter_sphinx.execute.execute_cells
 
 
+def _shown_path(key: str) -> Path:
+    """Where this language's executed notebook of the page recorded under ``key`` is kept:
+    what its cells showed, in this language, with netlab's catalogs as they are now."""
+    digest = hashlib.sha256(key.encode())
+    for path in sorted((ROOT / "netlab" / "locale").rglob("*.mo")):
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    language = os.environ.get("NETLAB_DOCS_LANG", "en")
+    return RUN_CACHE / f"{key}.{language}.{digest.hexdigest()[:12]}.ipynb"
+
+
+def _shown_before(key: str, cells: list[Any]) -> Any:
+    """The notebook this language's build executed for these cells before, if it is kept and
+    its recording too; else None."""
+    import nbformat
+
+    shown, about = _shown_path(key), RUN_CACHE / f"{key}.json"
+    if not (shown.exists() and about.exists() and (RUN_CACHE / f"{key}.pickle").exists()):
+        return None
+    try:
+        notebook = nbformat.reads(shown.read_text("utf-8"), as_version=4)
+    except (OSError, ValueError):
+        return None
+    if [c.source for c in notebook.cells] != [c.source for c in cells]:
+        return None
+    return notebook
+
+
 def _execute_cells_once(kernel_name: str, cells: list[Any], execute_kwargs: dict[str, Any]) -> Any:
-    """jupyter-sphinx's execute_cells, recording the experiments' results or replaying them."""
-    from netlab.experiments.replay import RECORD, REPLAY
+    """jupyter-sphinx's execute_cells, recording the experiments' results or replaying them.
+
+    An incremental build (the preview, NETLAB_INCREMENTAL=1) that reads a page again whose
+    cells, netlab (its source and its catalogs) and language are those of a notebook this
+    language's build already executed and kept shows that notebook's outputs again, without
+    starting a kernel: a prose edit costs only Sphinx's own work. A clean build starts from an
+    empty cache (scripts/build-site.sh), so there every page's cells run.
+    """
+    import nbformat
+
     from netlab.model.run import ENV, RunInfo, new_run
 
     key = _run_key(kernel_name, cells)
     recording, about = RUN_CACHE / f"{key}.pickle", RUN_CACHE / f"{key}.json"
+    notebook = _shown_before(key, cells)
+    if notebook is not None:
+        run = RunInfo.from_json(about.read_text())
+        notebook.metadata["netlab"] = {"run": json.loads(run.to_json())}
+        _page_runs.append(run)
+        return notebook
+    # imported only now: netlab.experiments imports every experiment (scapy too), seconds
+    from netlab.experiments.replay import RECORD, REPLAY
+
     if not _claim(key):
         run, variables = RunInfo.from_json(about.read_text()), {REPLAY: str(recording)}
     else:
@@ -222,10 +266,13 @@ def _execute_cells_once(kernel_name: str, cells: list[Any], execute_kwargs: dict
             os.environ.pop(name, None)
             if value is not None:
                 os.environ[name] = value
+    _pending_shown.append((_shown_path(key), nbformat.writes(notebook)))
     notebook.metadata["netlab"] = {"run": json.loads(run.to_json())}
     _page_runs.append(run)
     return notebook
 
+
+_pending_shown: list[tuple[Path, str]] = []  # executed notebooks to keep once the page read cleanly
 
 DOWNLOAD_PREFIX = "netlab-"
 """Each page's notebook and script are offered as ``netlab-<page>.ipynb`` and ``.py``: a
@@ -265,6 +312,7 @@ class _ForgetPageRuns(SphinxTransform):
     def apply(self, **kwargs: Any) -> None:
         _page_runs.clear()
         _pending.clear()  # a page that failed: its recording is never kept
+        _pending_shown.clear()
         _release_locks()
 
 
@@ -278,14 +326,24 @@ class _KeepRecordings(SphinxTransform):
     default_priority = 405
 
     def apply(self, **kwargs: Any) -> None:
-        for partial, recording, run in _pending:
-            partial.replace(recording)
-            recording.with_suffix(".json").write_text(run.to_json())
-        _pending.clear()
-        _release_locks()
+        _keep_pending()
         if _page_runs:
             self.env.netlab_cell_pages = getattr(self.env, "netlab_cell_pages", set())
             self.env.netlab_cell_pages.add(self.env.docname)
+
+
+def _keep_pending() -> None:
+    """Keep the recordings and the executed notebooks of the page just read."""
+    for partial, recording, run in _pending:
+        partial.replace(recording)
+        recording.with_suffix(".json").write_text(run.to_json())
+    _pending.clear()
+    for shown, text in _pending_shown:
+        partial_shown = shown.with_name(f"{shown.name}.{os.getpid()}.partial")
+        partial_shown.write_text(text, "utf-8")
+        partial_shown.replace(shown)
+    _pending_shown.clear()
+    _release_locks()
 
 
 class _RunFooter(SphinxTransform):
@@ -326,6 +384,28 @@ def _purge_cell_page(app: Sphinx, env: Any, docname: str) -> None:
     getattr(env, "netlab_cell_pages", set()).discard(docname)
 
 
+# -- Highlighted source (sphinx.ext.viewcode) --------------------------------------------------
+_module_filename = sphinx.ext.viewcode.get_module_filename
+
+
+def _source_file(app: Sphinx, modname: str) -> Any:
+    """The file of a netlab module, found from its name without importing it.
+
+    After each build viewcode compares every highlighted module's file with its page, to
+    write again only the pages of changed modules; to find the file it imports the module, and
+    importing all of netlab (scapy with it) took about 3 s of a one-page incremental build in
+    each language. netlab's modules are where their names say (this tree); others as before.
+    """
+    if modname == "netlab" or modname.startswith("netlab."):
+        base = ROOT.joinpath(*modname.split("."))
+        for path in (base.with_suffix(".py"), base / "__init__.py"):
+            if path.is_file():
+                return path
+    return _module_filename(app, modname)
+
+
+sphinx.ext.viewcode.get_module_filename = _source_file
+
 # -- HTML ---------------------------------------------------------------------------------------
 html_theme = "furo"
 html_title = "netlab"
@@ -356,15 +436,7 @@ copybutton_only_copy_prompt_lines = True
 copybutton_remove_prompts = True
 
 
-try:  # jieba segments Chinese words for the zh_CN search index; without it no Chinese is indexed
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)  # it logs two DEBUG lines on stderr per build
-except ImportError:
-    pass
-
-
-class _ChineseSearch(SearchChinese):
+def _chinese_search() -> Any:
     """Sphinx 9.0's Chinese search, with the name of its stemmer fixed in the page's script.
 
     Sphinx 9.0.4 ends the Chinese ``language_data.js`` with ``window.Stemmer =
@@ -372,14 +444,29 @@ class _ChineseSearch(SearchChinese):
     every search on the Chinese site stops with "ChineseStemmer is not defined"
     (sphinx-doc/sphinx#14229, fixed by #14416 in Sphinx 9.1, which needs Python 3.12). The
     browser tests (tests/test_browser.py) found it. Same code, right name.
-    """
 
-    js_stemmer_rawcode = ""  # no file to copy: the code is given whole, below
-    js_stemmer_code = "\n".join((
-        *(Path(sphinx.search.__file__).parent.joinpath("minified-js", name).read_text("utf-8")
-          for name in ("base-stemmer.js", SearchChinese.js_stemmer_rawcode)),
-        "window.Stemmer = EnglishStemmer;",
-    ))
+    Made only by the Chinese build: importing the Chinese search imports jieba, which segments
+    Chinese words for its index, and that takes most of a second that the English build and
+    the translation gate need not spend.
+    """
+    from sphinx.search.zh import SearchChinese
+
+    try:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)  # it logs two DEBUG lines on stderr per build
+    except ImportError:  # without it no Chinese is indexed
+        pass
+
+    class _ChineseSearch(SearchChinese):
+        js_stemmer_rawcode = ""  # no file to copy: the code is given whole, below
+        js_stemmer_code = "\n".join((
+            *(Path(sphinx.search.__file__).parent.joinpath("minified-js", name).read_text("utf-8")
+              for name in ("base-stemmer.js", SearchChinese.js_stemmer_rawcode)),
+            "window.Stemmer = EnglishStemmer;",
+        ))
+
+    return _ChineseSearch
 
 
 def _export_language(app: Sphinx, config: Config) -> None:
@@ -403,6 +490,33 @@ def _drop_remote_assets(
     for key in ("script_files", "css_files"):
         if key in context:
             context[key] = [asset for asset in context[key] if local(asset)]
+
+
+NAVIGATION_DEPTH = 2
+"""How deep the site's navigation tree is copied while only the home page has toctrees."""
+
+
+def _shallow_navigation(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Let furo's navigation tree copy only the levels it shows.
+
+    furo asks every page for the whole site's toctree with page titles only and no depth
+    limit; Sphinx copies every page's full table of contents before dropping all but the
+    titles, and the API page's has an entry per documented object: about 0.7 s per page
+    written, most of a one-page rebuild. While only the home page has toctrees, the titles
+    are the same tree at depth 2. Runs before furo's own handler (priority 400 < 500).
+    """
+    toctree = context.get("toctree")
+    if toctree is None or set(app.env.toctree_includes) - {app.config.root_doc}:
+        return  # a page with a toctree of its own: nested titles need the whole depth
+
+    def shallow(**kwargs: Any) -> Any:
+        if kwargs.get("titles_only") and kwargs.get("maxdepth", -1) <= 0:
+            kwargs["maxdepth"] = NAVIGATION_DEPTH
+        return toctree(**kwargs)
+
+    context["toctree"] = shallow
 
 
 class _SkipCellsForGettext(SphinxTransform):
@@ -463,6 +577,28 @@ def _on_builder_inited(app: Sphinx) -> None:
     logging.getLogger("traitlets").setLevel(logging.WARNING)
     if app.builder.name == "gettext":
         app.add_transform(_SkipCellsForGettext)
+        if os.environ.get("NETLAB_GETTEXT_CHANGED_ONLY") == "1":
+            # The translation gate keeps the templates of the pages that were not read again
+            # (scripts/check_translations.py): write only those of the pages read.
+            app.builder.get_outdated_docs = lambda: []  # type: ignore[method-assign]
+
+
+_short_index: dict[int, dict[str, list[str]]] = {}
+
+
+def _short_names(domain: Any) -> dict[str, list[str]]:
+    """netlab's documented objects by their last name (``Trace`` → its full names), made once
+    per set of objects: a page's writing asks for it once per unresolved name."""
+    objects = domain.objects
+    key = len(objects)
+    if key not in _short_index:
+        index: dict[str, list[str]] = {}
+        for name in objects:
+            if name.startswith("netlab."):
+                index.setdefault(name.rsplit(".", 1)[-1], []).append(name)
+        _short_index.clear()
+        _short_index[key] = index
+    return _short_index[key]
 
 
 def _resolve_short_names(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any:
@@ -476,8 +612,7 @@ def _resolve_short_names(app: Sphinx, env: Any, node: Any, contnode: Any) -> Any
     if node.get("refdomain") != "py" or "." in target:
         return None
     domain = env.get_domain("py")
-    matches = [name for name in domain.objects if name.startswith("netlab.")
-               and name.rsplit(".", 1)[-1] == target]
+    matches = _short_names(domain).get(target, [])
     if len(matches) != 1:
         return None
     return domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], matches[0],
@@ -489,6 +624,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _export_language)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("html-page-context", _drop_remote_assets)
+    app.connect("html-page-context", _shallow_navigation, priority=400)
     app.add_transform(_PageDownloads)
     app.add_transform(_ForgetPageRuns)
     app.add_transform(_KeepRecordings)
@@ -498,7 +634,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-purge-doc", _purge_cell_page)
     app.connect("env-updated", _release_locks)
     app.connect("build-finished", _release_locks)
-    app.add_search_language(_ChineseSearch)
+    if (app.config.language or "en").startswith("zh"):
+        app.add_search_language(_chinese_search())
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

@@ -40,8 +40,9 @@ phase() {  # phase NAME COMMAND...: run COMMAND, print and remember how long it 
 # first build to reach a page runs it and records its experiments' results, and the other
 # waits for that page and replays them (docs/conf.py), so both languages show the same run and
 # the second costs little more than Sphinx's own work. A writer may set NETLAB_INCREMENTAL=1 to
-# rebuild just the changed pages: a page whose code and netlab's source are unchanged replays
-# its recorded run instead of running it again.
+# rebuild just the changed pages: a page whose code and netlab (its source and catalogs) are
+# unchanged shows again what its cells showed in that language, kept beside its recorded run,
+# without starting a kernel; one whose code changed runs again.
 fresh=(-E)
 [[ "${NETLAB_INCREMENTAL:-}" == 1 ]] && fresh=()
 # The translation gate keeps its own doctree cache too (scripts/check_translations.py).

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import io
+import os
 import shutil
 import subprocess
 import sys
@@ -61,22 +62,39 @@ HEADER = {"copyright_holder": "netlab contributors", "msgid_bugs_address": "",
 
 
 def build_templates() -> None:
-    """Extract the messages of every page into fresh .pot files (stale ones would mislead).
+    """Extract the messages of every page into .pot files, one per page.
 
-    The gettext builder writes every page's template each time, but its doctree cache
-    (DOCTREES) is kept, so only the pages changed since the last run are read again: after a
-    one-page edit the gate takes seconds. scripts/build-site.sh empties it for a clean build.
+    The gettext builder's doctree cache (DOCTREES) is kept, so only the pages changed since the
+    last run are read again, and only their templates are written again: the others are still
+    those of the last run, and the template of a page that is gone is removed (a stale one
+    would mislead). Without the cache (scripts/build-site.sh empties it for a clean build)
+    every page is read and every template written afresh. After a one-page edit the gate
+    takes seconds.
     """
-    shutil.rmtree(POT_DIR, ignore_errors=True)
+    env = dict(os.environ)
+    if DOCTREES.is_dir() and POT_DIR.is_dir():
+        env["NETLAB_GETTEXT_CHANGED_ONLY"] = "1"
+    else:
+        shutil.rmtree(POT_DIR, ignore_errors=True)
     subprocess.run(
         [sys.executable, "-m", "sphinx", "-b", "gettext", "-q", "-d", str(DOCTREES), str(DOCS),
          str(POT_DIR)],
-        check=True,
+        check=True, env=env,
     )
+    pages = {p.relative_to(DOCS).with_suffix("") for suffix in ("*.md", "*.rst")
+             for p in DOCS.rglob(suffix) if not set(p.relative_to(DOCS).parts[:-1]) & EXCLUDED}
+    for pot in POT_DIR.rglob("*.pot"):
+        relative = pot.relative_to(POT_DIR).with_suffix("")
+        if relative not in pages and pot.name != THEME_POT.name:
+            pot.unlink()
     THEME_POT.parent.mkdir(parents=True, exist_ok=True)
     THEME_POT.unlink(missing_ok=True)
     if (POT_DIR / THEME_POT.name).exists():
         (POT_DIR / THEME_POT.name).replace(THEME_POT)
+
+
+EXCLUDED = {"_build", "_generated", "_root", "locale", "_templates", "_static", "_ext"}
+"""Folders of docs/ that hold no pages (conf.py's exclude_patterns, and Sphinx's own)."""
 
 
 def update_catalogs() -> None:

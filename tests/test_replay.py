@@ -181,3 +181,51 @@ def test_a_pages_key_follows_its_code_and_netlab(monkeypatch: pytest.MonkeyPatch
     assert conf._run_key("python3", [*cells[:1], nbformat.v4.new_code_cell("x  # edited")]) != key
     monkeypatch.setattr(conf, "_netlab_source_hash", lambda: "another netlab")
     assert conf._run_key("python3", cells) != key
+
+
+def test_a_page_read_again_unchanged_shows_its_kept_notebook(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An incremental build reads a page again after a prose edit: its cells, netlab and the
+    language unchanged, the notebook this language executed is shown again and no kernel starts;
+    the other language, or edited cells, execute (replaying, or running anew)."""
+    import nbformat
+
+    conf: Any = _conf()
+    monkeypatch.setattr(conf, "RUN_CACHE", tmp_path)
+    monkeypatch.setattr(conf, "_locks", [])
+    executed: list[tuple[str | None, str | None]] = []
+
+    def kernel(kernel_name: str, cells: list[Any], kwargs: dict[str, Any]) -> Any:
+        executed.append((os.environ.get(RECORD), os.environ.get(REPLAY)))
+        notebook = nbformat.v4.new_notebook(cells=cells)
+        lang = os.environ["NETLAB_DOCS_LANG"]
+        for i, cell in enumerate(notebook.cells):
+            cell.outputs = [nbformat.v4.new_output("stream", text=f"{lang} {len(executed)} {i}")]
+        return notebook
+
+    monkeypatch.setattr(conf, "_run_cells", kernel)
+
+    def read(lang: str, source: str = "x = 1") -> Any:
+        monkeypatch.setenv("NETLAB_DOCS_LANG", lang)
+        cells = [nbformat.v4.new_code_cell(source), nbformat.v4.new_code_cell("")]
+        notebook = conf._execute_cells_once("python3", cells, {})
+        conf._keep_pending()  # the page read cleanly (docs/conf.py's _KeepRecordings)
+        return notebook
+
+    first = read("en")
+    assert len(executed) == 1 and executed[0][0] is not None  # it ran, recording
+    again = read("en")
+    assert len(executed) == 1  # no kernel: the kept notebook
+    assert [c.outputs for c in again.cells] == [c.outputs for c in first.cells]
+    assert again.metadata["netlab"] == first.metadata["netlab"]  # the same run, named
+    zh = read("zh_CN")
+    assert len(executed) == 2 and executed[1][1] is not None  # it replayed the English run
+    assert zh.cells[0].outputs[0]["text"].startswith("zh_CN")
+    assert zh.metadata["netlab"] == first.metadata["netlab"]
+    read("zh_CN")
+    assert len(executed) == 2
+    read("en", "x = 2")  # a code edit: a new run
+    assert len(executed) == 3 and executed[2][0] is not None
+    monkeypatch.setattr(conf, "_netlab_source_hash", lambda: "another netlab")
+    read("en")
+    assert len(executed) == 4

@@ -123,6 +123,60 @@
   });
   document.addEventListener("mouseover", point);
   document.addEventListener("focusin", point);
+  // The page carries each entry compactly (netlab.views.inspector): a row's fields as plain
+  // text with their bytes listed once (data-f), and the hex dump as the bytes alone, sixteen
+  // to a line in hex without spaces. Here each
+  // field becomes an element that knows its bytes and takes the focus, and each line of the
+  // dump gets its offset and its bytes as text, as Wireshark shows them.
+  function fields(td) {
+    var tokens = td.getAttribute("data-f").split(" "), parts = [];
+    td.removeAttribute("data-f");
+    td.textContent.split(", ").forEach(function (piece) {
+      if (parts.length && !/^[^\s,:]+: /.test(piece)) parts[parts.length - 1] += ", " + piece;
+      else parts.push(piece);
+    });
+    if (parts.length !== tokens.length) return;
+    var th = td.parentNode.querySelector("th[data-bytes]");
+    var at = th ? parseInt(th.dataset.bytes.split("-")[0], 10) : 0;
+    td.textContent = "";
+    parts.forEach(function (text, i) {
+      if (i) td.appendChild(document.createTextNode(", "));
+      var t = tokens[i];
+      if (t === "-") {
+        td.appendChild(document.createTextNode(text));
+        return;
+      }
+      var p = t.split("-"), from = p.length > 1 ? parseInt(p[0], 10) : at;
+      at = parseInt(p[p.length - 1], 10);
+      var field = document.createElement("span");
+      field.dataset.bytes = from + "-" + at;
+      field.tabIndex = 0;
+      field.textContent = text;
+      td.appendChild(field);
+    });
+  }
+  function dump(pre) {
+    var off = 0;
+    pre.textContent = pre.textContent.split("\n").map(function (line) {
+      if (!/^([0-9a-f]{2}){1,16}$/.test(line)) return line;
+      var hex = line.match(/../g), text = hex.map(function (h) {
+        var c = parseInt(h, 16);
+        return c >= 32 && c < 127 ? String.fromCharCode(c) : ".";
+      }).join("");
+      var out = ("000" + off.toString(16)).slice(-4) + "  " +
+        (hex.join(" ") + new Array(49 - 3 * hex.length).join(" ")) + "  " + text;
+      off += hex.length;
+      return out;
+    }).join("\n");
+  }
+  function compact() {
+    document.querySelectorAll("table.netlab-fields td[data-f]").forEach(fields);
+    document.querySelectorAll("pre.netlab-bytes").forEach(function (pre) {
+      if (!/^[0-9a-f]{4}  /.test(pre.textContent)) dump(pre);
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", compact);
+  else compact();
   // A deep link to a segment (page.html#<its entry's id>) opens its entry, and the inspector
   // around it, when the page loads and whenever the address's fragment changes.
   function openFromHash() {

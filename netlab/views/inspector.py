@@ -14,8 +14,12 @@ A page is one kernel, and the docs build tells it so (``NETLAB_DOCS_LANG``); any
 in a notebook whose cells may run again in any order, each view carries its own entries.
 
 On the site, a small local script (``docs/_static/netlab-inspector.js``) lets a click on an
-arrow or on a row's number, or Enter on it, open that segment's entry. Each arrow and each
-row number is a link to its entry (``#netlab-pkt-…``), so without the script a browser still
+arrow or on a row's number, or Enter on it, open that segment's entry. An entry is written
+compactly there, since a chapter shows about a hundred packets: a row's fields as plain text with
+their bytes listed once, and the hex dump as the bytes alone, in hex; the script gives each field an
+element of its own and each line of the dump its offset and its bytes as text when the page
+loads, and without it the reader still has every field and every byte. Each arrow and each
+row number is a link to its entry (``#pkt-…``), so without the script a browser still
 jumps there.
 
 The fields are scapy's own dissection of the frame, on purpose: they are read again from the
@@ -33,6 +37,7 @@ from __future__ import annotations
 import html
 import itertools
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -47,7 +52,8 @@ from netlab.views.message import HexDump
 if TYPE_CHECKING:
     from netlab.analysis.trace import Trace
 
-__all__ = ["Inspector", "layers", "hexdump", "byte_ranges", "page_wide", "MAX_BYTES"]
+__all__ = ["Inspector", "layers", "hexdump", "byte_ranges", "field_ranges", "split_fields",
+           "page_wide", "MAX_BYTES"]
 
 MAX_BYTES = 256
 """Bytes of a frame shown in its hex dump: every header and the start of the payload.
@@ -206,8 +212,8 @@ class Inspector:
     def target(self, seg: Segment) -> str:
         """The id of ``seg``'s entry (unique on the page): what its arrow or row links to."""
         if page_wide():
-            return _on_page.get(self._key(seg), f"netlab-pkt-{self.uid}-{seg.number}")
-        return f"netlab-pkt-{self.uid}-{seg.number}"
+            return _on_page.get(self._key(seg), f"pkt-{self.uid}-{seg.number}")
+        return f"pkt-{self.uid}-{seg.number}"
 
     def _line(self, seg: Segment) -> str:
         conn = self.trace.connection_of(seg)
@@ -228,25 +234,24 @@ class Inspector:
     def _entry(self, seg: Segment) -> str:
         # One row per layer, its fields on one line as Wireshark's summary lines write them: a
         # row per field would make the inspector most of a chapter's weight. Each field (and
-        # each layer's name) says which bytes it is (data-bytes): pointing at it, or focusing
-        # it, lights them up in the hex dump (docs/_static/netlab-inspector.js).
+        # each layer's name) says which bytes it is: pointing at it, or focusing it, lights
+        # them up in the hex dump (docs/_static/netlab-inspector.js). A row's fields are plain
+        # text, their bytes listed once for the row (``data-f``, see :func:`field_ranges`):
+        # the page's script makes each field an element of its own when the page loads, so a
+        # packet does not carry some thirty elements that only a script uses.
         found = layers(seg.frame, seg)
         spans = byte_ranges(seg.frame)
         if spans is not None and len(spans) != len(found):
             spans = None
 
-        def field(k: str, v: str, span: Span | None) -> str:
-            text = html.escape(f"{k}: {v}")
-            return (f'<span data-bytes="{span[0]}-{span[1]}" tabindex="0">{text}</span>'
-                    if span else text)
-
         rows = []
         for i, (name, fields) in enumerate(found):
             whole, by_field = spans[i] if spans is not None else (None, {})
             at = f' data-bytes="{whole[0]}-{whole[1]}"' if whole else ""
-            cells = ", ".join(field(k, v, by_field.get(k, whole if len(fields) == 1 else None))
-                              for k, v in fields)
-            rows.append(f'<tr><th scope="row"{at}>{html.escape(name)}</th><td>{cells}</td></tr>')
+            texts = [f"{k}: {v}" for k, v in fields]
+            ranges = [by_field.get(k, whole if len(fields) == 1 else None) for k, _ in fields]
+            rows.append(f'<tr><th{at}>{html.escape(name)}</th>'
+                        f"{_cells(texts, ranges, whole[0] if whole else 0)}</tr>")
         caption = tr("{n} bytes captured").format(n=len(seg.frame))
         decoded = tr("Decoded headers")
         return (
@@ -254,9 +259,9 @@ class Inspector:
             f"<summary>{html.escape(self.summary(seg))}</summary>"
             f'<div class="netlab-packet-body" tabindex="0" id="{self.target(seg)}">'
             f'<table class="netlab-fields"><caption>{html.escape(decoded)}'
-            f'</caption><tbody>{"".join(rows)}</tbody></table>'
+            f'</caption>{"".join(rows)}</table>'
             f'<pre class="netlab-bytes" aria-label="{html.escape(caption)}">'
-            f"{html.escape(hexdump(seg.frame))}</pre></div></details>"
+            f"{html.escape(_dump(seg.frame))}</pre></div></details>"
         )
 
     def html(self) -> str:
@@ -277,6 +282,79 @@ class Inspector:
             f"<summary>{html.escape(title)}</summary>"
             f'{"".join(self._entry(s) for s in segments)}</details>'
         )
+
+
+SEPARATOR = ", "
+"""Between two fields of a layer's row."""
+
+
+def field_ranges(ranges: Sequence[Span | None], start: int = 0) -> str:
+    """The bytes of a row's fields in few characters, as the page's script reads them
+    (``data-f``): one token per field, ``-`` for a field with no bytes of its own, ``END``
+    when the field starts where the previous one ended (the first: where its layer starts),
+    else ``START-END``.
+
+    >>> field_ranges([(14, 15), (14, 15), (15, 16), (16, 18), None], 14)
+    '15 14-15 16 18 -'
+    """
+    out, at = [], start
+    for span in ranges:
+        if span is None:
+            out.append("-")
+            continue
+        out.append(str(span[1]) if span[0] == at else f"{span[0]}-{span[1]}")
+        at = span[1]
+    return " ".join(out)
+
+
+def split_fields(text: str) -> list[str]:
+    """A row's text cut back into its fields, the way the page's script cuts it: at each
+    separator followed by a field's name and a colon (a value may hold the separator itself:
+    ``flags: 0x018 (PSH, ACK)``).
+
+    >>> split_fields("flags: 0x018 (PSH, ACK), window: 64")
+    ['flags: 0x018 (PSH, ACK)', 'window: 64']
+    """
+    out: list[str] = []
+    for piece in text.split(SEPARATOR):
+        if out and not _FIELD_START.match(piece):
+            out[-1] += SEPARATOR + piece
+        else:
+            out.append(piece)
+    return out
+
+
+_FIELD_START = re.compile(r"[^\s,:]+: ")
+
+
+def _cells(texts: Sequence[str], ranges: Sequence[Span | None], start: int) -> str:
+    """A row's fields: plain text with their bytes in ``data-f`` when the script can cut the
+    text back into the same fields; else each field in an element of its own, as the script
+    would make it."""
+    text = SEPARATOR.join(texts)
+    if not any(ranges):
+        return f"<td>{html.escape(text)}</td>"
+    if split_fields(text) == list(texts):
+        return f'<td data-f="{field_ranges(ranges, start)}">{html.escape(text)}</td>'
+    cells = (f'<span data-bytes="{r[0]}-{r[1]}" tabindex="0">{html.escape(t)}</span>'
+             if r else html.escape(t) for t, r in zip(texts, ranges, strict=True))
+    return f"<td>{SEPARATOR.join(cells)}</td>"
+
+
+def _dump(frame: bytes) -> str:
+    """The frame's hex dump as the page carries it: on the site, the bytes alone in hex,
+    sixteen to a line, as Wireshark copies them ("as a hex stream"): the page's script spaces
+    them out and adds each line's offset and its bytes as text when the page loads, so the page
+    does not carry each byte three times. Elsewhere (a notebook, with no script) the whole
+    :func:`hexdump`."""
+    if not page_wide():
+        return hexdump(frame)
+    shown = frame[:MAX_BYTES]
+    lines = [shown[i:i + 16].hex() for i in range(0, len(shown), 16)]
+    if len(frame) > MAX_BYTES:
+        lines.append(tr("… {n} more bytes (in the pcap download)").format(
+            n=len(frame) - MAX_BYTES))
+    return "\n".join(lines)
 
 
 def page_wide() -> bool:

@@ -50,13 +50,13 @@ from netlab.analysis.dissect import Segment, option_text
 from netlab.i18n import N_, ptr, tr
 from netlab.model.moments import StatesAt
 from netlab.model.tcp_states import TcpState
-from netlab.views.inspector import Inspector
+from netlab.views.inspector import Inspector, page_wide
 from netlab.views.moments import moment_text
 
 if TYPE_CHECKING:
     from netlab.analysis.trace import Connection, Trace
 
-__all__ = ["Ladder", "Phase", "RoundTrip", "text_width"]
+__all__ = ["Ladder", "Phase", "RoundTrip", "compact_numbers", "text_width"]
 
 WIDTH = 780
 LANE_X = (210, 590)
@@ -94,6 +94,26 @@ def text_width(text: str, size: float) -> float:
     """The width of ``text`` in the figure's monospace font at ``size`` px: ASCII glyphs are
     0.6 em wide, CJK ones 1 em (a little more is allowed for either)."""
     return sum(size * (1.05 if ord(c) >= 0x2E80 else 0.62) for c in text)
+
+
+_NUMERIC = re.compile(r'\b(x|y|x1|x2|y1|y2|cx|cy|r|width|height|points|d)="([^"]*)"')
+_POINT_ZERO = re.compile(r"(?<=\d)\.0(?!\d)")
+_LONG = re.compile(r"\d+\.\d{4,}")
+
+
+def compact_numbers(svg: str) -> str:
+    """``svg`` with each coordinate written as short as it reads: ``210`` for ``210.0``.
+
+    >>> compact_numbers('<line x1="210.0" y1="84.0" x2="590.5" y2="1.05"/><text>1.0</text>')
+    '<line x1="210" y1="84" x2="590.5" y2="1.05"/><text>1.0</text>'
+    >>> compact_numbers('<path d="M607,78.0h5V294.0h-5"/><rect x="66.63999999999999"/>')
+    '<path d="M607,78h5V294h-5"/><rect x="66.6"/>'
+    """
+    def short(value: str) -> str:
+        value = _LONG.sub(lambda n: f"{float(n[0]):.1f}", value)  # float sums: 84.6400000001
+        return _POINT_ZERO.sub("", value)
+
+    return _NUMERIC.sub(lambda m: f'{m[1]}="{short(m[2])}"', svg)
 
 
 def _same(a: Segment, b: Segment) -> bool:
@@ -563,20 +583,21 @@ class Ladder:
             over.append(f'<text class="netlab-gap" x="{x}" y="{mid + 4:.1f}" '
                         f'text-anchor="middle" font-size="11">{html.escape(text)}</text>')
 
-        # Arrows, each with its label block placed where it overlaps nothing.
+        # Arrows, each with its label block placed where it overlaps nothing. On the site the
+        # label's background takes the theme's colour from the site's stylesheet (netlab.css).
+        label_bg = "" if page_wide() else ' fill="#ffffff" fill-opacity="0.85"'
         arrow_parts: list[str] = []
         label_parts: list[str] = []
         t0 = self.trace.start_ns
         times: list[tuple[float, str]] = []
         for a in arrows:
             x1, y1, x2, y2 = ends[a.seg.number]
-            arrow = self._arrow(a, (x1, y1, x2, y2))
+            arrow = self._arrow(a, (x1, y1, x2, y2), linked=inspector is not None)
             if inspector is not None:
                 arrow = (f'<a class="netlab-inspect" href="#{inspector.target(a.seg)}" '
                          f'aria-label="{html.escape(inspector.summary(a.seg))}">{arrow}'
                          f'<line class="netlab-hit" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" '
-                         f'y2="{y2:.1f}" stroke="transparent" stroke-width="16" '
-                         f'pointer-events="stroke"/></a>')
+                         f'y2="{y2:.1f}"/></a>')
             arrow_parts.append(arrow)
             label, detail = self._label(a.seg)
             w = max(text_width(label, 12), text_width(detail, 10)) + 8
@@ -592,13 +613,11 @@ class Ladder:
                 part.append(f'<line x1="{ax:.1f}" y1="{ay:.1f}" x2="{ex:.1f}" '
                             f'y2="{cy - h / 2:.1f}" stroke="currentColor" stroke-opacity="0.7" '
                             f'stroke-dasharray="2 2"/>')
-            part.append(f'<rect class="netlab-bg" x="{cx - w / 2:.1f}" y="{cy - h / 2 + 1:.1f}" '
-                        f'width="{w:.1f}" height="{h - 2}" rx="3" fill="#ffffff" '
-                        f'fill-opacity="0.85"/>')
-            part.append(f'<text x="{cx:.1f}" y="{cy - 3:.1f}" text-anchor="middle">'
-                        f'{html.escape(label)}</text>')
-            part.append(f'<text x="{cx:.1f}" y="{cy + 11:.1f}" text-anchor="middle" '
-                        f'font-size="10" opacity="0.8">{html.escape(detail)}</text></g>')
+            part.append(f'<rect x="{cx - w / 2:.1f}" y="{cy - h / 2 + 1:.1f}" '
+                        f'width="{w:.1f}" height="{h - 2}" rx="3"{label_bg}/>')
+            part.append(f'<text x="{cx:.1f}" y="{cy - 3:.1f}">{html.escape(label)}</text>')
+            part.append(f'<text x="{cx:.1f}" y="{cy + 11:.1f}" font-size="10" opacity="0.8">'
+                        f'{html.escape(detail)}</text></g>')
             label_parts.append("".join(part))
             bottom = max(bottom, cy + h / 2)
             times.append((y1, f"{(a.seg.time_ns - t0) / 1e6:.3f} ms"))
@@ -609,8 +628,7 @@ class Ladder:
             w = text_width(text, 10)
             _, _, moved = placer.place(w, 12, [(6 + w / 2, y)], limit=1)
             if not moved:
-                time_parts.append(f'<text x="6" y="{y + 4:.1f}" font-size="10" opacity="0.8">'
-                                  f"{text}</text>")
+                time_parts.append(f'<text x="6" y="{y + 4:.1f}">{text}</text>')
 
         # Round trips the client waited for: a bracket left of its lane.
         rtt_parts = []
@@ -687,9 +705,19 @@ class Ladder:
                        f'<line x1="{x:.1f}" y1="50" x2="{x:.1f}" y2="{bottom + 16:.1f}" '
                        f'stroke="currentColor" stroke-opacity="0.7" stroke-width="1.2" '
                        f'stroke-dasharray="6 4"/></g>')
+        if inspector is not None:
+            # What makes an arrow easy to hit, said once for all of them: each link's wide
+            # transparent line (netlab-hit) takes these from the group, and the arrow drawn
+            # inside it keeps its own colour and width.
+            arrow_parts = ['<g stroke="transparent" stroke-width="16" pointer-events="stroke">',
+                           *arrow_parts, "</g>"]
+        if time_parts:  # the times' look, said once for all of them
+            time_parts = ['<g font-size="10" opacity="0.8">', *time_parts, "</g>"]
+        # Every label's words are centred on it: said once, for all of them.
+        label_parts = ['<g text-anchor="middle">', *label_parts, "</g>"]
         out += body + arrow_parts + rtt_parts + time_parts + label_parts + over + legend
         out.append("</svg>")
-        return "".join(out)
+        return compact_numbers("".join(out))
 
     def _legend(self, y: float, arrows: Sequence[_Arrow], samples: Sequence[object],
                 gaps: bool, rtts: bool) -> tuple[list[str], float]:
@@ -710,7 +738,7 @@ class Ladder:
             entries.append(("gap", tr("idle time, shortened")))
         parts = [f'<g class="netlab-legend"><text x="6" y="{y:.1f}" font-weight="bold">'
                  f'{html.escape(tr("Legend"))}</text>']
-        x, row = 6 + text_width(tr("Legend"), 12) + 16, y
+        x, row = round(6 + text_width(tr("Legend"), 12) + 16, 1), round(y, 1)
         for key, words in entries:
             w = 30 + text_width(words, 11) + 18
             if x + w > WIDTH:
@@ -734,7 +762,7 @@ class Ladder:
                         f'{x + 16},{row - 9} {x + 16},{row + 1}" fill="{key}"/>')
             parts.append(f'{mark}<text x="{x + 30}" y="{row:.1f}" font-size="11">'
                          f"{html.escape(words)}</text>")
-            x += w
+            x = round(x + w, 1)
         parts.append("</g>")
         return parts, row - y + 16
 
@@ -765,7 +793,11 @@ class Ladder:
             label, detail = note, label
         return label, detail
 
-    def _arrow(self, a: _Arrow, ends: tuple[float, float, float, float]) -> str:
+    def _arrow(self, a: _Arrow, ends: tuple[float, float, float, float],
+               linked: bool = False) -> str:
+        """One arrow, its tooltip naming the segment. A ``linked`` arrow is inside a link named
+        by the segment's one-line summary (its inspector entry's), and its label shows the
+        flags and relative numbers: its tooltip adds only what neither says."""
         seg = a.seg
         x1, y1, x2, y2 = ends
         colour = _colour(seg)
@@ -776,6 +808,8 @@ class Ladder:
         tip = (f"#{seg.number} {self.trace.name(seg.src)}:{seg.sport} → "
                f"{self.trace.name(seg.dst)}:{seg.dport} [{seg.flags_text}] {rel} {detail} "
                f"win={seg.window} len={seg.length} {option_text(seg.options)}")
+        if linked:
+            tip = f"#{seg.number} {detail} win={seg.window} {option_text(seg.options)}"
         angle = math.atan2(y2 - y1, x2 - x1)
         ca, sa = math.cos(angle), math.sin(angle)
         head = (f"{x2:.1f},{y2:.1f} {x2 - 10 * ca + 5 * sa:.1f},{y2 - 10 * sa - 5 * ca:.1f} "
