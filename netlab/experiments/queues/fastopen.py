@@ -74,17 +74,20 @@ class FastOpenResult:
         rtt = 2 * DELAY
         a, b = self.answer_s
         return [
-            Fact(text="the first SYN asks for a cookie and the SYN-ACK brings one",
+            Fact(name="tfo-cookie",
+                 text=tr("the first SYN asks for a cookie and the SYN-ACK brings one"),
                  holds=first.option("TFO") is not None and first.length == 0
                  and self.synack(0).option("TFO") is not None
                  and self.counters["TcpExt.TCPFastOpenCookieReqd"] >= 1,
                  evidence=f"SYN: {_carries(first)}; SYN-ACK: {_carries(self.synack(0))}"),
-            Fact(text="the second SYN carries the cookie and the request",
+            Fact(name="tfo-data-in-syn",
+                 text=tr("the second SYN carries the cookie and the request"),
                  holds=second.option("TFO") is not None and second.payload == REQUEST
                  and self.counters["TcpExt.TCPFastOpenPassive"] >= 1,
                  evidence=f"SYN: {_carries(second)}; TCPFastOpenPassive "
                           f"+{self.counters['TcpExt.TCPFastOpenPassive']}"),
-            Fact(text="with the cookie, the answer comes one round trip earlier",
+            Fact(name="tfo-earlier",
+                 text=tr("with the cookie, the answer comes one round trip earlier"),
                  holds=1.8 * rtt < a < 2.8 * rtt and 0.9 * rtt < b < 1.6 * rtt,
                  evidence=f"{a * 1000:.1f} ms, then {b * 1000:.1f} ms "
                           f"(round trip {rtt * 1000:g} ms)"),

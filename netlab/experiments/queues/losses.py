@@ -141,8 +141,9 @@ class LossesResult:
         data_synack = self.sent(p_data, "SYN-ACK")
         data = self.sent(p_data, "data")
         return [
-            Fact(text="a lost SYN is sent again, the same SYN, at the intervals the kernel's "
-                      "settings predict",
+            Fact(name="lost-syn",
+                 text=tr("a lost SYN is sent again, the same SYN, at the intervals the kernel's "
+                         "settings predict"),
                  holds=self.dropped[p_syn] == 2 and len(syns) == 3
                  and len({s.seq for s in syns}) == 1
                  and all(0.9 * e < g < 1.6 * e for g, e in zip(gaps, expected, strict=True)),
@@ -150,25 +151,29 @@ class LossesResult:
                           f"(expected {', '.join(f'{e:g}' for e in expected)} s with "
                           f"tcp_syn_linear_timeouts = {self.syn_linear}); connect() took "
                           f"{self.connect_s[p_syn]:.3f} s"),
-            Fact(text="a lost SYN-ACK: the client repeats its SYN and the server its SYN-ACK",
+            Fact(name="lost-synack",
+                 text=tr("a lost SYN-ACK: the client repeats its SYN and the server its SYN-ACK"),
                  holds=self.dropped[p_synack] == 1 and len(sa_syn) == 2
                  and len(sa_synack) >= 2 and len({s.seq for s in sa_synack}) == 1
                  and 0.9 < self.connect_s[p_synack] < 1.6,
                  evidence=f"{len(sa_syn)} SYNs, {len(sa_synack)} SYN-ACKs with one seq; "
                           f"connect() took {self.connect_s[p_synack]:.3f} s "
                           f"(tcp_synack_retries = {self.synack_retries})"),
-            Fact(text="a lost ACK leaves the client ESTABLISHED and the server in SYN_RECV",
+            Fact(name="lost-ack",
+                 text=tr("a lost ACK leaves the client ESTABLISHED and the server in SYN_RECV"),
                  holds=self.dropped[p_ack] == 1
                  and self.ack_lost_states == (TcpState.ESTABLISHED, TcpState.SYN_RECV),
                  evidence="client {}, server {} after the ACK was lost".format(
                      *(s.name for s in self.ack_lost_states))),
-            Fact(text="if the client stays silent, the server's SYN-ACK retransmission "
-                      "draws a second ACK that completes the handshake",
+            Fact(name="silent-client-second-ack",
+                 text=tr("if the client stays silent, the server's SYN-ACK retransmission "
+                         "draws a second ACK that completes the handshake"),
                  holds=len(silent_synack) == 2 and len(self.sent(p_ack, "ACK")) >= 2
                  and 0.9 < self.accept_s[p_ack] < 1.6,
                  evidence=f"{len(silent_synack)} SYN-ACKs; accept() returned "
                           f"{self.accept_s[p_ack]:.3f} s after connect()"),
-            Fact(text="if the client sends data, the data segment completes the handshake",
+            Fact(name="data-completes-handshake",
+                 text=tr("if the client sends data, the data segment completes the handshake"),
                  holds=self.dropped[p_data] == 1 and len(data_synack) == 1
                  and len(data) == 1 and data[0].has("ACK") and self.received == PAYLOAD
                  and self.accept_s[p_data] < 0.5,
