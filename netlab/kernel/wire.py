@@ -120,7 +120,7 @@ class Wire:
         self.ahead_at_drops: dict[str, list[int]] = {"a": [], "b": []}
         """For each frame the full queue dropped, by the end it was going to (``"a"`` or
         ``"b"``), how many frames the queue held at that moment, by the wire's own count
-        (the witness of :attr:`queue`, next to the captures')."""
+        (the witness of ``queue``, next to the captures')."""
         self.late: list[float] = []
         """How many seconds after its due time each delayed frame left, in the order sent.
         This is the wire thread's lateness on a busy machine; the queue does not suffer from
@@ -156,6 +156,7 @@ class Wire:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PRIORITY)
         except OSError:  # not allowed (no CAP_SYS_NICE): an ordinary thread, then
             pass
+        offset = _clock_offset()
         sa, sb = self._socks
         sock = {sa.fileno(): sa, sb.fileno(): sb}
         peer = {sa.fileno(): sb, sb.fileno(): sa}
@@ -172,7 +173,7 @@ class Wire:
                     continue
                 with self._cond:
                     if self._mode == "pass":
-                        self._forward(fd, data, peer[fd], _arrived(anc))
+                        self._forward(fd, data, peer[fd], _arrived(anc, offset))
                     elif self._mode == "drop":
                         self.dropped += 1
                     else:
@@ -338,13 +339,26 @@ class Wire:
             s.close()
 
 
-def _arrived(ancillary: list[tuple[int, int, bytes]]) -> float | None:
+def _clock_offset() -> float:
+    """``time.time()`` less ``time.monotonic()``, read where the two calls came closest
+    together: a thread descheduled between them would shift every frame's time."""
+    best = (float("inf"), 0.0)
+    for _ in range(20):
+        before = time.monotonic()
+        real = time.time()
+        after = time.monotonic()
+        best = min(best, (after - before, real - (before + after) / 2))
+    return best[1]
+
+
+def _arrived(ancillary: list[tuple[int, int, bytes]], offset: float) -> float | None:
     """The kernel's receive time of a frame (``SO_TIMESTAMPNS``, the clock the captures
-    use), as a ``time.monotonic()`` value; None if the kernel gave none."""
+    use), as a ``time.monotonic()`` value (``offset`` from :func:`_clock_offset`); None if
+    the kernel gave none."""
     for level, kind, value in ancillary:
         if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
             sec, nsec = struct.unpack("qq", value[:16])
-            return float(sec + nsec / 1e9 - time.time() + time.monotonic())
+            return float(sec + nsec / 1e9 - offset)
     return None
 
 

@@ -65,6 +65,8 @@ CASES: dict[str, tuple[bool, str, int]] = {
     N_("expired"): (True, SERVER_NAME, EXPIRED_PORT),
 }
 EXPIRED_AT = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
+LIMITS = Limits(request_timeout=1.0)
+"""The TLS server's limits: a second for a request (and for a handshake to finish)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,7 +159,7 @@ class CertsResult:
         refused = {e.detail for e in self.server_log if "alert" in e.detail}
         details = [e.detail for e in self.server_log]
         trusted = self.run("openssl", "trusted").stderr
-        timeout = Limits().request_timeout
+        timeout = LIMITS.request_timeout
         return [
             Fact(name="certs-trusted",
                  text=tr("with the lab's root, every client verifies the server and gets the page"),
@@ -326,7 +328,7 @@ def certificates() -> CertsResult:
     good = authority.issue()
     expired = authority.issue(not_before=EXPIRED_AT - datetime.timedelta(days=90),
                               not_after=EXPIRED_AT)
-    limits = Limits(request_timeout=1.0)
+    limits = LIMITS
     with scratch_directory("netlab-certs-") as tmp, Lab() as lab:
         ca = str(authority.write(tmp))
         client, server = lab.host("client"), lab.host("server")

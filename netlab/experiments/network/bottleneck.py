@@ -137,7 +137,7 @@ class BottleneckResult:
 
     def replay(self) -> list[tuple[int, bool]]:
         """For each data segment, the frames ahead of it and whether it was admitted, in an
-        ideal drop-tail queue of :attr:`limit` frames at :attr:`rate` fed with the client
+        ideal drop-tail queue of :attr:`limit` frames at ``rate`` fed with the client
         capture's timestamps (every frame the client sent this way, in the order it left):
         what the queue should have done, worked out from a witness the wire does not
         control, whatever the wire's thread was doing at the time."""
