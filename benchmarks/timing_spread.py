@@ -194,7 +194,7 @@ def main() -> None:
             f"{hb.PROBE_SPACING[0]}–{hb.PROBE_SPACING[1]}",
         "push: poll: worst send delay (ms)": f"≤ {(POLL + POLL_SLACK) * 1e3:.0f}",
         "bottleneck: measured / configured rate": f"1 ± {bn.RATE_TOLERANCE}",
-        "bottleneck: drops replay and captures disagree on": f"≤ {bn.UNEXPLAINED}",
+        "bottleneck: drops replay and captures disagree on": f"≤ {bn.UNEXPLAINED:.0%} of drops",
         "bottleneck: full-queue median - (DELAY + limit × ft) (ms)":
             f"≥ -{bn.FRAME * 8 / bn.RATE * 1e3:.2f}, ≤ {bn.LATE * 1e3:g}",
         "lab: connect / RTT and echo / RTT, 50 ms and more": f"{FIDELITY[0]}–{FIDELITY[1]}",

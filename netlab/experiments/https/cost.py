@@ -68,10 +68,13 @@ ROUND_TRIPS = {"HTTP": 2, "TLS 1.3": 3, "TLS 1.2": 4, N_("TLS 1.3 resumed"): 3,
                N_("TLS 1.2 resumed"): 3}
 
 #: How far measured / predicted may stray. Not below 1 by more than the clocks' jitter
-#: (nothing crosses the wire faster than its delay), at most 15 % above (the endpoints'
-#: own work, a few milliseconds per handshake for the signatures and key exchange, on a
-#: busy two-core build machine).
-TOLERANCE = (0.98, 1.15)
+#: (nothing crosses the wire faster than its delay); above, the endpoints' own work (the
+#: signatures and key exchange) and, on a busy machine, the threads' wait for a CPU. Measured
+#: with ``benchmarks/timing_spread.py --runs 6 --only https-cost`` on the 2-core build
+#: machine (other builds running too), the fastest of five connections per way: 1.013-1.068
+#: idle, 1.013-1.412 with two CPU-bound processes beside it (``--busy 2``); 1.55 is the
+#: largest excess and a quarter. The round trips themselves are counted on the capture.
+TOLERANCE = (0.98, 1.55)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -51,7 +51,9 @@ from netlab.views.timeline import rules_grid
 FIN_RTO = (0.15, 1.5)
 """Seconds after which the passive closer sends its FIN again when the last ACK was lost: its
 retransmission timeout, at least 200 ms on Linux (TCP_RTO_MIN) less a timer tick, and well
-under the 1.5 s the experiment waits."""
+under the 1.5 s the experiment waits. Measured with ``benchmarks/timing_spread.py --runs 6
+--only teardown`` on the 2-core build machine: 0.203-0.207 s idle, 0.203-0.208 s with two
+CPU-bound processes beside it (``--busy 2``)."""
 
 __all__ = ["Close", "Orderly", "HalfClose", "LostAck", "CloseWait", "Abort", "Restart",
            "TeardownResult"]
