@@ -26,6 +26,7 @@ from typing import TypeVar
 import pytest
 
 from netlab.analysis.trace import Trace
+from netlab.experiments import EXPERIMENTS
 from netlab.experiments.tcp.handshake import HandshakeResult
 from netlab.kernel.capture import Frame, read_pcap
 from netlab.kernel.netns import Namespace
@@ -33,7 +34,7 @@ from netlab.kernel.netns import Namespace
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parent.parent
 
-HANDSHAKE_FACTS = 8
+HANDSHAKE_FACTS = EXPERIMENTS["handshake"].facts
 """How many claims the handshake chapter checks (each printed with ✓ or ✗)."""
 
 # ---------------------------------------------------------------------------------------

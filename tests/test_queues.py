@@ -292,8 +292,10 @@ def test_fast_open_against_tshark(tfo: Run) -> None:
 
 # --- snippets ---------------------------------------------------------------------------
 
-SNIPPETS = {"queues_why_three.py": 5, "queues_losses.py": 5, "queues_accept_queue.py": 4,
-            "queues_syn_flood.py": 4, "queues_fast_open.py": 3}
+SNIPPETS = {name: EXPERIMENTS[experiment].facts for name, experiment in (
+    ("queues_why_three.py", "why-three"), ("queues_losses.py", "handshake-losses"),
+    ("queues_accept_queue.py", "accept-queue"), ("queues_syn_flood.py", "syn-flood"),
+    ("queues_fast_open.py", "fast-open"))}
 
 
 @pytest.mark.live

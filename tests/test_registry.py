@@ -33,6 +33,9 @@ def test_every_experiment_checks_its_facts(name: str) -> None:
     facts = list(result.facts())
     assert all(isinstance(f, Fact) for f in facts)
     assert len(facts) == entry.facts, [f.text for f in facts]
+    # every claim has a name a page can check it by, once
+    names = [f.name for f in facts]
+    assert all(names) and len(set(names)) == len(names), names
     failed = [f"{f.text}: {f.evidence}" for f in facts if not f.holds]
     assert facts and not failed, failed  # an empty list of failures passes only with facts
     assert result.pcap_host in result.trace.frames, result.pcap_host
@@ -55,6 +58,23 @@ def test_require_fails_on_a_false_missing_or_empty_list_of_facts() -> None:
                  (result(),)):
         with pytest.raises(AssertionError):
             require(*args)  # type: ignore[arg-type]
+
+
+def test_no_hidden_cell_checks_a_fact_by_hand() -> None:
+    """A hidden cell that asserts on a page checks its claims through require(), not by
+    testing ``f.holds`` itself or typing a tolerance again: the claim lives in facts()."""
+    import re
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    retyped = []
+    for page in docs.glob("*.md"):
+        for cell in re.findall(r"```\{jupyter-execute\}\n(.*?)```", page.read_text(), re.S):
+            if ":hide-code:" in cell and ":hide-output:" in cell:
+                retyped += [f"{page.name}: {line.strip()}" for line in cell.splitlines()
+                            if line.lstrip().startswith("assert")
+                            and re.search(r"\.holds\b|\.facts\(\)|\b0\.9\b|\b1\.1\d?\b", line)]
+    assert not retyped, retyped
 
 
 def test_every_fact_a_page_names_exists() -> None:

@@ -9,6 +9,7 @@ import pytest
 from support import HANDSHAKE_FACTS, REPO, LiveProcesses, require_namespaces, run_python, saved
 
 from netlab.analysis.trace import Trace
+from netlab.experiments import EXPERIMENTS
 from netlab.kernel.capture import read_pcap
 
 SNIPPETS = sorted((REPO / "snippets").glob("*.py"))
@@ -55,7 +56,7 @@ def test_http_snippet(tmp_path: Path) -> None:
                       timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stderr == ""
-    assert "✗" not in done.stdout and done.stdout.count("✓") == 20
+    assert "✗" not in done.stdout and done.stdout.count("✓") == EXPERIMENTS["http"].facts
     assert "\n✓ HTTP/1.0 opens one connection per request, HTTP/1.1 one in all\n" in done.stdout
     trace = Trace.from_frames([read_pcap(pcap)])
     assert [c.client[1] for c in trace.connections()] == [40000]
@@ -67,12 +68,16 @@ def test_http_snippet_unprivileged() -> None:
     assert len(done.stderr.splitlines()) == 1 and "sudo " in done.stderr
 
 
-FACTS = {"http_one_request.py": 3, "http_costs.py": 5, "http_head_of_line.py": 3,
-         "http_keepalive.py": 3, "http_bad_input.py": 5, "http_eavesdropper.py": 1,
-         "longlived_idle.py": 8, "longlived_heartbeat.py": 8, "longlived_push.py": 7,
-         "longlived_websocket.py": 6, "network_bottleneck.py": 4, "network_impairments.py": 5,
-         "network_nagle.py": 4, "network_recovery.py": 6,
-         "network_flow.py": 5, "network_congestion.py": 8, "network_mtu.py": 7}
+SNIPPETS = {"http_one_request.py": "http-request", "http_costs.py": "http-costs",
+            "http_head_of_line.py": "http-hol", "http_keepalive.py": "http-keepalive",
+            "http_bad_input.py": "http-bad-input", "http_eavesdropper.py": "http-eavesdrop",
+            "longlived_idle.py": "idle", "longlived_heartbeat.py": "heartbeat",
+            "longlived_push.py": "push", "longlived_websocket.py": "websocket",
+            "network_bottleneck.py": "bottleneck", "network_impairments.py": "impairments",
+            "network_nagle.py": "nagle", "network_recovery.py": "recovery",
+            "network_flow.py": "flow", "network_congestion.py": "congestion",
+            "network_mtu.py": "mtu"}
+FACTS = {name: EXPERIMENTS[experiment].facts for name, experiment in SNIPPETS.items()}
 """The one-experiment snippets of the HTTP, long-lived and network chapters, and how many facts
 each checks."""
 

@@ -16,7 +16,7 @@ from netlab.kernel.capture import Frame, read_pcap, write_pcap
 from netlab.proto.framing import MAX_MESSAGE, Decoder, FramingError, encode, split_lines
 from netlab.views.packets import packet_info, packet_table
 
-FACTS = 14
+FACTS = EXPERIMENTS["sockets"].facts
 """How many claims the sockets chapter checks."""
 
 LIFE = [  # (side, call, client, listening socket, connected socket, segments)

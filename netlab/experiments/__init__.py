@@ -84,14 +84,14 @@ def _registry(*entries: Experiment) -> dict[str, Experiment]:
 #: Every experiment ``netlab run`` can run, by name, in the order of the chapters.
 EXPERIMENTS = _registry(
     Experiment("lab", "lab", "the lab itself: delayed links measured against their RTT, a "
-               "stateful firewall that drops what comes from outside", lab_tour, facts=6),
+               "stateful firewall that drops what comes from outside", lab_tour, facts=8),
     Experiment("sockets", "sockets", "what a socket is: system calls, file descriptors, TCP "
                "byte streams, UDP datagrams, ICMP port unreachable, Unix domain sockets",
-               sockets, facts=14),
+               sockets, facts=15),
     Experiment("handshake", "handshake", "TCP three-way handshake, states between segments, "
-               "RST, unanswered SYN", handshake, facts=8),
+               "RST, unanswered SYN", handshake, facts=10),
     Experiment("why-three", "queues", "why three segments, not two: an old duplicate SYN, "
-               "the server's SYN-ACK, the client's RST", old_duplicate_syn, facts=5),
+               "the server's SYN-ACK, the client's RST", old_duplicate_syn, facts=6),
     Experiment("handshake-losses", "queues", "the SYN, the SYN-ACK or the ACK lost: "
                "retransmission intervals against tcp_syn_retries and tcp_synack_retries",
                handshake_losses, facts=5),
@@ -106,31 +106,31 @@ EXPERIMENTS = _registry(
                "half-close, TIME_WAIT, CLOSE_WAIT, RST, states checked against RFC 9293",
                teardown, facts=13),
     Experiment("http", "http", "HTTP over TCP: all the http-* experiments below, together",
-               http, facts=20),
+               http, facts=27),
     Experiment("http-request", "http", "one HTTP request: the capture, the bytes, h11's "
-               "events", one_request, facts=3),
+               "events", one_request, facts=7),
     Experiment("http-costs", "http", "10 requests over a 50 ms RTT: HTTP/1.0 vs persistent "
-               "vs pipelined, measured against round trips", connection_costs, facts=5),
+               "vs pipelined, measured against round trips", connection_costs, facts=6),
     Experiment("http-hol", "http", "head-of-line blocking: pipeline vs two connections vs "
                "HTTP/2", head_of_line, facts=3),
     Experiment("http-keepalive", "http", "persistent connections, Connection: close, the "
                "server's idle timeout", persistence, facts=3),
     Experiment("http-bad-input", "http", "bad input to the HTTP server: 400, 431, 501, 413, "
-               "408", bad_input, facts=5),
+               "408", bad_input, facts=6),
     Experiment("http-eavesdrop", "http", "a login over plain HTTP, read by a router on the "
-               "path", eavesdrop, facts=1),
+               "path", eavesdrop, facts=2),
     Experiment("https", "https", "one HTTPS request on ports 80 and 443: TLS records, the "
                "handshake as the client logged it and as the capture decrypts, SNI",
-               https_one_request, facts=7),
+               https_one_request, facts=9),
     Experiment("https-certs", "https", "certificate chain; unknown CA, wrong host name, "
                "expired (Python ssl, curl, openssl s_client); bad input on the TLS port",
-               certificates, facts=6),
+               certificates, facts=8),
     Experiment("https-eavesdrop", "https", "a login posted over HTTP and HTTPS, captured on "
                "a router; decrypted with the key log", https_eavesdropper,
                facts=3),
     Experiment("https-cost", "https", "time to the first response byte: HTTP, TLS 1.3, TLS "
                "1.2, resumed sessions, against the round trips", https_round_trips,
-               facts=3),
+               facts=4),
     Experiment("idle", "longlived", "an idle connection through a firewall that forgets: the "
                "silent death, and TCP keepalive that prevents it", idle_connections, facts=8),
     Experiment("heartbeat", "longlived", "application heartbeats against TCP keepalive: a "

@@ -24,7 +24,7 @@ from typing import Protocol, runtime_checkable
 
 from netlab.analysis.trace import Trace
 
-__all__ = ["Fact", "Result", "checklist", "require", "save_pcap"]
+__all__ = ["Fact", "HasFacts", "Result", "checklist", "require", "save_pcap"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,7 +78,14 @@ def checklist(facts: Sequence[Fact]) -> str:
     return "\n".join(f"{'✓' if f.holds else '✗'} {f.text}\n    {f.evidence}" for f in facts)
 
 
-def require(result: Result, *names: str) -> list[Fact]:
+class HasFacts(Protocol):
+    """Anything that checks claims: a :class:`Result`, or a part of one a page shows alone
+    (the lab chapter's delayed links, its firewall)."""
+
+    def facts(self) -> Sequence[Fact]: ...
+
+
+def require(result: HasFacts, *names: str) -> list[Fact]:
     """Check the facts called ``names`` (all of them when none is given) and return them.
 
     A page's hidden cell calls this instead of typing a threshold again: the claim and its

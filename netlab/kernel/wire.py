@@ -35,6 +35,7 @@ import os
 import random
 import select
 import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -53,6 +54,7 @@ PACKET_OUTGOING = 4
 SOL_PACKET = 263
 PACKET_STATISTICS = 6
 SO_RCVBUFFORCE = 33
+SO_TIMESTAMPNS = 35
 RECEIVE_BUFFER = 8 << 20
 PRIORITY = -10
 """The wire thread's nice value (lower runs first; only root may go below 0)."""
@@ -115,6 +117,14 @@ class Wire:
         self.duplicated = 0
         self.max_queue = 0
         """The most frames the queue held at once (either direction), counting the one sent."""
+        self.ahead_at_drops: dict[str, list[int]] = {"a": [], "b": []}
+        """For each frame the full queue dropped, by the end it was going to (``"a"`` or
+        ``"b"``), how many frames the queue held at that moment, by the wire's own count
+        (the witness of ``queue``, next to the captures')."""
+        self.late: list[float] = []
+        """How many seconds after its due time each delayed frame left, in the order sent.
+        This is the wire thread's lateness on a busy machine; the queue does not suffer from
+        it, since frames are admitted at the time the kernel received them."""
         self._random = random.Random(seed)
         self._held: deque[_Held] = deque()
         self._due: list[tuple[float, int, bytes, socket.socket]] = []  # a heap, by due time
@@ -146,6 +156,7 @@ class Wire:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PRIORITY)
         except OSError:  # not allowed (no CAP_SYS_NICE): an ordinary thread, then
             pass
+        offset = _clock_offset()
         sa, sb = self._socks
         sock = {sa.fileno(): sa, sb.fileno(): sb}
         peer = {sa.fileno(): sb, sb.fileno(): sa}
@@ -157,12 +168,12 @@ class Wire:
             self._send_due()
             for fd in ready:
                 s = sock[fd]
-                data, addr = s.recvfrom(65536)
+                data, anc, _, addr = s.recvmsg(65536, socket.CMSG_SPACE(16))
                 if addr[2] == PACKET_OUTGOING:  # our own transmission, seen by our socket
                     continue
                 with self._cond:
                     if self._mode == "pass":
-                        self._forward(fd, data, peer[fd])
+                        self._forward(fd, data, peer[fd], _arrived(anc, offset))
                     elif self._mode == "drop":
                         self.dropped += 1
                     else:
@@ -189,7 +200,13 @@ class Wire:
         with self._cond:
             self._drop_if = predicate
 
-    def _forward(self, direction: int, data: bytes, out: socket.socket) -> None:
+    def _forward(self, direction: int, data: bytes, out: socket.socket,
+                 arrived: float | None = None) -> None:
+        """Forward ``data`` according to the link's settings; ``arrived`` is when the kernel
+        received it (monotonic seconds; now if unknown). The queue and the link's schedule
+        count from that moment, not from when this thread got to read the frame: a thread
+        that waited for the CPU must neither leave the link idle meanwhile nor find a queue
+        that is fuller or emptier than the frames on the wire made it."""
         if self._drop_if is not None and self._drop_if(data):
             self.chosen_drops += 1
             return
@@ -210,11 +227,13 @@ class Wire:
                 self.forwarded += 1
             return
         for _ in range(copies):
-            now = time.monotonic()
+            now = min(arrived, time.monotonic()) if arrived is not None else time.monotonic()
             leaves = now
             if self.rate is not None:  # serialisation: the frame waits for the ones before it
                 if not self._admit(direction, now, len(data)):
                     self.queue_drops += 1
+                    toward = "a" if out is self._socks[0] else "b"
+                    self.ahead_at_drops[toward].append(len(self._queued[direction]))
                     continue
                 leaves = max(now, self._free_at.get(direction, now)) + len(data) * 8 / self.rate
                 self._free_at[direction] = leaves
@@ -235,8 +254,9 @@ class Wire:
         now = time.monotonic()
         with self._cond:
             while self._due and self._due[0][0] <= now:
-                _, _, data, out = heapq.heappop(self._due)
+                due, _, data, out = heapq.heappop(self._due)
                 out.send(data)
+                self.late.append(now - due)
                 self.forwarded += 1
 
     def describe(self) -> str:
@@ -319,8 +339,32 @@ class Wire:
             s.close()
 
 
+def _clock_offset() -> float:
+    """``time.time()`` less ``time.monotonic()``, read where the two calls came closest
+    together: a thread descheduled between them would shift every frame's time."""
+    best = (float("inf"), 0.0)
+    for _ in range(20):
+        before = time.monotonic()
+        real = time.time()
+        after = time.monotonic()
+        best = min(best, (after - before, real - (before + after) / 2))
+    return best[1]
+
+
+def _arrived(ancillary: list[tuple[int, int, bytes]], offset: float) -> float | None:
+    """The kernel's receive time of a frame (``SO_TIMESTAMPNS``, the clock the captures
+    use), as a ``time.monotonic()`` value (``offset`` from :func:`_clock_offset`); None if
+    the kernel gave none."""
+    for level, kind, value in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+            sec, nsec = struct.unpack("qq", value[:16])
+            return float(sec + nsec / 1e9 - offset)
+    return None
+
+
 def _bound_socket(ifname: str) -> socket.socket:
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     try:  # room for a burst while the wire's thread waits for the CPU (root may force it)
         s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RECEIVE_BUFFER)
     except OSError:

@@ -40,12 +40,14 @@ DELAY = 0.025  # seconds, one way: a 50 ms round trip
 #: The range that the server's idle close divided by its idle timeout must fall in (late by
 #: the time its thread needs to wake and send the FIN, never early).
 IDLE_TOLERANCE = (1.0, 1.15)
+BODY = "Hello from netlab!\n"
+"""What ``/hello`` answers."""
 
 
 def hello(request: Request) -> Response:
     """The server of this chapter: ``/hello`` says hello, anything else is 404."""
     if request.target == "/hello":
-        return Response.text(200, "Hello from netlab!\n")
+        return Response.text(200, BODY)
     return Response.text(404, f"Nothing at {request.target}\n")
 
 
@@ -113,21 +115,69 @@ class OneRequest:
         got = next(e.event for e in self.events if isinstance(e.event, h11.Response))
         got_body = b"".join(bytes(e.event.data) for e in self.events
                             if isinstance(e.event, h11.Data))
+        conn = self.connection
+        req = ex.request_message.segments
+        resp = ex.response_message.segments if ex.response_message is not None else ()
+        first_fin = next((s for s in conn.segments if s.has("FIN")), None)
+        raw = ex.request_message.raw
+        kinds = [(e.direction, type(e.event).__name__) for e in self.events]
         return [
-            Fact(text=tr("the TCP handshake completes before the first HTTP byte"),
+            Fact(name="handshake-before-http",
+                 text=tr("the TCP handshake completes before the first HTTP byte"),
                  holds=ack.number < first_http,
                  evidence=f"SYN #{syn.number}, SYN-ACK #{synack.number}, ACK #{ack.number}; "
                           f"request in #{first_http}"),
-            Fact(text=tr("the request decoded from the capture is the one the client sent"),
+            Fact(name="request-decoded",
+                 text=tr("the request decoded from the capture is the one the client sent"),
                  holds=(ex.request.method.encode(), ex.request.target.encode(),
                         tuple((k.encode(), v.encode()) for k, v in ex.request.headers))
                  == (sent.method, sent.target, tuple(sent.headers)),
                  evidence=f"{ex.request.method} {ex.request.target}, "
                           f"{len(ex.request.headers)} headers"),
-            Fact(text=tr("the response decoded from the capture is the one the client read"),
+            Fact(name="response-decoded",
+                 text=tr("the response decoded from the capture is the one the client read"),
                  holds=ex.response is not None and ex.response.status == got.status_code
                  and ex.response.body == got_body,
                  evidence=f"{got.status_code} {got_body!r}"),
+            Fact(name="one-segment-each-way",
+                 text=tr("the request travels in one segment and the response in one later "
+                         "segment; the client's FIN follows, and no other segment carries "
+                         "data"),
+                 holds=(syn.number, synack.number, ack.number) == (1, 2, 3)
+                 and req == (4,) and len(resp) == 1 and resp[0] > req[0]
+                 and first_fin is not None and conn.is_from_client(first_fin)
+                 and first_fin.number > resp[0]
+                 and all(not s.length for s in conn.segments if s.number not in req + resp),
+                 evidence=f"request in #{', #'.join(map(str, req))}, response in "
+                          f"#{', #'.join(map(str, resp))}, first FIN "
+                          + (f"#{first_fin.number} from {first_fin.src}"
+                             if first_fin is not None else "none")),
+            Fact(name="request-is-text",
+                 text=tr("the request is text: a request line, header lines, an empty line, "
+                         "and no body"),
+                 holds=raw.startswith(b"GET /hello HTTP/1.1\r\n") and raw.endswith(b"\r\n\r\n")
+                 and ex.request.header("host") == "192.0.2.2:80" and ex.request.body == b"",
+                 evidence=repr(raw.split(b"\r\n", 1)[0]) + f", {len(raw)} bytes"),
+            Fact(name="response-is-text",
+                 text=tr("the response: a status line, header lines, an empty line, then "
+                         "exactly as many bytes of body as Content-Length says"),
+                 holds=ex.response is not None and ex.response.status == 200
+                 and ex.response.reason == "OK"
+                 and int(ex.response.header("content-length") or -1) == len(ex.response.body)
+                 == len(BODY.encode())
+                 and ex.response_message is not None
+                 and ex.response_message.raw.endswith(b"\r\n\r\n" + ex.response.body),
+                 evidence=f"{ex.response.status} {ex.response.reason}, Content-Length "
+                          f"{ex.response.header('content-length')}, body "
+                          f"{len(ex.response.body)} bytes" if ex.response is not None
+                 else "no response"),
+            Fact(name="h11-events",
+                 text=tr("h11 turns the bytes into events: the Request sent; a Response, "
+                         "Data and EndOfMessage received"),
+                 holds=kinds == [("sent", "Request"), ("received", "Response"),
+                                 ("received", "Data"), ("received", "EndOfMessage")]
+                 and ex.response is not None and got_body == ex.response.body,
+                 evidence=", ".join(f"{d} {k}" for d, k in kinds)),
         ]
 
     def report(self) -> str:
@@ -201,15 +251,20 @@ class Persistence:
         after = self.idle_close_after()
         syns = sum(s.is_syn for s in self.persistent.segments)
         return [
-            Fact(text=tr("HTTP/1.1 keeps the connection open by default"),
-                 holds=syns == 1 and all(r.header("connection") is None for r in self.kept_alive),
+            Fact(name="keep-alive-default",
+                 text=tr("HTTP/1.1 keeps the connection open by default"),
+                 holds=syns == 1 and all(r.header("connection") is None for r in self.kept_alive)
+                 and len([s for s in self.persistent.segments
+                          if s.length and not self.persistent.is_from_client(s)]) == 2,
                  evidence=f"two responses on {syns} connection, no Connection header"),
-            Fact(text=tr("the server closes an idle connection after its keep-alive timeout"),
+            Fact(name="idle-timeout-close",
+                 text=tr("the server closes an idle connection after its keep-alive timeout"),
                  holds=self.closer(self.persistent) == "server"
                  and IDLE_TOLERANCE[0] <= after / self.idle_timeout <= IDLE_TOLERANCE[1],
                  evidence=f"server's FIN {after * 1e3:.0f} ms after its last response "
                           f"(timeout {self.idle_timeout:g} s)"),
-            Fact(text=tr("Connection: close makes the server answer, then close first"),
+            Fact(name="connection-close",
+                 text=tr("Connection: close makes the server answer, then close first"),
                  holds=self.closing.header("connection") == "close"
                  and self.closer(self.closed_on_request) == "server",
                  evidence=f"connection: {self.closing.header('connection')}"),

@@ -120,10 +120,21 @@ class Eavesdrop:
     def facts(self) -> list[Fact]:
         """The section's claims, each checked on this run's data."""
         found = self.password_found()
-        return [Fact(text=tr("a host on the path reads the password of a login over HTTP"),
-                     holds=found,
+        seg = self.password_segment() if found else None
+        cookie = self.welcome.header("set-cookie")
+        return [Fact(name="router-reads-password",
+                     text=tr("a host on the path reads the password of a login over HTTP"),
+                     holds=seg is not None and self.welcome.status == 200
+                     and seg.payload.startswith(b"POST /login HTTP/1.1\r\n")
+                     and seg.dst == "198.51.100.2"
+                     and b"password=" + LOGIN_PASSWORD.encode() in seg.payload
+                     and set(self.trace.frames) == {"router"},
                      evidence=f"{LOGIN_PASSWORD!r} in segment #{self.password_segment().number}"
-                     if found else "not in the router's capture")]
+                     if found else "not in the router's capture"),
+                Fact(name="router-reads-cookie",
+                     text=tr("it reads the session cookie the server sets in its answer too"),
+                     holds=cookie is not None and cookie.encode() in self.captured,
+                     evidence=f"Set-Cookie: {cookie}" if cookie else "no Set-Cookie")]
 
     def report(self) -> str:
         return (f"A login over HTTP, captured on the router\n\n"

@@ -100,13 +100,22 @@ class BadInputResult:
 
     def facts(self) -> list[Fact]:
         """The section's claims, each checked on this run's data."""
-        return [Fact(text=tr("{case}: answered {status}, and the server goes on").format(
+        return [Fact(name=f"bad-input-{o.case.expected}",
+                     text=tr("{case}: answered {status}, and the server goes on").format(
                          case=tr(o.case.name), status=o.case.expected),
                      holds=o.status == o.case.expected and o.still_serving == 200
                      and o.open_after == 0,
                      evidence=f"{o.status_line}; next request {o.still_serving}; "
                               f"{o.open_after} left open")
-                for o in self.outcomes]
+                for o in self.outcomes] + [
+            Fact(name="request-timeout",
+                 text=tr("a client that sends half a request is answered 408 only after the "
+                         "server's request timeout"),
+                 holds=bool(self.outcomes) and self.outcomes[-1].case.expected == 408
+                 and self.outcomes[-1].closed_after >= LIMITS.request_timeout,
+                 evidence=f"408 after {self.outcomes[-1].closed_after * 1e3:.0f} ms (timeout "
+                          f"{LIMITS.request_timeout * 1e3:g} ms)" if self.outcomes
+                 else "no outcome")]
 
     def report(self) -> str:
         return f"Bad input\n\n{self.grid()}\n\nFacts\n\n{checklist(self.facts())}"

@@ -65,6 +65,8 @@ CASES: dict[str, tuple[bool, str, int]] = {
     N_("expired"): (True, SERVER_NAME, EXPIRED_PORT),
 }
 EXPIRED_AT = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
+LIMITS = Limits(request_timeout=1.0)
+"""The TLS server's limits: a second for a request (and for a handshake to finish)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,28 +155,73 @@ class CertsResult:
         p = self.python
         ok = [r for r in self.runs if r.case == "trusted"]
         bad = [r for r in self.runs if r.case != "trusted"]
+        leaf, inter, root = self.chain
+        refused = {e.detail for e in self.server_log if "alert" in e.detail}
+        details = [e.detail for e in self.server_log]
+        trusted = self.run("openssl", "trusted").stderr
+        timeout = LIMITS.request_timeout
         return [
-            Fact(text=tr("with the lab's root, every client verifies the server and gets the page"),
+            Fact(name="certs-trusted",
+                 text=tr("with the lab's root, every client verifies the server and gets the page"),
                  holds=p["trusted"] is None and self.python_page == PAGE
                  and all(r.returncode == 0 for r in ok)
-                 and PAGE.decode() in self.run("curl", "trusted").stdout,
+                 and self.run("curl", "trusted").stdout == PAGE.decode(),
                  evidence=", ".join(f"{r.program} exit {r.returncode}" for r in ok)),
-            Fact(text=tr("unknown CA: 'unable to get local issuer certificate' (20)"),
-                 holds=_code(p["unknown CA"]) == 20,
+            Fact(name="certs-unknown-ca",
+                 text=tr("unknown CA: 'unable to get local issuer certificate' (20)"),
+                 holds=_code(p["unknown CA"]) == 20 and _message(p["unknown CA"])
+                 == "unable to get local issuer certificate",
                  evidence=_text(p["unknown CA"])),
-            Fact(text=tr("wrong host name: 'Hostname mismatch' (62)"),
-                 holds=_code(p["wrong host name"]) == 62,
+            Fact(name="certs-wrong-host",
+                 text=tr("wrong host name: 'Hostname mismatch' (62)"),
+                 holds=_code(p["wrong host name"]) == 62
+                 and _message(p["wrong host name"]).startswith("Hostname mismatch"),
                  evidence=_text(p["wrong host name"])),
-            Fact(text=tr("expired: 'certificate has expired' (10)"),
-                 holds=_code(p["expired"]) == 10, evidence=_text(p["expired"])),
-            Fact(text=tr("curl and openssl refuse the same three cases, with a non-zero exit"),
-                 holds=all(r.returncode != 0 and r.error_line() for r in bad),
+            Fact(name="certs-expired",
+                 text=tr("expired: 'certificate has expired' (10)"),
+                 holds=_code(p["expired"]) == 10
+                 and _message(p["expired"]) == "certificate has expired"
+                 and self.expired.not_after == EXPIRED_AT,
+                 evidence=_text(p["expired"])),
+            Fact(name="certs-others-refuse",
+                 text=tr("curl and openssl refuse the same three cases, with a non-zero exit"),
+                 holds=all(r.returncode == (60 if r.program == "curl" else 1)
+                           and r.error_line() for r in bad)
+                 and all(f"verify error:num={_code(p[case])}:"
+                         in self.run("openssl", case).error_line()
+                         for case in ("unknown CA", "wrong host name", "expired"))
+                 and all(_message(p[case]) in self.run("curl", case).error_line()
+                         for case in ("unknown CA", "expired")),
                  evidence="; ".join(f"{r.program} {r.case}: exit {r.returncode}" for r in bad)),
-            Fact(text=tr("bad input on the TLS port is closed cleanly, and the server goes on"),
-                 holds=all(b.closed_after < 2 * Limits().request_timeout for b in self.bad)
-                 and self.after_bad == 200 and self.open_after == 0,
+            Fact(name="certs-bad-input",
+                 text=tr("bad input on the TLS port is closed cleanly, and the server goes on"),
+                 holds=all(b.answer == b"" for b in self.bad) and len(self.bad) == 2
+                 and self.bad[0].closed_after < timeout / 2
+                 and 0.9 * timeout < self.bad[1].closed_after < 2 * timeout
+                 and self.after_bad == 200 and self.open_after == 0
+                 and any("HTTP_REQUEST" in d for d in details)
+                 and any("timed out" in d for d in details),
                  evidence="; ".join(f"{b.what}: closed after {b.closed_after:.2f} s, "
-                                    f"{len(b.answer)} bytes back" for b in self.bad)),
+                                    f"{len(b.answer)} bytes back" for b in self.bad)
+                 + f" (the server's timeout: {timeout:g} s)"),
+            Fact(name="certificate-chain",
+                 text=tr("the root signs the intermediate CA, the intermediate signs the "
+                         "server's certificate, which names the server and is no CA"),
+                 holds=leaf.issuer == inter.subject and inter.issuer == root.subject
+                 == root.issuer and [c.is_ca for c in self.chain] == [False, True, True]
+                 and leaf.names == (SERVER_NAME,),
+                 evidence=f"{leaf.subject} ← {inter.subject} ← {root.subject}"),
+            Fact(name="verification-reported",
+                 text=tr("openssl s_client reports what it verified, and the server logs the "
+                         "alerts of the clients that refused its certificate"),
+                 holds="Verification: OK" in trusted
+                 and f"Verified peername: {SERVER_NAME}" in trusted
+                 and "Protocol version: TLSv1.3" in trusted
+                 and self.run("openssl", "unknown CA").stderr.splitlines()[1:2]
+                 == ["verify error:num=20:unable to get local issuer certificate"]
+                 and any("UNKNOWN_CA" in d for d in refused)
+                 and any("BAD_CERTIFICATE" in d for d in refused),
+                 evidence="; ".join(sorted(refused))),
         ]
 
 
@@ -186,6 +233,10 @@ class CertsResult:
 
 def _code(f: VerifyFailure | None) -> int | None:
     return None if f is None else f.verify_code
+
+
+def _message(f: VerifyFailure | None) -> str:
+    return "" if f is None else f.verify_message
 
 
 def _text(f: VerifyFailure | None) -> str:
@@ -277,7 +328,7 @@ def certificates() -> CertsResult:
     good = authority.issue()
     expired = authority.issue(not_before=EXPIRED_AT - datetime.timedelta(days=90),
                               not_after=EXPIRED_AT)
-    limits = Limits(request_timeout=1.0)
+    limits = LIMITS
     with scratch_directory("netlab-certs-") as tmp, Lab() as lab:
         ca = str(authority.write(tmp))
         client, server = lab.host("client"), lab.host("server")

@@ -69,10 +69,13 @@ ROUND_TRIPS = {"HTTP": 2, "TLS 1.3": 3, "TLS 1.2": 4, N_("TLS 1.3 resumed"): 3,
                N_("TLS 1.2 resumed"): 3}
 
 #: How far measured / predicted may stray. Not below 1 by more than the clocks' jitter
-#: (nothing crosses the wire faster than its delay), at most 15 % above (the endpoints'
-#: own work, a few milliseconds per handshake for the signatures and key exchange, on a
-#: busy two-core build machine).
-TOLERANCE = (0.98, 1.15)
+#: (nothing crosses the wire faster than its delay); above, the endpoints' own work (the
+#: signatures and key exchange) and, on a busy machine, the threads' wait for a CPU. Measured
+#: with ``benchmarks/timing_spread.py --runs 6 --only https-cost`` on the 2-core build
+#: machine (other builds running too), the fastest of five connections per way: 1.013-1.068
+#: idle, 1.013-1.412 with two CPU-bound processes beside it (``--busy 2``); 1.55 is the
+#: largest excess and a quarter. The round trips themselves are counted on the capture.
+TOLERANCE = (0.98, 1.55)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,19 +168,29 @@ class HttpsCost:
         resumed = [r for w in self.ways if "resumed" in w.name for r in w.runs]
         full = [r for w in self.ways if w.name.startswith("TLS") and "resumed" not in w.name
                 for r in w.runs]
+        names = [w.name for w in self.ways]
+        sizes = {w.name: w.runs[0].handshake_bytes for w in self.ways}
         return [
-            Fact(text=tr("each way waits for the round trips its protocol needs"),
-                 holds=flights_ok,
+            Fact(name="https-flights",
+                 text=tr("each way waits for the round trips its protocol needs"),
+                 holds=flights_ok and names == list(ROUND_TRIPS),
                  evidence="; ".join(f"{w.name}: {sorted({r.flights for r in w.runs})}"
                                     for w in self.ways)),
-            Fact(text=tr("measured / predicted within {low}–{high} for every way").format(
+            Fact(name="https-ratio",
+                 text=tr("measured / predicted within {low}–{high} for every way").format(
                      low=low, high=high),
                  holds=all(low <= w.ratio <= high for w in self.ways),
                  evidence=", ".join(f"{w.name} {w.ratio:.3f}" for w in self.ways)),
-            Fact(text=tr("resumed sessions skip the certificate"),
+            Fact(name="resumed-no-certificate",
+                 text=tr("resumed sessions skip the certificate"),
                  holds=all(r.resumed and not r.certificate_sent for r in resumed)
                  and all(r.certificate_sent and not r.resumed for r in full),
                  evidence=f"{len(resumed)} resumed, {len(full)} full handshakes"),
+            Fact(name="resumed-smaller",
+                 text=tr("a resumed handshake sends less than half the bytes of a full one"),
+                 holds=all(sizes[f"{v} resumed"] < sizes[v] / 2 for v in ("TLS 1.3", "TLS 1.2")),
+                 evidence=", ".join(f"{v}: {sizes[v]} bytes, resumed {sizes[v + ' resumed']}"
+                                    for v in ("TLS 1.3", "TLS 1.2"))),
         ]
 
     def flows(self) -> FlowsPicture:
@@ -281,7 +294,11 @@ def _measure(lab: Lab, client: Host, server: Host, way: str, files: TlsFiles,
         time.sleep(RTT)  # the closing segments cross before the capture stops
     assert cap.trace is not None
     trace = cap.trace
-    conn = trace.connections()[0]
+    # the one this run opened: on a busy machine the last segments of the previous
+    # connection can still cross after the capture has started
+    conn = next((c for c in trace.connections() if any(s.is_syn for s in c.segments)), None)
+    if conn is None:
+        raise ExperimentError(f"{way}: the capture holds no handshake")
     start = client_time(conn.syn())
     records: Sequence[WireRecord] = ()
     if way == "HTTP":

@@ -120,18 +120,22 @@ class EavesdropResult:
         post = self.decrypted_post()
         frames = self.frames()
         return [
-            Fact(text=tr("over HTTP the router reads the password"),
-                 holds=self.found_in(self.plain_trace) >= 1,
+            Fact(name="http-password-read",
+                 text=tr("over HTTP the router reads the password"),
+                 holds=self.found_in(self.plain_trace) == 2,
                  evidence=f"in {self.found_in(self.plain_trace)} frames "
                           "(the POST, seen on each of the router's interfaces)"),
-            Fact(text=tr("over HTTPS neither the password nor the session cookie is in any byte "
+            Fact(name="https-nothing-read",
+                 text=tr("over HTTPS neither the password nor the session cookie is in any byte "
                       "the router captured"),
                  holds=self.found_in(self.trace) == 0 and self.secure.status == 200
-                 and len(self.cookie) > len("session=")
+                 and set(self.trace.frames) == {"router", "router:eth1"}
+                 and self.cookie.startswith(b"session=") and len(self.cookie) > len("session=")
                  and self.found_in(self.trace, self.cookie) == 0,
                  evidence=f"searched {len(frames)} frames, "
                           f"{sum(len(f) for f in frames)} bytes"),
-            Fact(text=tr("with the key log, the same capture shows the form in clear"),
+            Fact(name="keylog-decrypts",
+                 text=tr("with the key log, the same capture shows the form in clear"),
                  holds=post.decrypted and FORM in post.plaintext,
                  evidence=f"decrypted a {post.length}-byte record into "
                           f"{len(post.plaintext)} bytes of HTTP"),

@@ -235,13 +235,24 @@ class HttpsRequestResult:
         plain_host, secure_host = self.plain_request_host, self.secure_request_host
         eaves = [r for r in self.eavesdropped if r.encrypted]
         clear = [r for r in self.eavesdropped if not r.encrypted]
+        sh = self.hello("ServerHello")
+        ee = self.hello("EncryptedExtensions")
+        ch_bytes = next(m.data for m in self.client_log if m.name == "ClientHello")
+        logged = [m.name for m in self.client_log if m.name != "ChangeCipherSpec"]
+        first = [r.messages[0] for r in self.records]
+        from_client = [r.messages[0] for r in self.records if r.dport == 443]
+        get = next((r for r in self.records if r.plaintext.startswith(b"GET")), None)
         return [
-            Fact(text=tr("the same page comes back over port 80 and over port 443"),
+            Fact(name="https-same-page",
+                 text=tr("the same page comes back over port 80 and over port 443"),
                  holds=self.plain.body == self.secure.body == PAGE,
                  evidence=f"{len(self.plain.body)} bytes each, status "
                           f"{self.plain.status} and {self.secure.status}"),
-            Fact(text=tr("TLS 1.3 with a certificate the client verified"),
-                 holds=self.version == "TLSv1.3" and self.peer_chain[0].names == (SERVER_NAME,),
+            Fact(name="https-tls13",
+                 text=tr("TLS 1.3 with a certificate the client verified"),
+                 holds=self.version == "TLSv1.3" and self.alpn == "http/1.1"
+                 and len(self.peer_chain) == 2 and self.peer_chain[0].names == (SERVER_NAME,)
+                 and self.peer_chain[1].issuer == self.root.subject,
                  evidence=f"{self.version}, {self.cipher}, ALPN {self.alpn}"),
             Fact(name="https-name-visible",
                  text=tr("an observer on the path reads the site's name on both ports: the "
@@ -259,20 +270,53 @@ class HttpsRequestResult:
                  evidence="; ".join(f"{k}: 80 {'clear' if a else 'hidden'}, 443 "
                                     f"{'clear' if b else 'hidden'}"
                                     for k, (a, b) in seen.items())),
-            Fact(text=tr("without the keys only ClientHello, ServerHello and ChangeCipherSpec "
+            Fact(name="https-clear-records",
+                 text=tr("without the keys only ClientHello, ServerHello and ChangeCipherSpec "
                       "can be read; every other record is ciphertext"),
-                 holds={m for r in clear for m in r.messages}
-                 == {"ClientHello", "ServerHello", "ChangeCipherSpec"}
+                 holds=[m for r in clear for m in r.messages]
+                 == ["ClientHello", "ServerHello", "ChangeCipherSpec", "ChangeCipherSpec"]
+                 and {r.inner_type for r in self.records if r.encrypted}
+                 == {"handshake", "application_data", "alert"}
+                 and [r.length for r in self.records] == [r.length for r in self.eavesdropped]
                  and all(not r.decrypted and r.wire_type == "application_data" for r in eaves),
                  evidence=f"{len(clear)} clear records, {len(eaves)} encrypted ones, "
                           "all typed application_data on the wire"),
-            Fact(text=tr("the decrypted capture carries the very messages the client logged"),
-                 holds=self.same_messages(),
+            Fact(name="https-same-messages",
+                 text=tr("the decrypted capture carries the very messages the client logged"),
+                 holds=self.same_messages()
+                 and logged == ["ClientHello", "ServerHello", "EncryptedExtensions",
+                                "Certificate", "CertificateVerify", "Finished", "Finished",
+                                "NewSessionTicket", "NewSessionTicket"],
                  evidence=f"{len(self.client_log)} messages compared byte for byte"),
-            Fact(text=tr("HTTP: 2 round trips to the first response byte; TLS 1.3: 3"),
-                 holds=self.plain_round_trips() == 2 and self.round_trips() == 3,
+            Fact(name="https-round-trips",
+                 text=tr("HTTP: 2 round trips to the first response byte; TLS 1.3: 3"),
+                 holds=self.plain_round_trips() == 2 and self.round_trips() == 3
+                 and first[:2] == ["ClientHello", "ServerHello"]
+                 and from_client == ["ClientHello", "ChangeCipherSpec", "Finished",
+                                     "application data", "alert: close_notify"],
                  evidence=f"{self.plain_round_trips()} and {self.round_trips()} client "
-                          "flights before the response"),
+                          "flights before the response; the client's records: "
+                          + ", ".join(from_client)),
+            Fact(name="tls13-negotiated",
+                 text=tr("the ClientHello offers TLS 1.3 in an extension while its old version "
+                         "field says TLS 1.2; the ServerHello picks TLS 1.3, one of the offered "
+                         "cipher suites and key shares, and ALPN chooses http/1.1"),
+                 holds=ch.get("supported versions") == "TLS 1.3"
+                 and sh.get("selected version") == "TLS 1.3"
+                 and sh.get("cipher suite") == self.cipher
+                 and self.cipher in ch.get("cipher suites", "")
+                 and sh.get("key share", "?") in ch.get("key share", "").split(", ")
+                 and ee.get("ALPN") == "http/1.1" and ch_bytes[4:6] == b"\x03\x03",
+                 evidence=f"legacy_version {ch_bytes[4:6].hex()}, selected "
+                          f"{sh.get('selected version')}, {sh.get('cipher suite')}, key share "
+                          f"{sh.get('key share')}, ALPN {ee.get('ALPN')}"),
+            Fact(name="record-overhead",
+                 text=tr("an encrypted TLS 1.3 record is 17 bytes longer than its content: "
+                         "one byte of content type and a 16-byte authentication tag"),
+                 holds=get is not None and get.length - len(get.plaintext) == 17,
+                 evidence=f"the request's record: {get.length} bytes for "
+                          f"{len(get.plaintext)} bytes of HTTP" if get is not None
+                 else "no GET record"),
         ]
 
     def report(self) -> str:

@@ -205,44 +205,58 @@ class IdleResult:
         after = [s for s in self.plain.segments if s.time_ns >= self.resumed_ns]
         lost = self.lost()
         return [
-            Fact(text=tr("the firewall forgot the idle connections it did not hear from"),
-                 holds=self.tracked == ((PLAIN_PORT, KEPT_PORT), (KEPT_PORT,)),
+            Fact(name="firewall-forgets",
+                 text=tr("the firewall forgot the idle connections it did not hear from"),
+                 holds=self.tracked == ((PLAIN_PORT, KEPT_PORT), (KEPT_PORT,))
+                 and all(s.received_ns is not None for s in self.plain.segments
+                         if s.time_ns < self.resumed_ns),
                  evidence=f"client ports tracked: {self.tracked[0]} before, {self.tracked[1]} "
                           f"after {IDLE} s idle (timeout {FIREWALL_TIMEOUT} s)"),
-            Fact(text=tr("after the idle period, the firewall drops the silent connection's data"),
+            Fact(name="firewall-drops-data",
+                 text=tr("after the idle period, the firewall drops the silent connection's data"),
                  holds=bool(retrans) and all(s.received_ns is None for s in retrans)
+                 and all(s.sent_by == "client" for s in retrans)
                  and self.drops[1] - self.drops[0] == len(lost) == len(retrans),
                  evidence=f"{len(retrans)} transmissions sent, none arrived; the drop counter "
                           f"rose by {self.drops[1] - self.drops[0]}"),
-            Fact(text=tr("the client resends the same bytes: a tail loss probe, then "
+            Fact(name="same-bytes-resent",
+                 text=tr("the client resends the same bytes: a tail loss probe, then "
                       "retransmissions, each timeout double the one before"),
                  holds=len(retrans) >= 5 and len({s.seq for s in retrans}) == 1
+                 and len(retrans[0].payload) == len(LATER)
                  and 0.15 < gaps[0] < 0.4 and 0.15 < gaps[1] < 0.4
                  and all(1.8 < b / a < 2.2 for a, b in zip(gaps[1:], gaps[2:], strict=False)),
                  evidence="gaps " + ", ".join(f"{g:.3f}" for g in gaps) + " s"),
-            Fact(text=tr("the client gives up with ETIMEDOUT after its TCP_USER_TIMEOUT"),
+            Fact(name="user-timeout",
+                 text=tr("the client gives up with ETIMEDOUT after its TCP_USER_TIMEOUT"),
                  holds=self.error.errno == errno.ETIMEDOUT
                  and USER_TIMEOUT <= self.gave_up_after < USER_TIMEOUT + 1.5,
                  evidence=f"{type(self.error).__name__}: {self.error.strerror} after "
                           f"{self.gave_up_after:.2f} s"),
-            Fact(text=tr("the server never learns: nothing arrives, its socket stays ESTABLISHED"),
+            Fact(name="server-never-learns",
+                 text=tr("the server never learns: nothing arrives, its socket stays ESTABLISHED"),
                  holds=all(s.received_ns is None for s in after)
                  and self.server_states == ("ESTABLISHED", "ESTABLISHED")
                  and self.server_received[0] == MESSAGE,
                  evidence=f"{len(after)} segments after the idle period, 0 arrived; "
                           f"server state {self.server_states[0]}"),
-            Fact(text=tr("keepalive probes carry no data and the sequence number SND.NXT − 1"),
+            Fact(name="keepalive-probe-seq",
+                 text=tr("keepalive probes carry no data and the sequence number SND.NXT − 1"),
                  holds=len(probes) >= 4 and all(
                      p.length == 0 and self.kept.relative_seq(p) == self.sent_before(p)
-                     for p in probes),
+                     for p in probes)
+                 and [self.kept.relative_seq(p) for p in probes[:2]] == [len(MESSAGE)] * 2
+                 and any(self.sent_before(p) == len(MESSAGE + LATER) for p in probes),
                  evidence=f"{len(probes)} probes; relative seq, bytes sent before: " + ", ".join(
                      f"{self.kept.relative_seq(p)}/{self.sent_before(p)}" for p in probes)),
-            Fact(text=tr("the server's kernel answers each probe with an ACK"),
+            Fact(name="probe-answered",
+                 text=tr("the server's kernel answers each probe with an ACK"),
                  holds=len(answers) == len(probes) and all(
                      a.has("ACK") and a.length == 0 and a.ack == (p.seq + 1) % 2**32
                      for p, a in zip(probes, answers, strict=True)),
                  evidence=f"{len(answers)} answers, each acknowledging SND.NXT"),
-            Fact(text=tr("the kept connection still works after the idle period"),
+            Fact(name="kept-works",
+                 text=tr("the kept connection still works after the idle period"),
                  holds=self.echo == LATER and self.server_received[1] == MESSAGE + LATER,
                  evidence=f"echo {self.echo!r}"),
         ]

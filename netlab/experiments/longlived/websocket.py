@@ -25,6 +25,7 @@ True
 
 from __future__ import annotations
 
+import base64
 import socket
 import time
 from dataclasses import dataclass, field
@@ -162,28 +163,42 @@ class WebSocketResult:
         syns = [s for s in self.trace.segments if s.is_syn]
         closes = [(w, f) for w, f in fs if f.opcode == 8]
         return [
-            Fact(text=tr("the connection starts as an HTTP/1.1 GET asking to upgrade"),
+            Fact(name="ws-upgrade-request",
+                 text=tr("the connection starts as an HTTP/1.1 GET asking to upgrade"),
                  holds=req.startswith(b"GET / HTTP/1.1\r\n")
-                 and (self.header(req, "Upgrade") or "").lower() == "websocket"
-                 and "upgrade" in (self.header(req, "Connection") or "").lower()
+                 and self.header(req, "Upgrade") == "websocket"
+                 and self.header(req, "Connection") == "Upgrade"
                  and self.header(req, "Sec-WebSocket-Version") == "13",
                  evidence=req.split(b"\r\n")[0].decode()),
-            Fact(text=tr("the server answers 101 with the key's SHA-1 + GUID, base64"),
-                 holds=resp.startswith(b"HTTP/1.1 101 ") and len(key) == 24
+            Fact(name="ws-accept",
+                 text=tr("the server answers 101 with the key's SHA-1 + GUID, base64"),
+                 holds=resp.startswith(b"HTTP/1.1 101 Switching Protocols\r\n") and len(key) == 24
+                 and len(base64.b64decode(key)) == 16
                  and accept == accept_key(key),
                  evidence=f"key {key} → accept {accept}"),
-            Fact(text=tr("every client frame is masked, no server frame is (RFC 6455 §5.1)"),
-                 holds=bool(fs) and all(f.masked == (w == "client") for w, f in fs),
+            Fact(name="ws-masking",
+                 text=tr("every client frame is masked, no server frame is (RFC 6455 §5.1)"),
+                 holds=bool(fs) and all(f.masked == (w == "client") for w, f in fs)
+                 and all(f.header_size == (6 if w == "client" else 2) for w, f in fs)
+                 and [f"{w} {f.opcode_name}" for w, f in fs]
+                 == (["client text", "server text"] + ["client ping", "server pong"] * PINGS
+                     + ["client close", "server close"]),
                  evidence=f"{sum(w == 'client' for w, _ in fs)} client frames masked, "
                           f"{sum(w == 'server' for w, _ in fs)} server frames not"),
-            Fact(text=tr("each ping is answered by a pong with the same payload"),
+            Fact(name="ws-ping-pong",
+                 text=tr("each ping is answered by a pong with the same payload"),
                  holds=len(pings) == PINGS and [p.payload for p in pings]
-                 == [p.payload for p in pongs] and len(self.ping_rtts) == PINGS,
+                 == [p.payload for p in pongs]
+                 == [f"beat {i}".encode() for i in range(1, PINGS + 1)]
+                 and len(self.ping_rtts) == PINGS,
                  evidence=", ".join(p.payload.decode() for p in pings)),
-            Fact(text=tr("the server's application answered over the same connection"),
-                 holds=self.reply == _reply(GREETING) and len(syns) == 1,
+            Fact(name="ws-same-connection",
+                 text=tr("the server's application answered over the same connection"),
+                 holds=self.reply == _reply(GREETING) and len(syns) == 1
+                 and len(self.connection.segments) == len(self.trace.segments),
                  evidence=f"{self.reply!r}; {len(syns)} SYN in the whole capture"),
-            Fact(text=tr("the closing handshake: a close frame each way, code 1000"),
+            Fact(name="ws-close",
+                 text=tr("the closing handshake: a close frame each way, code 1000"),
                  holds=[w for w, _ in closes] == ["client", "server"] and self.close_code == 1000,
                  evidence=f"server's close code {self.close_code}"),
         ]

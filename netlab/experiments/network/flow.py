@@ -156,33 +156,38 @@ class FlowResult:
         client_wins = [s.window for s in c.segments if c.is_from_client(s)
                        and not s.has("SYN")]
         return [
-            Fact(text="while the application does not read, the advertised window shrinks to "
-                      "zero",
+            Fact(name="zero-window",
+                 text=tr("while the application does not read, the advertised window shrinks to "
+                         "zero"),
                  holds=bool(zero) and max(wins) > 0 and zero[0].time_ns < self.paused_ns[1],
                  evidence=f"window from {max(wins)} bytes down to 0 after "
                           f"{(zero[0].time_ns - self.paused_ns[0]) / 1e6:.0f} ms" if zero
                  else "no zero window"),
-            Fact(text="the sender probes the zero window at growing intervals",
+            Fact(name="zero-window-probes",
+                 text=tr("the sender probes the zero window at growing intervals"),
                  holds=len(probes) >= 2 and all(p.length == 0 for p in probes)
                  and all(1.6 < b / a < 2.4 for a, b in zip(gaps[1:], gaps[2:], strict=False)),
                  evidence=f"{len(probes)} probes; gaps "
                           + ", ".join(f"{g * 1e3:.0f}" for g in gaps) + " ms"),
-            Fact(text="the receiver answers the probes with the zero window again, until it "
-                      "reads",
+            Fact(name="zero-window-answers",
+                 text=tr("the receiver answers the probes with the zero window again, until it "
+                         "reads"),
                  holds=bool(replies) and all(c.window(r) == 0 for r in replies),
                  evidence=f"{len(replies)} answers to {len(probes)} probes, windows "
                           + ", ".join(str(c.window(r)) for r in replies)
                           + " (Linux answers at most once per 500 ms, tcp_invalid_ratelimit)"),
-            Fact(text="when the application reads again, a window update reopens the window "
-                      "and every byte arrives",
+            Fact(name="window-update",
+                 text=tr("when the application reads again, a window update reopens the window "
+                         "and every byte arrives"),
                  holds=update is not None and update.time_ns >= self.paused_ns[1]
                  and update.length == 0 and self.received_ok,
                  evidence=(f"window update to {c.window(update)} bytes "
                            f"{(update.time_ns - self.paused_ns[1]) / 1e6:.1f} ms after the "
                            f"read; {SIZE} bytes received") if update is not None
                  else "no window update"),
-            Fact(text="each SYN announces a window scale: the client's default buffer needs "
-                      "one, the server's small buffer does not",
+            Fact(name="window-scale",
+                 text=tr("each SYN announces a window scale: the client's default buffer needs "
+                         "one, the server's small buffer does not"),
                  holds=server_ws == 0 < client_ws and all(
                      c.window(s) == w << client_ws for s, w in zip(
                          [s for s in c.segments if c.is_from_client(s) and not s.has("SYN")],

@@ -149,26 +149,31 @@ class ImpairmentsResult:
         chosen = self.chosen()
         lost, dups, overtaken = self.lost(), self.duplicates(), self.overtaken()
         return [
-            Fact(text="the chosen segment is lost once, and its retransmission arrives",
+            Fact(name="impairments-chosen-lost",
+                 text=tr("the chosen segment is lost once, and its retransmission arrives"),
                  holds=c.chosen == 1 and chosen.received_ns is None
                  and self.retransmitted(chosen),
                  evidence=f"data segment #{CHOSEN} (relative seq "
                           f"{self.connection.relative_seq(chosen)}) never arrived; sent again"),
-            Fact(text="every segment the wire lost is missing from the receiver's capture",
+            Fact(name="impairments-losses-seen",
+                 text=tr("every segment the wire lost is missing from the receiver's capture"),
                  holds=len(lost) == c.chosen + c.lost + c.overflows and c.lost >= 1,
                  evidence=f"{len(lost)} segments left and never arrived; the wire lost "
                           f"{c.chosen} chosen + {c.lost} at random"
                           + (f" + {c.overflows} it had no time to read" if c.overflows
                              else "")),
-            Fact(text="a duplicated segment arrives twice though it left once",
+            Fact(name="impairments-duplicates",
+                 text=tr("a duplicated segment arrives twice though it left once"),
                  holds=len(dups) == c.duplicated >= 1,
                  evidence=f"{len(dups)} arrivals without a departure; the wire sent "
                           f"{c.duplicated} frames twice"),
-            Fact(text="segments held back arrive after segments sent later",
+            Fact(name="impairments-overtaken",
+                 text=tr("segments held back arrive after segments sent later"),
                  holds=1 <= len(overtaken) <= c.reordered,
                  evidence=f"{len(overtaken)} segments overtaken; the wire held back "
                           f"{c.reordered}"),
-            Fact(text="the application reads every byte once, in order",
+            Fact(name="impairments-in-order",
+                 text=tr("the application reads every byte once, in order"),
                  holds=self.received_ok,
                  evidence=f"{SIZE} bytes received intact"),
         ]

@@ -136,27 +136,31 @@ class NagleResult:
         quick_waits = self.body_waits("quickack")
         quick_acks = self.ack_delays("quickack")
         return [
-            Fact(text="with the defaults, write-write-read stalls each request by the delayed "
-                      "ACK, about 40 ms",
+            Fact(name="nagle-stall",
+                 text=tr("with the defaults, write-write-read stalls each request by the delayed "
+                         "ACK, about 40 ms"),
                  holds=0.030 <= stall <= 0.060,
                  evidence=f"median {self.median('nagle') * 1e3:.1f} ms against "
                           f"{self.median('quickack') * 1e3:.1f} ms with TCP_QUICKACK: "
                           f"{stall * 1e3:.1f} ms more"),
-            Fact(text="Nagle holds the body until the header is acknowledged, and the server "
-                      "delays that ACK by at least 40 ms",
+            Fact(name="nagle-holds-body",
+                 text=tr("Nagle holds the body until the header is acknowledged, and the server "
+                         "delays that ACK by at least 40 ms"),
                  holds=len(waits) == ROUNDS - WARMUP and min(waits) >= 0.030
                  and len(acks) == ROUNDS - WARMUP and min(acks) >= 0.030,
                  evidence="body after " + ", ".join(f"{w * 1e3:.0f}" for w in waits)
                           + " ms; ACK after " + ", ".join(f"{a * 1e3:.0f}" for a in acks)
                           + " ms"),
-            Fact(text="TCP_NODELAY removes the stall: the body follows the header at once and "
-                      "a request takes about one round trip",
+            Fact(name="nodelay",
+                 text=tr("TCP_NODELAY removes the stall: the body follows the header at once and "
+                         "a request takes about one round trip"),
                  holds=self.median("nodelay") < rtt + SLACK
                  and statistics.median(self.body_waits("nodelay")) < 0.005,
                  evidence=f"median {self.median('nodelay') * 1e3:.1f} ms; "
                           f"RTT {rtt * 1e3:g} ms"),
-            Fact(text="TCP_QUICKACK on the server removes the 40 ms; Nagle still makes the body "
-                      "wait one round trip for the ACK",
+            Fact(name="quickack",
+                 text=tr("TCP_QUICKACK on the server removes the 40 ms; Nagle still makes the body "
+                         "wait one round trip for the ACK"),
                  holds=statistics.median(quick_acks) < SLACK
                  and rtt <= statistics.median(quick_waits) < rtt + SLACK
                  and self.median("quickack") < 2 * rtt + SLACK,

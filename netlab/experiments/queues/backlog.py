@@ -148,15 +148,17 @@ class BacklogResult:
         late_syns = [s for s in self.trace.segments
                      if s.is_syn and s.sport == keep.ports.stop and s.received_ns is not None]
         return [
-            Fact(text="listen(backlog) bounds the accept queue: it holds backlog + 1 "
-                      "connections that nobody has accepted",
+            Fact(name="accept-queue-bound",
+                 text=tr("listen(backlog) bounds the accept queue: it holds backlog + 1 "
+                         "connections that nobody has accepted"),
                  holds=keep.backlog == abort.backlog == BACKLOG
                  and keep.accept_queue == abort.accept_queue == fits,
                  evidence=f"Recv-Q {keep.accept_queue} and {abort.accept_queue}, "
                           f"Send-Q {keep.backlog}"),
-            Fact(text="with tcp_abort_on_overflow = 0 the overflowing ACKs are ignored: "
-                      "the clients are ESTABLISHED, the server keeps them in SYN_RECV and "
-                      "sends its SYN-ACK again",
+            Fact(name="overflow-ignored",
+                 text=tr("with tcp_abort_on_overflow = 0 the overflowing ACKs are ignored: "
+                         "the clients are ESTABLISHED, the server keeps them in SYN_RECV and "
+                         "sends its SYN-ACK again"),
                  holds=keep.clients == (est,) * CLIENTS and keep.syn_queue == CLIENTS - fits
                  and sorted(keep_synacks.values()) == [1] * fits + [2] * (CLIENTS - fits)
                  and keep.counters["TcpExt.ListenOverflows"] >= CLIENTS - fits
@@ -164,16 +166,18 @@ class BacklogResult:
                  evidence=f"clients {', '.join(keep.clients)}; {keep.syn_queue} in SYN_RECV; "
                           f"SYN-ACKs per client {list(keep_synacks.values())}; "
                           f"ListenOverflows +{keep.counters['TcpExt.ListenOverflows']}"),
-            Fact(text="while the accept queue is full, a new SYN is dropped and counted "
-                      "in ListenOverflows and ListenDrops",
+            Fact(name="late-syn-dropped",
+                 text=tr("while the accept queue is full, a new SYN is dropped and counted "
+                         "in ListenOverflows and ListenDrops"),
                  holds=keep.late == "TimeoutError" and len(late_syns) >= 2
                  and keep.counters["TcpExt.ListenDrops"]
                  >= keep.counters["TcpExt.ListenOverflows"] > CLIENTS - fits,
                  evidence=f"the late client: {keep.late} after {len(late_syns)} SYNs; "
                           f"ListenOverflows +{keep.counters['TcpExt.ListenOverflows']}, "
                           f"ListenDrops +{keep.counters['TcpExt.ListenDrops']}"),
-            Fact(text="with tcp_abort_on_overflow = 1 the server answers an overflowing ACK "
-                      "with RST, and the client's next read fails",
+            Fact(name="overflow-reset",
+                 text=tr("with tcp_abort_on_overflow = 1 the server answers an overflowing ACK "
+                         "with RST, and the client's next read fails"),
                  holds=sorted(abort_rsts.values()) == [0] * fits + [1] * (CLIENTS - fits)
                  and abort.clients.count("ConnectionResetError") == CLIENTS - fits
                  and abort.clients.count(est) == fits and abort.syn_queue == 0,

@@ -92,17 +92,20 @@ class FastOpenResult:
         rtt = 2 * DELAY
         a, b = self.answer_s
         return [
-            Fact(text="the first SYN asks for a cookie and the SYN-ACK brings one",
+            Fact(name="tfo-cookie",
+                 text=tr("the first SYN asks for a cookie and the SYN-ACK brings one"),
                  holds=first.option("TFO") is not None and first.length == 0
                  and self.synack(0).option("TFO") is not None
                  and self.counters["TcpExt.TCPFastOpenCookieReqd"] >= 1,
                  evidence=f"SYN: {_carries(first)}; SYN-ACK: {_carries(self.synack(0))}"),
-            Fact(text="the second SYN carries the cookie and the request",
+            Fact(name="tfo-data-in-syn",
+                 text=tr("the second SYN carries the cookie and the request"),
                  holds=second.option("TFO") is not None and second.payload == REQUEST
                  and self.counters["TcpExt.TCPFastOpenPassive"] >= 1,
                  evidence=f"SYN: {_carries(second)}; TCPFastOpenPassive "
                           f"+{self.counters['TcpExt.TCPFastOpenPassive']}"),
-            Fact(text="with the cookie, the answer comes one round trip earlier",
+            Fact(name="tfo-earlier",
+                 text=tr("with the cookie, the answer comes one round trip earlier"),
                  holds=self.round_trips(0) == 2 and self.round_trips(1) == 1
                  and b < a and b >= rtt,
                  evidence=f"{self.round_trips(0)} round trips, then {self.round_trips(1)}: "

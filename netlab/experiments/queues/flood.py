@@ -115,8 +115,9 @@ class FloodResult:
         normal, cookie = self.synack(on.ports[0]), self.synack(on.ports[1])
         pre2 = self.synack(always.ports[0])
         return [
-            Fact(text="without SYN cookies the flood fills the SYN queue, the rest of it is "
-                      "dropped, and a legitimate client cannot connect",
+            Fact(name="flood-without-cookies",
+                 text=tr("without SYN cookies the flood fills the SYN queue, the rest of it is "
+                         "dropped, and a legitimate client cannot connect"),
                  holds=BACKLOG <= off.syn_queue <= BACKLOG + 1
                  and off.counters["TcpExt.TCPReqQFullDrop"] >= beyond - 1
                  and off.counters["TcpExt.SyncookiesSent"] == 0
@@ -124,24 +125,27 @@ class FloodResult:
                  evidence=f"{off.syn_queue} in SYN_RECV, TCPReqQFullDrop "
                           f"+{off.counters['TcpExt.TCPReqQFullDrop']}; the client: "
                           f"{off.outcome} after {PATIENCE} s"),
-            Fact(text="with tcp_syncookies = 1 the SYNs beyond the full queue get cookies, "
-                      "and the legitimate client connects through one",
+            Fact(name="flood-with-cookies",
+                 text=tr("with tcp_syncookies = 1 the SYNs beyond the full queue get cookies, "
+                         "and the legitimate client connects through one"),
                  holds=BACKLOG <= on.syn_queue <= BACKLOG + 1
                  and on.counters["TcpExt.SyncookiesSent"] >= beyond - 1
                  and on.counters["TcpExt.SyncookiesRecv"] >= 1 and on.outcome == "connected",
                  evidence=f"{on.syn_queue} in SYN_RECV, SyncookiesSent "
                           f"+{on.counters['TcpExt.SyncookiesSent']}, SyncookiesRecv "
                           f"+{on.counters['TcpExt.SyncookiesRecv']}; the client: {on.outcome}"),
-            Fact(text="a cookie SYN-ACK to a client without timestamps keeps the MSS but "
-                      "loses window scaling and SACK",
+            Fact(name="cookie-loses-options",
+                 text=tr("a cookie SYN-ACK to a client without timestamps keeps the MSS but "
+                         "loses window scaling and SACK"),
                  holds=normal is not None and cookie is not None
                  and bool(normal.option("WS")) and bool(normal.option("SACK_PERM"))
                  and cookie.option("WS") is None and cookie.option("SACK_PERM") is None
                  and cookie.option("MSS") is not None,
                  evidence=f"before the flood: {self.synack_options(on.ports[0])}; "
                           f"with a cookie: {self.synack_options(on.ports[1])}"),
-            Fact(text="with tcp_syncookies = 2 every SYN gets a cookie, flood or not, and "
-                      "the SYN queue stays empty",
+            Fact(name="cookies-always",
+                 text=tr("with tcp_syncookies = 2 every SYN gets a cookie, flood or not, and "
+                         "the SYN queue stays empty"),
                  holds=always.syn_queue == 0 and pre2 is not None
                  and pre2.option("WS") is None
                  and always.counters["TcpExt.SyncookiesSent"] >= FLOOD + 1

@@ -59,6 +59,9 @@ from netlab.views.table import Grid
 
 __all__ = ["old_duplicate_syn", "OldSynResult"]
 
+RESEND_AT_ONCE = 0.2
+"""Seconds within which the client resends its new SYN after the RST: "at once" against the
+1 s initial retransmission timeout (RFC 6298) it would otherwise wait."""
 GIVE_UP = 0.3  # seconds: the first attempt's connect() timeout, before its SYN is resent
 
 
@@ -123,37 +126,57 @@ class OldSynResult:
         m = {str(x.moment): x for x in self.moments}
         held = m["SYN-ACK to the old SYN on the wire"]
         after = m["RST delivered"]
+        try:
+            resent: float | None = self.resend_delay()
+        except ExperimentError:
+            resent = None
         return [
-            Fact(text="the old SYN reached the server while the client was opening a new "
-                      "connection with another initial sequence number",
+            Fact(name="old-syn-arrives",
+                 text=tr("the old SYN reached the server while the client was opening a new "
+                         "connection with another initial sequence number"),
                  holds=self.old_isn != self.new_isn
                  and held.client is TcpState.SYN_SENT,
                  evidence=f"old ISN {self.old_isn}, new ISN {self.new_isn}; client "
                           f"{held.client.name}"),
-            Fact(text="the server cannot tell: it answers the old SYN with a SYN-ACK and "
-                      "holds a half-open connection, which a two-way handshake would "
-                      "already have opened",
+            Fact(name="server-answers-old-syn",
+                 text=tr("the server cannot tell: it answers the old SYN with a SYN-ACK and "
+                         "holds a half-open connection, which a two-way handshake would "
+                         "already have opened"),
                  holds=synack.ack == (self.old_isn + 1) % 2**32
                  and held.server is TcpState.SYN_RECV and held.accept_queue == 0,
                  evidence=f"SYN-ACK ack={synack.ack} = old ISN + 1; server "
                           f"{held.server.name}, accept queue {held.accept_queue}"),
-            Fact(text="the client knows the SYN-ACK answers no SYN of its own, and resets it",
+            Fact(name="client-resets-old-syn",
+                 text=tr("the client knows the SYN-ACK answers no SYN of its own, and resets it"),
                  holds=rst.src == synack.dst and rst.seq == synack.ack and not rst.has("ACK")
                  and rst.sent_ns is not None and synack.received_ns is not None
                  and rst.sent_ns > synack.received_ns,
                  evidence=f"RST seq={rst.seq} = the SYN-ACK's ack "
                           "(RFC 9293 §3.5.2: <SEQ=SEG.ACK><CTL=RST>)"),
-            Fact(text="the RST removes the half-open connection: accept() never sees it",
+            Fact(name="rst-removes-half-open",
+                 text=tr("the RST removes the half-open connection: accept() never sees it"),
                  holds=after.server is TcpState.LISTEN and self.accepted == 1
+                 and [x.server for x in self.moments] == [
+                     TcpState.SYN_RECV, TcpState.SYN_RECV, TcpState.LISTEN,
+                     TcpState.ESTABLISHED]
                  and self.accepted_peer == (rst.src, rst.sport)
                  and syn.seq == self.new_isn,
                  evidence=f"server {after.server.name} after the RST; accept() returned one "
                           f"connection, whose SYN carries the new ISN {syn.seq}"),
-            Fact(text="only the third segment confirms the server's sequence number",
+            Fact(name="third-confirms-isn",
+                 text=tr("only the third segment confirms the server's sequence number"),
                  holds=ack.ack == (real_synack.seq + 1) % 2**32
                  and syn.ack == 0 and not syn.has("ACK"),
                  evidence=f"SYN-ACK seq={real_synack.seq}; the ACK acknowledges "
                           f"{ack.ack} = server ISN + 1"),
+            Fact(name="resend-at-once",
+                 text=tr("after its RST, the client sends its new SYN again at once, not after "
+                         "the usual second"),
+                 holds=resent is not None and resent < RESEND_AT_ONCE
+                 and len(self.segments()) == 7,
+                 evidence=(f"the new SYN again {resent * 1e3:.1f} ms after the first"
+                           if resent is not None else "the new SYN was not sent again")
+                 + f"; {len(self.segments())} segments in all"),
         ]
 
     def report(self) -> str:

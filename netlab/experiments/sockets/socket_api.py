@@ -71,6 +71,7 @@ from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
 from netlab.lab import Lab
+from netlab.proto.framing import encode
 from netlab.views.packets import packet_info, packet_table
 from netlab.views.pictures import HostLayers, LayersPicture
 from netlab.views.table import Grid, Table
@@ -246,16 +247,34 @@ class SocketsResult:
         ip = [t for t in self.transports if t.family != "AF_UNIX"]
         streams = [t for t in self.transports if t.kind == "SOCK_STREAM"]
         dgrams = [t for t in self.transports if t.kind == "SOCK_DGRAM"]
+        calls = [c.text.partition("(")[0] for c in life]
+        frames = [c.frames for c in life]
+        udp_quiet = [c for c in self.udp
+                     if c.text.partition("(")[0] in ("socket", "bind", "connect", "close")]
         return [
-            Fact(text=tr("socket() returns a file descriptor, a small integer like open()'s"),
+            Fact(name="calls-and-frames",
+                 text=tr("a connection's life: each system call, and the segments it put on "
+                         "the wire (three for connect(), two for each send() and close())"),
+                 holds=calls == ["socket", "bind", "listen", "socket", "bind", "connect",
+                                 "accept", "send", "recv", "send", "recv", "close", "recv",
+                                 "close", "close"]
+                 and frames == [0, 0, 0, 0, 0, 3, 0, 2, 0, 2, 0, 2, 0, 2, 0]
+                 and frames == [len(self.segments_of(c)) for c in life],
+                 evidence=", ".join(f"{c}: {n}" for c, n in zip(calls, frames, strict=True))),
+            Fact(name="fd-is-socket",
+                 text=tr("socket() returns a file descriptor, a small integer like open()'s"),
                  holds=self.fd_is_socket and self.fd_link.startswith("socket:[")
                  and 0 <= listener_fd < 1024,
                  evidence=f"fd {listener_fd} → {self.fd_link}"),
-            Fact(text=tr("accept() returns a new descriptor; the listening one stays in LISTEN"),
+            Fact(name="accept-new-fd",
+                 text=tr("accept() returns a new descriptor; the listening one stays in LISTEN"),
                  holds=accept.fd != listener_fd and accept.states[1] == "LISTEN"
+                 and accept.fd != find("client", "socket(").fd
+                 and accept.listener_fd == listener_fd
                  and accept.states[2] == "ESTABLISHED",
                  evidence=f"listening fd {listener_fd}, accept() = {accept.fd}"),
-            Fact(text=tr("socket(), bind(), listen(), accept() and recv() put nothing on the wire"),
+            Fact(name="quiet-calls",
+                 text=tr("socket(), bind(), listen(), accept() and recv() put nothing on the wire"),
                  holds=all(c.frames == 0 for c in quiet)
                  and {c.text.partition("(")[0] for c in quiet}
                  >= {"socket", "bind", "listen", "accept", "recv"}
@@ -263,17 +282,20 @@ class SocketsResult:
                          if c.text.partition("(")[0] in ("socket", "bind", "listen", "accept",
                                                          "recv")),
                  evidence=", ".join(f"{c.text.partition('(')[0]}: {c.frames}" for c in quiet)),
-            Fact(text=tr("connect() causes the three-way handshake (RFC 9293 §3.5)"),
+            Fact(name="connect-handshake",
+                 text=tr("connect() causes the three-way handshake (RFC 9293 §3.5)"),
                  holds=syn is not None and syn.is_syn
                  and synack is not None and synack.has("SYN", "ACK")
                  and ack is not None and ack.flag_names == ("ACK",)
                  and len(self.segments_of(connect)) == connect.frames == 3,
                  evidence=self.segments_text(connect)),
-            Fact(text=tr("send() causes a data segment, and the peer's kernel acknowledges it"),
+            Fact(name="send-segment",
+                 text=tr("send() causes a data segment, and the peer's kernel acknowledges it"),
                  holds=[s.flag_names for s in self.segments_of(send)]
                  == [("PSH", "ACK"), ("ACK",)] and self.segments_of(send)[0].payload == b"hello",
                  evidence=self.segments_text(send)),
-            Fact(text=tr("close() sends FIN; the peer's recv() then returns b'' (end of stream)"),
+            Fact(name="close-fin",
+                 text=tr("close() sends FIN; the peer's recv() then returns b'' (end of stream)"),
                  holds=self.segments_of(close_c)[0].has("FIN")
                  and self.segments_of(close_s)[0].has("FIN")
                  and eof.text.endswith("= b''")
@@ -291,37 +313,50 @@ class SocketsResult:
             Fact(name="framing-recovers",
                  text=tr("on a connection of its own, a length prefix recovers the three "
                          "messages from 5-byte recv() chunks"),
-                 holds=stream.framed_messages == stream.sent and len(stream.framed_chunks) > 3,
+                 holds=stream.framed_messages == stream.sent and len(stream.framed_chunks) > 3
+                 and b"".join(stream.framed_chunks) == b"".join(map(encode, stream.sent))
+                 and all(len(c) <= 5 for c in stream.framed_chunks),
                  evidence=f"{len(stream.framed_chunks)} chunks → "
                           f"{list(stream.framed_messages)}"),
-            Fact(text=tr("UDP: no handshake, no teardown; only datagrams cross the wire"),
+            Fact(name="udp-no-handshake",
+                 text=tr("UDP: no handshake, no teardown; only datagrams cross the wire"),
                  holds=all(p.protocol in ("UDP", "ICMP") for p in udp)
+                 and not self.segments_of_udp() and bool(udp_quiet)
+                 and all(c.frames == 0 and not self.packets_of(c) for c in udp_quiet)
                  and all(not self.packets_of(c) for c in self.udp
                          if c.text.partition("(")[0] in ("socket", "bind", "close", "connect",
                                                          "recvfrom", "recv")),
                  evidence=f"{len(datagrams)} UDP datagrams, {len(icmp)} ICMP, "
                           f"{len(self.segments_of_udp())} TCP segments"),
-            Fact(text=tr("UDP keeps message boundaries: three sendto(), three recvfrom()"),
+            Fact(name="udp-boundaries",
+                 text=tr("UDP keeps message boundaries: three sendto(), three recvfrom()"),
                  holds=[c.text.split(" = ")[1] for c in udp_recv[:3]]
                  == [repr(m) for m in MESSAGES]
                  and [p.payload for p in datagrams[:3]] == list(MESSAGES),
                  evidence="; ".join(c.text for c in udp_recv[:3])),
-            Fact(text=tr("a datagram to a closed port gets ICMP port unreachable (RFC 792, 1122)"),
+            Fact(name="icmp-unreachable",
+                 text=tr("a datagram to a closed port gets ICMP port unreachable (RFC 792, 1122)"),
                  holds=len(icmp) == 1 and icmp[0].src == "192.0.2.2"
+                 and (icmp[0].icmp_type, icmp[0].icmp_code) == (3, 3)
                  and icmp[0].quoted == (("192.0.2.1", CLIENT_PORT + 1),
                                         ("192.0.2.2", CLOSED_PORT)),
                  evidence=packet_info(icmp[0]) if icmp else "no ICMP"),
-            Fact(text=tr("on a connected UDP socket, the next call raises ConnectionRefusedError"),
-                 holds=isinstance(self.refused, ConnectionRefusedError),
+            Fact(name="udp-refused",
+                 text=tr("on a connected UDP socket, the next call raises ConnectionRefusedError"),
+                 holds=isinstance(self.refused, ConnectionRefusedError)
+                 and self.udp[-2].text == "recv(1024) = -1 Connection refused",
                  evidence=f"{type(self.refused).__name__}: {self.refused.strerror}"),
-            Fact(text=tr("one API: the same calls work over TCP and UDP, IPv4 and IPv6, and Unix "
+            Fact(name="one-api",
+                 text=tr("one API: the same calls work over TCP and UDP, IPv4 and IPv6, and Unix "
                       "domain sockets"),
                  holds=len(self.transports) == 6
                  and all(t.received == (b"onetwothree",) for t in streams)
-                 and all(t.received == MESSAGES for t in dgrams),
+                 and all(t.received == MESSAGES for t in dgrams)
+                 and self.transport("AF_INET6", "SOCK_DGRAM").protocols == {"UDP"},
                  evidence="; ".join(f"{t.family}/{t.kind}: {len(t.received)} recv()"
                                     for t in self.transports)),
-            Fact(text=tr("IP sockets cross an interface; Unix domain sockets never do"),
+            Fact(name="unix-no-wire",
+                 text=tr("IP sockets cross an interface; Unix domain sockets never do"),
                  holds=all(t.packets for t in ip) and all(not t.packets for t in unix),
                  evidence="; ".join(f"{t.family}/{t.kind}: {len(t.packets)} packets"
                                     for t in self.transports)),
