@@ -30,6 +30,7 @@ import argparse
 import datetime
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -103,6 +104,10 @@ def update_catalogs() -> None:
     subprocess.run([sys.executable, "-m", "sphinx_intl", "update", *options], check=True)
 
 
+RST_ROLE = re.compile(
+    r"(?<![\w`]):(?:py:)?(?:data|class|func|meth|attr|mod|exc|obj|term|doc|ref):`")
+
+
 def problems(pot_path: Path) -> tuple[int, list[str]]:
     """Return the number of messages in one template and what is wrong with their translation."""
     relative = Path(THEME_POT.name) if pot_path == THEME_POT else pot_path.relative_to(POT_DIR)
@@ -123,6 +128,10 @@ def problems(pot_path: Path) -> tuple[int, list[str]]:
             why = "untranslated"
         elif translated.fuzzy:
             why = "fuzzy"
+        elif isinstance(translated.string, str) and RST_ROLE.search(translated.string):
+            # The pages' catalogs are read as MyST: a role is {meth}`x`, and an rST :meth:`x`
+            # in a translation drops the reference (Sphinx's inconsistent_references warning).
+            why = "an rST role where MyST's {role}`…` form is needed"
         else:
             continue
         found.append(f"{po_path.relative_to(ROOT)}: {why}: {message.id!r}")
