@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support import require_namespaces
 
+from netlab.experiments import EXPERIMENTS
 from netlab.experiments.network.congestion import (
     ALGORITHMS,
     SIZE,
@@ -67,7 +68,7 @@ def cc() -> CongestionResult:
 
 def test_congestion_facts(cc: CongestionResult) -> None:
     assert [r.algorithm for r in cc.runs] == list(ALGORITHMS)
-    assert len(require(cc)) == 8
+    assert len(require(cc)) == EXPERIMENTS["congestion"].facts
 
 
 def test_retransmissions_agree_with_tshark(cc: CongestionResult, tshark: str,

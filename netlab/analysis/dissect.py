@@ -148,6 +148,8 @@ def option_text(options: tuple[Option, ...]) -> str:
     >>> option_text((("MSS", 1460), ("SACK_PERM", None), ("TS", (7, 0)), ("NOP", None),
     ...              ("WS", 7)))
     'MSS=1460 SACK_PERM TS=7/0 WS=7'
+    >>> option_text((("SACK", (1, 5, 9)),))  # a damaged block: one edge over
+    'SACK=1-5,9-?'
     """
     parts = []
     for kind, value in options:
@@ -158,8 +160,12 @@ def option_text(options: tuple[Option, ...]) -> str:
         elif kind == "TS":
             parts.append(f"TS={value[0]}/{value[1]}")
         elif kind == "SACK":
-            edges = zip(value[::2], value[1::2], strict=True)  # (left, right) pairs
-            parts.append("SACK=" + ",".join(f"{a}-{b}" for a, b in edges))
+            # (left, right) pairs (RFC 2018 §3); a damaged option may leave one edge over,
+            # shown alone as Wireshark shows what it cannot pair
+            blocks = [f"{a}-{b}" for a, b in zip(value[::2], value[1::2], strict=False)]
+            if len(value) % 2:
+                blocks.append(f"{value[-1]}-?")
+            parts.append("SACK=" + ",".join(blocks))
         else:
             parts.append(f"{kind}={value}")
     return " ".join(parts)
