@@ -6,7 +6,8 @@ diagrams), :mod:`~netlab.views.inspector` (the packet inspector), :mod:`~netlab.
 time, time–sequence graphs), :mod:`~netlab.views.download`,
 :mod:`~netlab.views.exercise`, :mod:`~netlab.views.topology` (the lab),
 :mod:`~netlab.views.timeline` (state changes), :mod:`~netlab.views.packets` (any IP packet),
-:mod:`~netlab.views.architecture` (this package).
+:mod:`~netlab.views.architecture` (this package), :mod:`~netlab.views.pictures` (the queues,
+a certificate chain, TLS flows, the layers around a socket, drawn from a run).
 """
 
 from netlab.views.ladder import Ladder
