@@ -65,9 +65,18 @@ def lose_data_segments(plan: dict[int, int], *, dport: int) -> Callable[[bytes],
     return predicate
 
 
+PATTERN = bytes(range(256)) * 256
+"""What :func:`send_bulk` sends, again and again."""
+
+
+def bulk(size: int) -> bytes:
+    """The ``size`` bytes :func:`send_bulk` sends: what the receiver must have read."""
+    return PATTERN * (size // len(PATTERN)) + PATTERN[:size % len(PATTERN)]
+
+
 def send_bulk(sock: socket.socket, size: int) -> None:
     """Send ``size`` bytes (a repeating pattern) and close the sending side."""
-    block = bytes(range(256)) * 256
+    block = PATTERN
     left = size
     while left:
         n = min(left, len(block))

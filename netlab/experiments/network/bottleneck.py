@@ -34,7 +34,7 @@ from netlab.experiments.endpoints import (
     client_socket,
     listening_socket,
 )
-from netlab.experiments.network._frames import receive_all, send_bulk
+from netlab.experiments.network._frames import bulk, receive_all, send_bulk
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
@@ -325,8 +325,7 @@ def bottleneck(*, rate: float = RATE, queue: int | None = QUEUE,
             receiving = server.start(receive_all, listener, LONG_TIMEOUT)
             duration = client.run(_client, server.address, size, timeout=4 * LONG_TIMEOUT)
             data = receiving.result(LONG_TIMEOUT)
-        pattern = (bytes(range(256)) * 256)
-        expected = pattern * (size // len(pattern)) + pattern[:size % len(pattern)]
+        expected = bulk(size)
         assert cap.trace is not None
         return BottleneckResult(trace=cap.trace, received_ok=data == expected,
                                 wire=link.describe(), queue_drops=wire.queue_drops,

@@ -45,7 +45,7 @@ from netlab.experiments.endpoints import (
     client_socket,
     listening_socket,
 )
-from netlab.experiments.network._frames import receive_all, send_bulk
+from netlab.experiments.network._frames import bulk, receive_all, send_bulk
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
@@ -278,8 +278,7 @@ def _transfer(client: Host, server: Host, listener: socket.socket, algorithm: st
         sending.result(LONG_TIMEOUT)
         data = receiving.result(LONG_TIMEOUT)
         duration = time.monotonic() - start
-    pattern = bytes(range(256)) * 256
-    expected = pattern * (SIZE // len(pattern)) + pattern[:SIZE % len(pattern)]
+    expected = bulk(SIZE)
     return AlgorithmRun(algorithm=algorithm, port=port, samples=tuple(samples),
                         duration=duration, received_ok=data == expected)
 

@@ -36,7 +36,7 @@ from netlab.experiments.endpoints import (
     SERVER_PORT,
     client_socket,
 )
-from netlab.experiments.network._frames import send_bulk
+from netlab.experiments.network._frames import bulk, send_bulk
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
@@ -243,8 +243,7 @@ def flow_control() -> FlowResult:
             serving = server.start(_serve, listener)
             client.run(_client, server.address, timeout=LONG_TIMEOUT)
             data, paused, resumed = serving.result(LONG_TIMEOUT)
-        pattern = bytes(range(256)) * 256
-        expected = pattern * (SIZE // len(pattern)) + pattern[:SIZE % len(pattern)]
+        expected = bulk(SIZE)
         assert cap.trace is not None
         return FlowResult(trace=cap.trace, received_ok=data == expected,
                           paused_ns=(paused, resumed))

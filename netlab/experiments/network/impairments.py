@@ -38,7 +38,7 @@ from netlab.experiments.endpoints import (
     client_socket,
     listening_socket,
 )
-from netlab.experiments.network._frames import lose_data_segments, receive_all, send_bulk
+from netlab.experiments.network._frames import bulk, lose_data_segments, receive_all, send_bulk
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
 from netlab.i18n import tr
@@ -210,8 +210,7 @@ def impairments() -> ImpairmentsResult:
             receiving = server.start(receive_all, listener, LONG_TIMEOUT)
             client.run(_client, server.address, SIZE, timeout=4 * LONG_TIMEOUT)
             data = receiving.result(LONG_TIMEOUT)
-        pattern = bytes(range(256)) * 256
-        expected = pattern * (SIZE // len(pattern)) + pattern[:SIZE % len(pattern)]
+        expected = bulk(SIZE)
         assert cap.trace is not None
         return ImpairmentsResult(
             trace=cap.trace, received_ok=data == expected, wire=link.describe(),
