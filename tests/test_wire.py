@@ -176,3 +176,54 @@ def test_mode_can_change(lab: Lab) -> None:
         assert wire.forwarded > 0
     finally:
         listener.close()
+
+
+def test_slow_if_holds_only_the_frames_it_matches(lab: Lab) -> None:
+    """A data segment the predicate picks crosses 20 ms later than the handshake around it;
+    the one-way times come from the two hosts' captures, not from the wire."""
+    from netlab.experiments.network._frames import tcp_head
+
+    client, server = lab.host("client"), lab.host("server")
+    wire = lab.link(client, server, delay=0.005).wire
+    assert wire is not None
+    with pytest.raises(LabError):
+        wire.slow_if(lambda frame: True, -1)
+
+    def data_to_server(frame: bytes) -> bool:
+        head = tcp_head(frame)
+        return head is not None and head.dport == 8080 and head.length > 0
+
+    wire.slow_if(data_to_server, 0.020)
+    listener = server.run(server_socket)
+    cap_c, cap_s = _captures(client, server)
+    try:
+        echo = server.start(_echo_once, listener)
+        assert client.run(_client, b"held back") == b"kcab dleh"
+        assert echo.result() == b"held back"
+    finally:
+        cap_c.stop()
+        cap_s.stop()
+        listener.close()
+        wire.slow_if(None)
+    trace = Trace.from_frames([cap_c.frames, cap_s.frames], lab.names)
+    one_way = {("data" if s.length and s.dport == 8080 else "syn" if s.flags == 0x02 else ""):
+               (s.received_ns - s.sent_ns) / 1e9 for s in trace.segments
+               if s.sent_ns is not None and s.received_ns is not None}
+    assert 0.004 < one_way["syn"] < 0.015  # the link's 5 ms, on a busy machine
+    assert one_way["data"] - one_way["syn"] > 0.015  # plus the 20 ms hold
+
+
+def test_resent_data_matches_retransmissions_only() -> None:
+    from scapy.layers.inet import IP, TCP
+    from scapy.layers.l2 import Ether
+
+    from netlab.experiments.network._frames import resent_data
+
+    def frame(seq: int, payload: bytes, dport: int = 80) -> bytes:
+        return bytes(Ether() / IP(src="192.0.2.1", dst="192.0.2.2")
+                     / TCP(sport=40000, dport=dport, seq=seq, flags="A") / payload)
+
+    resent = resent_data(dport=80)
+    assert [resent(frame(1, b"x" * 10)), resent(frame(11, b"y")), resent(frame(1, b"x" * 10)),
+            resent(frame(11, b"")), resent(frame(11, b"y", dport=81)),
+            resent(frame(11, b"y"))] == [False, False, True, False, False, True]

@@ -106,6 +106,7 @@ class Wire:
         self.reorder_delay = reorder_delay
         self.duplicate = duplicate
         self._drop_if: Callable[[bytes], bool] | None = None
+        self._slow_if: tuple[Callable[[bytes], bool], float] | None = None
         self._queued: dict[int, deque[tuple[float, int]]] = {}  # per direction: (done, size)
         self.queue_drops = 0
         """Frames dropped because the bottleneck's queue was full."""
@@ -200,6 +201,16 @@ class Wire:
         with self._cond:
             self._drop_if = predicate
 
+    def slow_if(self, predicate: Callable[[bytes], bool] | None, extra: float = 0.0) -> None:
+        """Hold every frame for which ``predicate(frame)`` is true ``extra`` seconds longer
+        than the link's delay. The predicate sees every frame, in the wire's thread, in
+        arrival order, before :meth:`drop_if`'s (so it also sees the frames that one drops);
+        it must be quick. None removes it."""
+        if extra < 0:
+            raise LabError(f"bad extra delay: {extra}")
+        with self._cond:
+            self._slow_if = None if predicate is None else (predicate, extra)
+
     def _forward(self, direction: int, data: bytes, out: socket.socket,
                  arrived: float | None = None) -> None:
         """Forward ``data`` according to the link's settings; ``arrived`` is when the kernel
@@ -207,6 +218,9 @@ class Wire:
         count from that moment, not from when this thread got to read the frame: a thread
         that waited for the CPU must neither leave the link idle meanwhile nor find a queue
         that is fuller or emptier than the frames on the wire made it."""
+        slow = 0.0
+        if self._slow_if is not None and self._slow_if[0](data):
+            slow = self._slow_if[1]
         if self._drop_if is not None and self._drop_if(data):
             self.chosen_drops += 1
             return
@@ -217,7 +231,7 @@ class Wire:
         if self.duplicate and self._random.random() < self.duplicate:
             copies = 2
             self.duplicated += 1
-        extra = 0.0
+        extra = slow
         if self.reorder and self._random.random() < self.reorder:
             extra = self.reorder_delay
             self.reordered += 1

@@ -326,10 +326,12 @@ class HttpServer(ThreadedServer):
             if response.delay:
                 time.sleep(response.delay)
             both = _chunked(request.headers) and request.header("content-length") is not None
-            _send_response(h, sock, response, request.method,
-                           [("connection", "close")] if both else [])
+            # Noted before the answer goes out: the client may send its next request, on
+            # another connection, as soon as it has the answer, and the log keeps their order.
             self._note(number, peer, "request", response.status,
                        f"{request.method} {request.target}")
+            _send_response(h, sock, response, request.method,
+                           [("connection", "close")] if both else [])
             if both:
                 return ("Transfer-Encoding and Content-Length both present: answered, then "
                         "closed (RFC 9112 §6.1)")

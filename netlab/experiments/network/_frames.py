@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["TcpHead", "tcp_head", "lose_data_segments", "send_bulk", "receive_all"]
+__all__ = ["TcpHead", "tcp_head", "lose_data_segments", "resent_data", "send_bulk", "receive_all"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,25 @@ def lose_data_segments(plan: dict[int, int], *, dport: int) -> Callable[[bytes],
                 return False
             lost[number] = lost.get(number, 0) + 1
             return True
+
+    return predicate
+
+
+def resent_data(*, dport: int) -> Callable[[bytes], bool]:
+    """A predicate (for :meth:`~netlab.kernel.wire.Wire.slow_if`) true of a data segment
+    sent to ``dport`` whose sequence number it has seen before: a retransmission."""
+    seen: set[int] = set()
+    lock = threading.Lock()
+
+    def predicate(frame: bytes) -> bool:
+        head = tcp_head(frame)
+        if head is None or head.dport != dport or head.length == 0:
+            return False
+        with lock:
+            if head.seq in seen:
+                return True
+            seen.add(head.seq)
+            return False
 
     return predicate
 
