@@ -30,6 +30,8 @@ class HttpMessage:
 
     raw: bytes
     """The message's bytes exactly as captured (head and body)."""
+    start: int
+    """Where they start in the bytes their side sent (the first byte is 0)."""
     segments: tuple[int, ...]
     """Numbers of the segments that carried any of these bytes."""
 
@@ -140,7 +142,8 @@ def exchanges(conn: Connection) -> tuple[Exchange, ...]:
         request = Request(method=head.method.decode("ascii"), target=head.target.decode("ascii"),
                           http_version=head.http_version.decode("ascii"),
                           headers=decode_headers(head.headers), body=_body(events))
-        request_message = HttpMessage(raw=up[start:end], segments=_segments(up_offsets, start, end))
+        request_message = HttpMessage(raw=up[start:end], start=start,
+                                      segments=_segments(up_offsets, start, end))
         # Tell the client-side machine what the client sent, so it can read the response.
         # h11 only writes HTTP/1.1; an HTTP/1.0 request is replayed as 1.1 with "close",
         # which gives h11 the same framing rules for the response (RFC 9112 §9.3).
@@ -161,7 +164,7 @@ def exchanges(conn: Connection) -> tuple[Exchange, ...]:
                             body=_body(events), reason=rhead.reason.decode("latin-1"),
                             http_version=rhead.http_version.decode("ascii"))
         out.append(Exchange(request=request, request_message=request_message, response=response,
-                            response_message=HttpMessage(raw=down[start:end],
+                            response_message=HttpMessage(raw=down[start:end], start=start,
                                                      segments=_segments(down_offsets, start, end))))
         # And tell the server-side machine what the server answered, to reach the next request
         # (an HTTP/1.0 response as 1.1 with "close", as the request above).

@@ -45,7 +45,8 @@ from netlab.i18n import N_, tr
 
 __all__ = ["TlsError", "SERVER_NAME", "HANDSHAKE_TYPES", "Authority", "CertificateInfo",
            "certificate_info", "Version", "server_context", "client_context", "HandshakeLog",
-           "HandshakeMessage", "hello_fields", "message_names", "VerifyFailure", "verify_failure"]
+           "HandshakeMessage", "hello_fields", "version_name", "message_names", "VerifyFailure",
+           "verify_failure"]
 
 SERVER_NAME = "server.netlab.test"
 """The server's name in every certificate (``.test`` is reserved for testing, RFC 6761 §6.2)."""
@@ -341,20 +342,21 @@ def hello_fields(data: bytes) -> dict[str, str]:
             out["ALPN"] = ", ".join(bytes(p.protocol).decode("ascii", "replace")
                                     for p in ext.protocols or [])
         elif name == "TLS_Ext_SupportedVersion_CH":
-            out[N_("supported versions")] = ", ".join(_version(v) for v in ext.versions)
+            out[N_("supported versions")] = ", ".join(version_name(v) for v in ext.versions)
         elif name == "TLS_Ext_SupportedVersion_SH":
-            out[N_("selected version")] = _version(ext.version)
+            out[N_("selected version")] = version_name(ext.version)
         elif name == "TLS_Ext_KeyShare_CH":
             out[N_("key share")] = ", ".join(_GROUPS.get(s.group, str(s.group))
                                          for s in ext.client_shares)
         elif name == "TLS_Ext_KeyShare_SH":
             out[N_("key share")] = _GROUPS.get(ext.server_share.group, str(ext.server_share.group))
     if kind == 2 and "selected version" not in out:
-        out[N_("selected version")] = _version(msg.version)
+        out[N_("selected version")] = version_name(msg.version)
     return out
 
 
-def _version(v: int) -> str:
+def version_name(v: int) -> str:
+    """A protocol version as TLS writes it on the wire (``0x0303``), by name: ``TLS 1.2``."""
     return {0x0304: "TLS 1.3", 0x0303: "TLS 1.2", 0x0302: "TLS 1.1", 0x0301: "TLS 1.0"}.get(
         v, f"0x{v:04x}")
 

@@ -46,11 +46,12 @@ from scapy.layers.l2 import Ether
 from scapy.packet import NoPayload, Packet, Padding, Raw
 
 from netlab.analysis.dissect import Segment, option_text
+from netlab.analysis.payload import carried
 from netlab.i18n import ntr, tr
 from netlab.views.message import HexDump
 
 if TYPE_CHECKING:
-    from netlab.analysis.trace import Trace
+    from netlab.analysis.trace import Connection, Trace
 
 __all__ = ["Inspector", "layers", "hexdump", "byte_ranges", "field_ranges", "split_fields",
            "page_wide", "MAX_BYTES"]
@@ -201,6 +202,18 @@ class Inspector:
         wanted = None if numbers is None else set(numbers)
         self.segments = tuple(s for s in trace.segments if wanted is None or s.number in wanted)
         self.uid = next(_ids)
+        self._carried: dict[int, list[Row]] | None = None
+
+    def carried(self, seg: Segment) -> list[Row]:
+        """The rows of what ``seg`` carries above TCP (TLS records and handshake messages,
+        HTTP messages), read from its direction's whole stream (:mod:`netlab.analysis.payload`):
+        each field whose first byte the segment holds, with its bytes in the frame (cut at
+        the segment's end when the field goes on in the next one)."""
+        if self._carried is None:
+            self._carried = {}
+            for conn in self.trace.connections():
+                _decode(conn, self._carried)
+        return self._carried.get(seg.number, [])
 
     def _key(self, seg: Segment) -> tuple[int, bytes, str]:
         return seg.number, seg.frame, self._line(seg)
@@ -252,6 +265,13 @@ class Inspector:
             ranges = [by_field.get(k, whole if len(fields) == 1 else None) for k, _ in fields]
             rows.append(f'<tr><th{at}>{html.escape(name)}</th>'
                         f"{_cells(texts, ranges, whole[0] if whole else 0)}</tr>")
+        for name, cells in self.carried(seg):
+            own = [r for _, r in cells if r is not None]
+            if not own:
+                continue
+            first, last = min(r[0] for r in own), max(r[1] for r in own)
+            rows.append(f'<tr><th data-bytes="{first}-{last}">{html.escape(name)}</th>'
+                        f"{_cells([t for t, _ in cells], [r for _, r in cells], first)}</tr>")
         caption = tr("{n} bytes captured").format(n=len(seg.frame))
         decoded = tr("Decoded headers")
         return (
@@ -282,6 +302,47 @@ class Inspector:
             f"<summary>{html.escape(title)}</summary>"
             f'{"".join(self._entry(s) for s in segments)}</details>'
         )
+
+
+Row = tuple[str, list[tuple[str, Span | None]]]
+"""A row of the inspector: its name, and each field's text and bytes in the frame."""
+
+
+def _decode(conn: Connection, out: dict[int, list[Row]]) -> None:
+    """Add to ``out`` the rows of what each segment of ``conn`` carries, by segment number."""
+    for client, found in carried(conn).items():
+        for seg in conn.segments:
+            if not seg.length or conn.is_from_client(seg) is not client:
+                continue
+            first = conn.relative_seq(seg) - 1  # where its bytes start in its side's stream
+            last = first + seg.length
+            at = _payload_start(seg)
+            rows: list[Row] = []
+            for part in found:
+                cells: list[tuple[str, Span | None]] = []
+                for f in part.fields:
+                    start, end = f.span
+                    anchor = start if end > start else start - 1  # an empty field: after
+                    if first <= anchor < last:  # an empty field has no bytes to light up
+                        cells.append((f"{f.name}: {f.text}",
+                                      (at + start - first, at + min(end, last) - first)
+                                      if end > start else None))
+                if cells:
+                    rows.append((tr(part.name), cells))
+            if rows:
+                out[seg.number] = rows
+
+
+def _payload_start(seg: Segment) -> int:
+    """Where the TCP payload starts in the frame: the IP header says where the packet ends
+    (Ethernet pads a short frame), and the payload is its last bytes."""
+    frame = seg.frame
+    kind = int.from_bytes(frame[12:14], "big")
+    if kind == 0x86DD:  # IPv6: the payload length leaves out the 40-byte header
+        end = 14 + 40 + int.from_bytes(frame[18:20], "big")
+    else:  # IPv4: the total length
+        end = 14 + int.from_bytes(frame[16:18], "big")
+    return end - seg.length
 
 
 SEPARATOR = ", "
