@@ -172,3 +172,18 @@ def test_every_segment_with_data_is_decoded(pcap: Path) -> None:
         decoded = carried(conn)
         assert decoded[True] and decoded[False]
     assert all(inspector.carried(s) for s in trace.segments if s.length)
+
+
+def test_the_dump_reaches_every_decoded_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the site a dump stops after 256 bytes, but not before the last field decoded above
+    TCP: the ClientHello's key_share (from byte 290) has its bytes on the page."""
+    monkeypatch.setenv("NETLAB_DOCS_LANG", "en")
+    trace = Trace.from_pcaps({"client": TLS_PCAP}, {})
+    hello = next(s for s in trace.segments if s.payload[:1] == b"\x16" and s.payload[5:6] == b"\x01")
+    inspector = Inspector(trace, [hello.number])
+    (cells,) = [c for row, c in inspector.carried(hello) if row == "TLS ClientHello"]
+    key_share = next(r for t, r in cells if t.startswith("key_share: "))
+    assert key_share is not None and key_share[1] > 256
+    dump = inspector.html().split('class="netlab-bytes"')[1].split("</pre>")[0]
+    hex_lines = [line for line in dump.split(">", 1)[1].splitlines() if line and "…" not in line]
+    assert len(b"".join(bytes.fromhex(line) for line in hex_lines)) >= key_share[1]

@@ -260,8 +260,9 @@ _BODIES: dict[int, Any] = {
 
 def http_part(message: HttpMessage, *, request: bool) -> Part:
     """One HTTP/1.x message, whose bounds h11 found
-    (:func:`~netlab.analysis.http_capture.exchanges`): the start line's three parts (RFC 9112 §3, §4), each header field line
-    (§5), and the body's size as it crossed (chunk framing included)."""
+    (:func:`~netlab.analysis.http_capture.exchanges`): the start line's three parts
+    (RFC 9112 §3, §4), each header field line (§5), and the body's size as it crossed
+    (chunk framing included)."""
     raw, at = message.raw, message.start
     end = raw.find(b"\r\n\r\n")
     head = raw[:end] if end >= 0 else raw
@@ -281,5 +282,6 @@ def http_part(message: HttpMessage, *, request: bool) -> Part:
         fields.append(Field(key.decode("latin-1"), value.strip(b" \t").decode("latin-1"),
                             (at + pos, at + pos + len(line))))
     body = len(head) + 4 if end >= 0 else len(raw)
-    fields.append(Field("message-body", _size(len(raw) - body), (at + body, at + len(raw))))
+    if body < len(raw):  # a body, even of chunks that add up to nothing
+        fields.append(Field("message-body", _size(len(raw) - body), (at + body, at + len(raw))))
     return Part(N_("HTTP request") if request else N_("HTTP response"), tuple(fields))

@@ -57,11 +57,15 @@ __all__ = ["Inspector", "layers", "hexdump", "byte_ranges", "field_ranges", "spl
            "page_wide", "MAX_BYTES"]
 
 MAX_BYTES = 256
-"""Bytes of a frame shown in its hex dump: every header and the start of the payload.
+"""Bytes of a frame shown in its hex dump: every header and the start of the payload, and
+further to the end of the last field decoded above TCP (a ClientHello's key_share, an HTTP
+header), so that each decoded field has bytes to light up; a body or ciphertext is not a
+reason to go on.
 
 The whole frame is in the page's pcap download; a page of bulk transfers would otherwise
 carry every byte twice.
 """
+_OPAQUE = ("encrypted_record: ", "message-body: ")  # decoded as a size, not byte by byte
 
 _ids = itertools.count(1)
 _on_page: dict[tuple[int, bytes, str], str] = {}  # a page's entries: segment -> its entry's id
@@ -257,15 +261,20 @@ class Inspector:
         if spans is not None and len(spans) != len(found):
             spans = None
 
+        above = self.carried(seg)
+        reach = max([MAX_BYTES] + [r[1] for _, cells in above for t, r in cells
+                                   if r is not None and not t.startswith(_OPAQUE)])
         rows = []
         for i, (name, fields) in enumerate(found):
             whole, by_field = spans[i] if spans is not None else (None, {})
+            if above and name == tr("payload"):
+                continue  # the rows below decode it, byte for byte; the summary has its length
             at = f' data-bytes="{whole[0]}-{whole[1]}"' if whole else ""
             texts = [f"{k}: {v}" for k, v in fields]
             ranges = [by_field.get(k, whole if len(fields) == 1 else None) for k, _ in fields]
             rows.append(f'<tr><th{at}>{html.escape(name)}</th>'
                         f"{_cells(texts, ranges, whole[0] if whole else 0)}</tr>")
-        for name, cells in self.carried(seg):
+        for name, cells in above:
             own = [r for _, r in cells if r is not None]
             if not own:
                 continue
@@ -281,7 +290,7 @@ class Inspector:
             f'<table class="netlab-fields"><caption>{html.escape(decoded)}'
             f'</caption>{"".join(rows)}</table>'
             f'<pre class="netlab-bytes" aria-label="{html.escape(caption)}">'
-            f"{html.escape(_dump(seg.frame))}</pre></div></details>"
+            f"{html.escape(_dump(seg.frame, reach))}</pre></div></details>"
         )
 
     def html(self) -> str:
@@ -402,19 +411,19 @@ def _cells(texts: Sequence[str], ranges: Sequence[Span | None], start: int) -> s
     return f"<td>{SEPARATOR.join(cells)}</td>"
 
 
-def _dump(frame: bytes) -> str:
+def _dump(frame: bytes, limit: int = MAX_BYTES) -> str:
     """The frame's hex dump as the page carries it: on the site, the bytes alone in hex,
     sixteen to a line, as Wireshark copies them ("as a hex stream"): the page's script spaces
     them out and adds each line's offset and its bytes as text when the page loads, so the page
     does not carry each byte three times. Elsewhere (a notebook, with no script) the whole
     :func:`hexdump`."""
     if not page_wide():
-        return hexdump(frame)
-    shown = frame[:MAX_BYTES]
+        return hexdump(frame, limit)
+    shown = frame[:limit]
     lines = [shown[i:i + 16].hex() for i in range(0, len(shown), 16)]
-    if len(frame) > MAX_BYTES:
+    if len(frame) > limit:
         lines.append(tr("… {n} more bytes (in the pcap download)").format(
-            n=len(frame) - MAX_BYTES))
+            n=len(frame) - limit))
     return "\n".join(lines)
 
 
