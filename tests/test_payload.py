@@ -179,7 +179,7 @@ def test_the_dump_reaches_every_decoded_field(monkeypatch: pytest.MonkeyPatch) -
     TCP: the ClientHello's key_share (from byte 290) has its bytes on the page."""
     monkeypatch.setenv("NETLAB_DOCS_LANG", "en")
     trace = Trace.from_pcaps({"client": TLS_PCAP}, {})
-    hello = next(s for s in trace.segments if s.payload[:1] == b"\x16" and s.payload[5:6] == b"\x01")
+    hello = next(s for s in trace.segments if s.payload[:1] == b"\x16" and s.payload[5] == 1)
     inspector = Inspector(trace, [hello.number])
     (cells,) = [c for row, c in inspector.carried(hello) if row == "TLS ClientHello"]
     key_share = next(r for t, r in cells if t.startswith("key_share: "))
