@@ -620,6 +620,43 @@ def test_inspector_field_lights_up_its_bytes(context: tuple[BrowserContext, _Log
     _assert_clean(log, lang)
 
 
+OPEN_ENTRY = "d => { d.closest('details.netlab-inspector').open = true; d.open = true; }"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_tls_and_http_fields_light_up_their_bytes(context: tuple[BrowserContext, _Log],
+                                                  lang: str) -> None:
+    """The ClientHello's fields, decoded above TCP, point at their bytes: the server name's
+    bytes read as the name in the dump's text column, and the key share (beyond the first
+    256 bytes) has its bytes on the page too. The same for an HTTP request's Host line (on
+    the HTTP page)."""
+    ctx, log = context
+    page = _open(ctx, f"{lang}/https.html")
+    entry = page.locator("details.netlab-packet", has=page.locator(
+        "th", has_text="TLS ClientHello")).first
+    entry.evaluate(OPEN_ENTRY)
+    lit = entry.locator("pre.netlab-bytes .netlab-lit")
+    sni = entry.locator("table.netlab-fields span[data-bytes]", has_text="server_name: ")
+    sni.hover()
+    text = "".join(entry.locator("pre.netlab-bytes .netlab-lit").evaluate_all(
+        "bytes => bytes.filter(b => b.textContent.length === 1).map(b => b.textContent)"))
+    assert "server.netlab.test" in text
+    key_share = entry.locator("table.netlab-fields span[data-bytes]", has_text="key_share: ")
+    start, end = map(int, (key_share.get_attribute("data-bytes") or "0-0").split("-"))
+    assert end > 256
+    key_share.focus()
+    assert lit.count() == 2 * (end - start)
+    page = _open(ctx, f"{lang}/http.html")
+    request = page.locator("details.netlab-packet", has=page.locator(
+        "td", has_text="request-target: ")).first
+    request.evaluate(OPEN_ENTRY)
+    host = request.locator("table.netlab-fields span[data-bytes]", has_text="host: ")
+    host.hover()
+    start, end = map(int, (host.get_attribute("data-bytes") or "0-0").split("-"))
+    assert request.locator("pre.netlab-bytes .netlab-lit").count() == 2 * (end - start)
+    _assert_clean(log, lang)
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_deep_link_opens_its_segment(context: tuple[BrowserContext, _Log], lang: str) -> None:
     """page.html#<entry id>, typed or followed from elsewhere, opens that segment's entry."""
