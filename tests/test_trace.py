@@ -297,3 +297,19 @@ def test_two_captures_of_one_host_are_refused() -> None:
     frames = fixture_frames("client")
     with pytest.raises(ValueError, match="two captures from host 'client'"):
         Trace.from_frames([frames, frames], fixture_names())
+
+
+def test_flights_count_the_round_trips_the_client_waited_for() -> None:
+    """Pipelined HTTP: the SYN is one flight, the three requests (sent before any response)
+    the second; up to the SYN-ACK, one; a server segment skipped does not end a flight."""
+    import json
+
+    from support import FIXTURES
+
+    names = json.loads((FIXTURES / "http.json").read_text())["names"]
+    (conn,) = Trace.from_pcaps({"client": FIXTURES / "http-pipelined-client.pcap"},
+                               names).connections()
+    synack = next(s for s in conn.segments if s.has("SYN", "ACK"))
+    assert conn.flights() == 2
+    assert conn.flights(until_ns=synack.time_ns) == 1
+    assert conn.flights(skip={synack.number}) == 1

@@ -11,7 +11,7 @@ number sequence and acknowledgment numbers relative to each side's initial seque
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +19,7 @@ from pathlib import Path
 from netlab.analysis.dissect import Observation, Segment, dissect, source_address
 from netlab.kernel.capture import Frame, read_pcap, write_pcap
 
-__all__ = ["Trace", "Connection", "Endpoint"]
+__all__ = ["Trace", "Connection", "Endpoint", "seen_at"]
 
 #: One end of a connection, as an (IP address, port) pair.
 Endpoint = tuple[str, int]
@@ -121,6 +121,39 @@ class Connection:
         if ack is None:
             raise LookupError("the client never acknowledged the SYN-ACK")
         return syn, synack, ack
+
+    def flights(self, *, until_ns: int | None = None, host: str = "client",
+                skip: Collection[int] = ()) -> int:
+        """Round trips the client waited for (before ``until_ns``): its flights of segments,
+        in the order ``host``'s capture saw them (:func:`seen_at`).
+
+        A flight is a run of segments from the client carrying a SYN or data, ended by a
+        segment from the server carrying a SYN or data: pure ACKs do not count, since nobody
+        waits for them, and neither do the segments numbered in ``skip`` (what the client
+        does not wait for either, such as TLS 1.3 session tickets). A count, so a busy machine
+        that slows a reply cannot change it.
+        """
+        count, last = 0, None
+        for seg in sorted(self.segments, key=lambda seg: seen_at(seg, host)):
+            if until_ns is not None and seen_at(seg, host) >= until_ns:
+                break
+            if not (seg.length or seg.has("SYN")) or seg.number in skip:
+                continue
+            mine = self.is_from_client(seg)
+            if mine and last is not True:
+                count += 1
+            last = mine
+        return count
+
+
+def seen_at(seg: Segment, host: str) -> int:
+    """When ``host``'s capture saw ``seg`` (sent or received), in ns; when it was first seen,
+    if ``host`` did not capture it."""
+    if seg.sent_by == host and seg.sent_ns is not None:
+        return seg.sent_ns
+    if seg.received_by == host and seg.received_ns is not None:
+        return seg.received_ns
+    return seg.time_ns
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from netlab.analysis.dissect import Segment
 from netlab.analysis.tls_decrypt import WireRecord
-from netlab.analysis.trace import Connection, Trace
+from netlab.analysis.trace import Connection, Trace, seen_at
 from netlab.i18n import tr
 from netlab.kernel.scratch import MemoryFile
 from netlab.kernel.scratch import directory as scratch_directory
@@ -114,36 +114,20 @@ def close_tls(client: HttpClient, timeout: float = 1.0) -> None:
 
 def client_time(seg: Segment, client: str = "client") -> int:
     """When the client's capture saw the segment (sent or received), in ns."""
-    if seg.sent_by == client and seg.sent_ns is not None:
-        return seg.sent_ns
-    if seg.received_by == client and seg.received_ns is not None:
-        return seg.received_ns
-    return seg.time_ns
+    return seen_at(seg, client)
 
 
 def flights(conn: Connection, until_ns: int, client: str = "client",
             records: Sequence[WireRecord] = ()) -> int:
-    """Round trips the client waited for before ``until_ns``: its flights of segments.
-
-    A flight is a run of segments from the client carrying a SYN or data, ended by a
-    segment from the server carrying a SYN or data (pure ACKs do not count: nobody waits
-    for them). Given the connection's TLS ``records``, a server segment that only completed
-    NewSessionTicket records does not end a flight either: a TLS 1.3 server sends its tickets
-    as soon as it has the client's Finished (RFC 8446 §4.6.1), and the client never waits for
-    them, so a request written a moment late, after a ticket came in, is still the same flight.
+    """Round trips the client waited for before ``until_ns``
+    (:meth:`~netlab.analysis.trace.Connection.flights`). Given the connection's TLS
+    ``records``, a server segment that only completed NewSessionTicket records does not end
+    a flight: a TLS 1.3 server sends its tickets as soon as it has the client's Finished
+    (RFC 8446 §4.6.1), and the client never waits for them, so a request written a moment
+    late, after a ticket came in, is still the same flight.
     """
-    tickets_only = _ticket_segments(conn, records, client)
-    count, last = 0, None
-    for seg in sorted(conn.segments, key=lambda seg: client_time(seg, client)):
-        if client_time(seg, client) >= until_ns:
-            break
-        if not (seg.length or seg.has("SYN")) or seg.number in tickets_only:
-            continue
-        side = conn.is_from_client(seg)
-        if side and last is not True:
-            count += 1
-        last = side
-    return count
+    return conn.flights(until_ns=until_ns, host=client,
+                        skip=_ticket_segments(conn, records, client))
 
 
 def _ticket_segments(conn: Connection, records: Sequence[WireRecord], client: str

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 
 from netlab.analysis.dissect import Segment
-from netlab.analysis.trace import Trace
+from netlab.analysis.trace import Trace, seen_at
 from netlab.experiments.endpoints import CLIENT_PORT, SERVER_PORT, TIMEOUT, client_socket
 from netlab.experiments.queues._frames import counters
 from netlab.experiments.replay import replayable
@@ -60,21 +60,11 @@ class FastOpenResult:
 
     def round_trips(self, n: int) -> int:
         """Round trips connection ``n`` waited for before the answer, from the client's
-        capture: the client's flights (a run of segments carrying a SYN or data, ended by the
-        server's SYN or data) up to the answer's first byte. A count, so a busy machine that
-        slows a reply cannot change it."""
+        capture (:meth:`~netlab.analysis.trace.Connection.flights`), up to the answer's first
+        byte."""
         conn = self.trace.connection(port=CLIENT_PORT + n)
-        count, last = 0, None
-        for seg in conn.segments:
-            mine = conn.is_from_client(seg)
-            if not mine and seg.length:
-                break  # the answer
-            if not (seg.length or seg.has("SYN")):
-                continue
-            if mine and last is not True:
-                count += 1
-            last = mine
-        return count
+        answer = next(s for s in conn.segments if not conn.is_from_client(s) and s.length)
+        return conn.flights(until_ns=seen_at(answer, "client"))
 
     def grid(self) -> Grid:
         rtt = 2 * DELAY * 1000
