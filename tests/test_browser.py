@@ -646,6 +646,8 @@ def test_tls_and_http_fields_light_up_their_bytes(context: tuple[BrowserContext,
     assert end > 256
     key_share.focus()
     assert lit.count() == 2 * (end - start)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    entry.screenshot(path=str(SHOTS / f"inspector-clienthello-{lang}.png"))
     page = _open(ctx, f"{lang}/http.html")
     request = page.locator("details.netlab-packet", has=page.locator(
         "td", has_text="request-target: ")).first
@@ -654,6 +656,7 @@ def test_tls_and_http_fields_light_up_their_bytes(context: tuple[BrowserContext,
     host.hover()
     start, end = map(int, (host.get_attribute("data-bytes") or "0-0").split("-"))
     assert request.locator("pre.netlab-bytes .netlab-lit").count() == 2 * (end - start)
+    request.screenshot(path=str(SHOTS / f"inspector-http-request-{lang}.png"))
     _assert_clean(log, lang)
 
 
