@@ -17,6 +17,12 @@ Four connections to port 8080, each from its own client port:
 4. port 40003, the ACK lost but the client sends data at once: the data segment carries
    the same acknowledgment, so it completes the handshake by itself (RFC 9293 §3.10.7.4,
    in SYN-RECEIVED "if the segment acknowledgment is acceptable, then enter ESTABLISHED").
+
+The wire delays every frame by :data:`DELAY`. Without a delay, in case 2 the client's SYN
+timer and the server's SYN-ACK timer, both of one second and started a fraction of a
+millisecond apart, would run out in the same tick of the kernel's clock, and whichever ran
+first would decide whether the client still repeats its SYN. With it, the server's repeated
+SYN-ACK cannot reach the client before two delays after the client's timer.
 """
 
 from __future__ import annotations
@@ -45,13 +51,17 @@ from netlab.model.tcp_states import TcpState
 from netlab.views import Table
 from netlab.views.table import Grid
 
-__all__ = ["handshake_losses", "LossesResult", "CASES"]
+__all__ = ["handshake_losses", "LossesResult", "CASES", "DELAY"]
 
 #: What the wire loses in each of the four cases, by client port.
 CASES = {CLIENT_PORT: N_("the first two SYNs"), CLIENT_PORT + 1: N_("the SYN-ACK"),
          CLIENT_PORT + 2: N_("the ACK, client silent"),
          CLIENT_PORT + 3: N_("the ACK, client sends data")}
 PAYLOAD = b"hello"
+DELAY = 0.010
+"""The wire's one-way delay in seconds. It is longer than a tick of the kernel's timers
+(4 ms at 250 Hz), so the client's SYN timer always runs out before a repeated SYN-ACK
+arrives."""
 RTO_RANGE = (0.9, 1.6)
 """How far a handshake retransmission's interval may stray from what the kernel's settings
 predict (as a factor of it), and the bounds, in seconds, of connect() after a lost SYN-ACK
@@ -203,7 +213,7 @@ def handshake_losses() -> LossesResult:
     """Run the experiment (about 6 s, most of it waiting for retransmission timers)."""
     with Lab() as lab:
         client, server = lab.host("client"), lab.host("server")
-        wire = lab.link(client, server, wire="pass").wire
+        wire = lab.link(client, server, wire="pass", delay=DELAY).wire
         assert wire is not None
         syn_retries = client.run(sysctl, "net.ipv4.tcp_syn_retries")
         synack_retries = server.run(sysctl, "net.ipv4.tcp_synack_retries")
