@@ -23,6 +23,7 @@ The values come from scapy's TLS dissectors (cipher suite, extension and group n
 from the bytes themselves; the offsets from the length fields that frame each structure.
 Anything that does not parse ends the decoding there: what was decoded before stays.
 
+>>> from netlab.analysis.payload import tls_parts
 >>> record = bytes.fromhex("1403030001" "01")  # a ChangeCipherSpec record
 >>> [(f.name, f.text, f.span) for f in tls_parts(b"\\x16\\x03\\x01\\x00\\x00" + record)[1].fields]
 ... # doctest: +NORMALIZE_WHITESPACE
