@@ -6,4 +6,6 @@
 - :mod:`~netlab.analysis.ip_packets`: packets of any IP protocol (UDP, ICMP errors).
 - :mod:`~netlab.analysis.http_capture`: HTTP exchanges read back from a capture.
 - :mod:`~netlab.analysis.tls_decrypt`: TLS records of a capture, decrypted with a key log.
+- :mod:`~netlab.analysis.payload`: what segments carry above TCP (TLS and HTTP/1.x), field
+  by field, each with its bytes, for the packet inspector.
 """
