@@ -40,6 +40,12 @@ def tcp_head(frame: bytes) -> TcpHead | None:
                    dport, seq, frame[t + 13], total - ihl - offset)
 
 
+def _data_to(frame: bytes, dport: int) -> TcpHead | None:
+    """The TCP header of ``frame`` if it is a segment carrying data to ``dport``."""
+    head = tcp_head(frame)
+    return head if head is not None and head.dport == dport and head.length else None
+
+
 def lose_data_segments(plan: dict[int, int], *, dport: int) -> Callable[[bytes], bool]:
     """A predicate for :meth:`~netlab.kernel.wire.Wire.drop_if` that loses chosen data
     segments sent to ``dport``: ``plan`` maps a segment's position (from 1, counting each
@@ -52,8 +58,8 @@ def lose_data_segments(plan: dict[int, int], *, dport: int) -> Callable[[bytes],
     lock = threading.Lock()
 
     def predicate(frame: bytes) -> bool:
-        head = tcp_head(frame)
-        if head is None or head.dport != dport or head.length == 0:
+        head = _data_to(frame, dport)
+        if head is None:
             return False
         with lock:
             number = order.setdefault(head.seq, len(order) + 1)
@@ -72,8 +78,8 @@ def resent_data(*, dport: int) -> Callable[[bytes], bool]:
     lock = threading.Lock()
 
     def predicate(frame: bytes) -> bool:
-        head = tcp_head(frame)
-        if head is None or head.dport != dport or head.length == 0:
+        head = _data_to(frame, dport)
+        if head is None:
             return False
         with lock:
             if head.seq in seen:
