@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -30,6 +31,7 @@ from netlab.experiments import EXPERIMENTS
 from netlab.experiments.tcp.handshake import HandshakeResult
 from netlab.kernel.capture import Frame, read_pcap
 from netlab.kernel.netns import Namespace
+from netlab.proto.tls import SERVER_NAME
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parent.parent
@@ -476,3 +478,34 @@ def side_by_side(work: Callable[[K, threading.Barrier], V], keys: Sequence[K],
     if errors:
         raise errors[0]
     return results
+
+
+def handshake_in_memory(client: ssl.SSLContext, server: ssl.SSLContext,
+                        name: str = SERVER_NAME, sent: bytearray | None = None
+                        ) -> tuple[ssl.SSLObject, ssl.SSLObject]:
+    """Run a TLS handshake between two SSLObjects over memory BIOs (no sockets at all).
+    ``sent``, if given, receives every byte the server sent, in order."""
+    c_in, c_out, s_in, s_out = (ssl.MemoryBIO() for _ in range(4))
+    c = client.wrap_bio(c_in, c_out, server_hostname=name)
+    s = server.wrap_bio(s_in, s_out, server_side=True)
+    done = {"c": False, "s": False}
+    for _ in range(20):
+        for key, obj in (("c", c), ("s", s)):
+            if not done[key]:
+                try:
+                    obj.do_handshake()
+                    done[key] = True
+                except ssl.SSLWantReadError:
+                    pass
+        s_in.write(c_out.read())
+        answer = s_out.read()
+        if sent is not None:
+            sent += answer
+        c_in.write(answer)
+        if all(done.values()):
+            break
+    # TLS 1.3 tickets travel after the handshake: let the client read them.
+    s.write(b"x")
+    c_in.write(s_out.read())
+    assert c.read(1) == b"x"
+    return c, s

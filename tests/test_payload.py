@@ -5,7 +5,6 @@ the frame) as the oracle on committed captures."""
 from __future__ import annotations
 
 import json
-import ssl
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import FIXTURES
+from support import FIXTURES, handshake_in_memory
 
 from netlab.analysis.payload import carried, tls_parts
 from netlab.analysis.trace import Trace
@@ -128,20 +127,9 @@ def test_a_tls12_certificate_message_names_its_chain() -> None:
     leaf = authority.issue("server.netlab.test")
     client = client_context(authority, version="1.2")
     server = server_context(leaf, versions=("1.2",))
-    c_in, c_out, s_in, s_out = (ssl.MemoryBIO() for _ in range(4))
-    c = client.wrap_bio(c_in, c_out, server_hostname="server.netlab.test")
-    s = server.wrap_bio(s_in, s_out, server_side=True)
-    sent = b""
-    for _ in range(10):
-        for obj in (c, s):
-            try:
-                obj.do_handshake()
-            except ssl.SSLWantReadError:
-                pass
-        s_in.write(c_out.read())
-        got = s_out.read()
-        sent += got
-        c_in.write(got)
+    wire = bytearray()
+    handshake_in_memory(client, server, sent=wire)
+    sent = bytes(wire)
     found = {p.name: p for p in tls_parts(sent)}
     certs = [f for f in found["TLS Certificate"].fields if f.name == "certificate"]
     chain = [certificate_info(leaf.cert_chain_pems[0].bytes())]

@@ -8,6 +8,7 @@ import types
 from pathlib import Path
 
 import pytest
+from support import handshake_in_memory
 
 from netlab.proto.tls import (
     SERVER_NAME,
@@ -27,32 +28,6 @@ from netlab.proto.tls import (
 @pytest.fixture(scope="module")
 def authority() -> Authority:
     return Authority()
-
-
-def handshake_in_memory(client: ssl.SSLContext, server: ssl.SSLContext,
-                        name: str = SERVER_NAME) -> tuple[ssl.SSLObject, ssl.SSLObject]:
-    """Run a TLS handshake between two SSLObjects over memory BIOs (no sockets at all)."""
-    c_in, c_out, s_in, s_out = (ssl.MemoryBIO() for _ in range(4))
-    c = client.wrap_bio(c_in, c_out, server_hostname=name)
-    s = server.wrap_bio(s_in, s_out, server_side=True)
-    done = {"c": False, "s": False}
-    for _ in range(20):
-        for key, obj in (("c", c), ("s", s)):
-            if not done[key]:
-                try:
-                    obj.do_handshake()
-                    done[key] = True
-                except ssl.SSLWantReadError:
-                    pass
-        s_in.write(c_out.read())
-        c_in.write(s_out.read())
-        if all(done.values()):
-            break
-    # TLS 1.3 tickets travel after the handshake: let the client read them.
-    s.write(b"x")
-    c_in.write(s_out.read())
-    assert c.read(1) == b"x"
-    return c, s
 
 
 def test_verification_is_always_on(authority: Authority) -> None:

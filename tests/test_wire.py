@@ -52,6 +52,26 @@ def _captures(client: Host, server: Host) -> tuple[Capture, Capture]:
     return (Capture(client.ns, "eth0", host="client"), Capture(server.ns, "eth0", host="server"))
 
 
+def _echo_through(client: Host, server: Host, payload: bytes, wire: Wire | None = None
+                  ) -> tuple[Capture, Capture]:
+    """One echo of ``payload`` from client to server and back, captured on both hosts (until
+    ``wire``, if given, has nothing left in flight)."""
+    listener = server.run(server_socket)
+    cap_c, cap_s = _captures(client, server)
+    try:
+        echo = server.start(_echo_once, listener)
+        assert client.run(_client, payload) == payload[::-1]
+        assert echo.result() == payload
+        deadline = time.monotonic() + 2
+        while wire is not None and not wire.idle() and time.monotonic() < deadline:
+            pass
+    finally:
+        cap_c.stop()
+        cap_s.stop()
+        listener.close()
+    return cap_c, cap_s
+
+
 def _server_states(server: Host) -> set[TcpState]:
     return {e.state for e in server.tcp_sockets() if e.local[1] == 8080}
 
@@ -60,19 +80,7 @@ def test_pass_forwards_every_frame_unchanged(lab: Lab) -> None:
     client, server = lab.host("client"), lab.host("server")
     wire = lab.link(client, server, wire="pass").wire
     assert isinstance(wire, Wire) and wire.mode == "pass"
-    listener = server.run(server_socket)
-    cap_c, cap_s = _captures(client, server)
-    try:
-        echo = server.start(_echo_once, listener)
-        assert client.run(_client, b"through the wire") == b"eriw eht hguorht"
-        assert echo.result() == b"through the wire"
-        deadline = time.monotonic() + 2
-        while not wire.idle() and time.monotonic() < deadline:
-            pass
-    finally:
-        cap_c.stop()
-        cap_s.stop()
-        listener.close()
+    cap_c, cap_s = _echo_through(client, server, b"through the wire", wire)
     # handshake, data, echo, ACKs and the close: every frame crossed, byte for byte
     assert len(cap_c.frames) >= 8
     assert [f.data for f in cap_c.frames] == [f.data for f in cap_s.frames]
@@ -194,16 +202,9 @@ def test_slow_if_holds_only_the_frames_it_matches(lab: Lab) -> None:
         return head is not None and head.dport == 8080 and head.length > 0
 
     wire.slow_if(data_to_server, 0.020)
-    listener = server.run(server_socket)
-    cap_c, cap_s = _captures(client, server)
     try:
-        echo = server.start(_echo_once, listener)
-        assert client.run(_client, b"held back") == b"kcab dleh"
-        assert echo.result() == b"held back"
+        cap_c, cap_s = _echo_through(client, server, b"held back")
     finally:
-        cap_c.stop()
-        cap_s.stop()
-        listener.close()
         wire.slow_if(None)
     trace = Trace.from_frames([cap_c.frames, cap_s.frames], lab.names)
     one_way = {("data" if s.length and s.dport == 8080 else "syn" if s.flags == 0x02 else ""):
