@@ -175,3 +175,34 @@ def test_the_dump_reaches_every_decoded_field(monkeypatch: pytest.MonkeyPatch) -
     dump = inspector.html().split('class="netlab-bytes"')[1].split("</pre>")[0]
     hex_lines = [line for line in dump.split(">", 1)[1].splitlines() if line and "…" not in line]
     assert len(b"".join(bytes.fromhex(line) for line in hex_lines)) >= key_share[1]
+
+
+@pytest.mark.parametrize(("pcap", "opaque"), [
+    (TLS_PCAP, {"encrypted_record", "message-body"}),  # a plain HTTP request, then HTTPS
+    (HTTP_PCAP, {"message-body"})])
+def test_only_bodies_and_ciphertext_are_opaque(pcap: Path, opaque: set[str]) -> None:
+    """A field decoded as a size says so; every other field is decoded byte by byte."""
+    trace = Trace.from_pcaps({"client": pcap}, {})
+    fields = [f for conn in trace.connections() for parts in carried(conn).values()
+              for part in parts for f in part.fields]
+    assert {f.name for f in fields if f.opaque} == opaque
+    assert not any(f.name in opaque for f in fields if not f.opaque)
+
+
+def test_ciphertext_does_not_lengthen_the_dump(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A frame whose bytes past the 256th are ciphertext only stops its dump at 256."""
+    from netlab.views.inspector import MAX_BYTES
+
+    monkeypatch.setenv("NETLAB_DOCS_LANG", "en")
+    trace = Trace.from_pcaps({"client": TLS_PCAP}, {})
+    inspector = Inspector(trace)
+    big = [s for s in trace.segments if len(s.frame) > MAX_BYTES + 64
+           and all(t.startswith(("type: ", "legacy_record_version: ", "length: ",
+                                 "encrypted_record: "))
+                   for _, cells in inspector.carried(s) for t, _ in cells)]
+    assert big
+    for seg in big:
+        one = Inspector(trace, [seg.number])
+        dump = one.html().split('class="netlab-bytes"')[1].split("</pre>")[0]
+        lines = [line for line in dump.split(">", 1)[1].splitlines() if line and "…" not in line]
+        assert len(b"".join(bytes.fromhex(line) for line in lines)) == MAX_BYTES

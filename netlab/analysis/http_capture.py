@@ -121,14 +121,18 @@ def _replay(h: h11.Connection, events: list[h11.Event]) -> bool:
     return True
 
 
-def exchanges(conn: Connection) -> tuple[Exchange, ...]:
+def exchanges(conn: Connection, *,
+              client_stream: tuple[bytes, list[tuple[int, Segment]]] | None = None,
+              ) -> tuple[Exchange, ...]:
     """Every request and response of a connection, decoded from the captured bytes.
 
     Any bytes may have been captured: decoding stops, without an error, at the first message
     that is not HTTP/1.1 (or 1.0) as h11 reads it, or at a gap in the capture; what came
     before is returned. The last exchange's response is None if its bytes are incomplete.
+    ``client_stream`` is what :func:`stream` returns for the client's side, for a caller
+    that has put it back together already.
     """
-    up, up_offsets = stream(conn, from_client=True)
+    up, up_offsets = client_stream or stream(conn, from_client=True)
     down, down_offsets = stream(conn, from_client=False)
     fin_up = any(s.has("FIN") and conn.is_from_client(s) for s in conn.segments)
     fin_down = any(s.has("FIN") and not conn.is_from_client(s) for s in conn.segments)

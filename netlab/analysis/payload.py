@@ -56,6 +56,9 @@ class Field:
     name: str
     text: str
     span: Span
+    opaque: bool = False
+    """Whether the value is only the size of a body or of ciphertext, whose bytes are not
+    decoded."""
 
 
 @dataclass(frozen=True)
@@ -72,12 +75,13 @@ def carried(conn: Connection) -> dict[bool, list[Part]]:
     (TLS records and messages, or HTTP/1.x messages), placed in them as
     :func:`~netlab.analysis.http_capture.stream` puts them back in order. Nothing for a
     side whose bytes are neither, or do not start at the connection's first byte."""
-    up, _ = stream(conn, from_client=True)
+    client = stream(conn, from_client=True)
+    up = client[0]
     if up[:1] == b"\x16" and up[1:2] == b"\x03":
         down, _ = stream(conn, from_client=False)
         return {True: tls_parts(up), False: tls_parts(down)}
     found: dict[bool, list[Part]] = {True: [], False: []}
-    for ex in exchanges(conn):
+    for ex in exchanges(conn, client_stream=client):
         found[True].append(http_part(ex.request_message, request=True))
         if ex.response_message is not None:
             found[False].append(http_part(ex.response_message, request=False))
@@ -122,7 +126,8 @@ def _tls(stream: bytes) -> Iterator[Part]:
                   Field("length", str(length), (at + 3, at + 5)))
         if kind == 23 or (kind == 22 and ciphered):
             yield Part(N_("TLS record"), (*header, Field(
-                "encrypted_record", _size(length), (at + 5, min(end, len(stream))))))
+                "encrypted_record", _size(length), (at + 5, min(end, len(stream))),
+                opaque=True)))
             at = end
             continue
         yield Part(N_("TLS record"), header)
@@ -284,5 +289,6 @@ def http_part(message: HttpMessage, *, request: bool) -> Part:
                             (at + pos, at + pos + len(line))))
     body = len(head) + 4 if end >= 0 else len(raw)
     if body < len(raw):  # a body, even of chunks that add up to nothing
-        fields.append(Field("message-body", _size(len(raw) - body), (at + body, at + len(raw))))
+        fields.append(Field("message-body", _size(len(raw) - body), (at + body, at + len(raw)),
+                            opaque=True))
     return Part(N_("HTTP request") if request else N_("HTTP response"), tuple(fields))

@@ -65,7 +65,6 @@ reason to go on.
 The whole frame is in the page's pcap download; a page of bulk transfers would otherwise
 carry every byte twice.
 """
-_OPAQUE = ("encrypted_record: ", "message-body: ")  # decoded as a size, not byte by byte
 
 _ids = itertools.count(1)
 _on_page: dict[tuple[int, bytes, str], str] = {}  # a page's entries: segment -> its entry's id
@@ -207,6 +206,7 @@ class Inspector:
         self.segments = tuple(s for s in trace.segments if wanted is None or s.number in wanted)
         self.uid = next(_ids)
         self._carried: dict[int, list[Row]] | None = None
+        self._reach: dict[int, int] = {}  # by segment: where its last field not opaque ends
 
     def carried(self, seg: Segment) -> list[Row]:
         """The rows of what ``seg`` carries above TCP (TLS records and handshake messages,
@@ -216,7 +216,7 @@ class Inspector:
         if self._carried is None:
             self._carried = {}
             for conn in self.trace.connections():
-                _decode(conn, self._carried)
+                _decode(conn, self._carried, self._reach)
         return self._carried.get(seg.number, [])
 
     def _key(self, seg: Segment) -> tuple[int, bytes, str]:
@@ -262,8 +262,7 @@ class Inspector:
             spans = None
 
         above = self.carried(seg)
-        reach = max([MAX_BYTES] + [r[1] for _, cells in above for t, r in cells
-                                   if r is not None and not t.startswith(_OPAQUE)])
+        reach = max(MAX_BYTES, self._reach.get(seg.number, 0))
         rows = []
         for i, (name, fields) in enumerate(found):
             whole, by_field = spans[i] if spans is not None else (None, {})
@@ -317,8 +316,9 @@ Row = tuple[str, list[tuple[str, Span | None]]]
 """A row of the inspector: its name, and each field's text and bytes in the frame."""
 
 
-def _decode(conn: Connection, out: dict[int, list[Row]]) -> None:
-    """Add to ``out`` the rows of what each segment of ``conn`` carries, by segment number."""
+def _decode(conn: Connection, out: dict[int, list[Row]], reach: dict[int, int]) -> None:
+    """Add to ``out`` the rows of what each segment of ``conn`` carries, by segment number,
+    and to ``reach`` where in its frame the last field it holds that is not opaque ends."""
     for client, found in carried(conn).items():
         for seg in conn.segments:
             if not seg.length or conn.is_from_client(seg) is not client:
@@ -333,9 +333,11 @@ def _decode(conn: Connection, out: dict[int, list[Row]]) -> None:
                     start, end = f.span
                     anchor = start if end > start else start - 1  # an empty field: after
                     if first <= anchor < last:  # an empty field has no bytes to light up
-                        cells.append((f"{f.name}: {f.text}",
-                                      (at + start - first, at + min(end, last) - first)
-                                      if end > start else None))
+                        span = ((at + start - first, at + min(end, last) - first)
+                                if end > start else None)
+                        cells.append((f"{f.name}: {f.text}", span))
+                        if span is not None and not f.opaque:
+                            reach[seg.number] = max(reach.get(seg.number, 0), span[1])
                 if cells:
                     rows.append((tr(part.name), cells))
             if rows:
