@@ -107,7 +107,7 @@ def cell_times(language: str, since: float = 0.0) -> dict[str, float]:
     scratch = BENCH / "replay-check"
     for path in sorted(folder.glob("*.ipynb")):
         if path.stat().st_mtime < since:
-            continue  # left by an older build (the folder is kept between builds)
+            continue  # left by an older build (an incremental build keeps the folder)
         notebook = nbformat.read(path, as_version=4)
         run = notebook.metadata.get("netlab", {}).get("run")
         recording = _recording_of(run["run_id"]) if run else None

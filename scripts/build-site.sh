@@ -50,10 +50,11 @@ rm -rf docs/_build/warnings
 if [[ ${#fresh[@]} -gt 0 ]]; then rm -rf docs/_build/runs docs/_build/doctrees/gettext; fi
 
 html() {  # html LANG: one language's build, with its own doctree cache outside the site
-    # A clean build starts from an empty output folder: sphinx.ext.viewcode rewrites a source
+    # A clean build starts from empty output folders: sphinx.ext.viewcode rewrites a source
     # page only when the module changed, so a template or conf.py change would otherwise leave
-    # old _modules/ pages behind.
-    [[ ${#fresh[@]} -gt 0 ]] && rm -rf "docs/_build/html/$1"
+    # old _modules/ pages behind; and the notebooks and scripts of a page since renamed or
+    # removed would stay among jupyter-sphinx's (docs/conf.py, _notebook_directory).
+    [[ ${#fresh[@]} -gt 0 ]] && rm -rf "docs/_build/html/$1" "docs/_build/jupyter_execute/$1"
     mkdir -p docs/_build/warnings
     .venv/bin/python -m sphinx "${fresh[@]}" -b html -W --keep-going -n -j "${NETLAB_JOBS:-2}" -D language="$1" \
         -w "docs/_build/warnings/$1.log" -d "docs/_build/doctrees/$1" docs "docs/_build/html/$1"
