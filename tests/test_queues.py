@@ -7,7 +7,9 @@ helpers and the namespace settings on their own.
 
 from __future__ import annotations
 
+import socket
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +27,7 @@ from netlab.experiments.queues._frames import Dropper, tcp_of
 from netlab.experiments.queues.backlog import BacklogResult, accept_queue
 from netlab.experiments.queues.fastopen import REQUEST, FastOpenResult, fast_open
 from netlab.experiments.queues.flood import FloodResult, syn_flood
-from netlab.experiments.queues.losses import LossesResult, handshake_losses
+from netlab.experiments.queues.losses import LossesResult, handshake_losses, syn_schedule
 from netlab.experiments.queues.old_syn import OldSynResult, old_duplicate_syn
 from netlab.experiments.result import save_pcap
 from netlab.kernel.capture import Capture
@@ -152,6 +154,55 @@ def test_netstat_reads_the_tcpext_counters() -> None:
     assert "TcpExt.ListenOverflows" in values and "TcpExt.SyncookiesSent" in values
     text = Path("/proc/thread-self/net/netstat").read_text().split()
     assert text[0] == "TcpExt:"
+
+
+def _connect_unanswered(port: int) -> tuple[str, float]:
+    """connect() from ``port`` to the server, whose SYNs the wire loses: the error's name
+    and how long connect() took."""
+    sock = socket.socket()
+    with sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("192.0.2.1", port))
+        sock.settimeout(30)
+        start = time.monotonic()
+        try:
+            sock.connect(("192.0.2.2", 9))
+        except OSError as e:
+            return type(e).__name__, time.monotonic() - start
+        return "connected", time.monotonic() - start
+
+
+@pytest.mark.live
+def test_syn_schedule_is_the_kernels() -> None:
+    """syn_schedule() against the kernel: every SYN is lost, and the SYNs leave, and
+    connect() gives up, when it says. With tcp_syn_retries 1, one resend with a doubling
+    timeout, or two at a constant second when tcp_syn_linear_timeouts is 2: both in 3 s.
+    Kernel timers of one or two seconds run out up to 32 ms late (250 Hz), each after the
+    one before: 0.3 s covers three of them on a busy machine."""
+    require_namespaces()
+    seen: dict[int, list[float]] = {}
+
+    def lose_syns(frame: bytes) -> bool:
+        tcp = tcp_of(frame)
+        if tcp is None or tcp.kind != "SYN":
+            return False
+        seen.setdefault(tcp.sport, []).append(time.monotonic())
+        return True
+
+    with Lab() as lab:
+        client, server = lab.host("client"), lab.host("server")
+        wire = lab.link(client, server, wire="pass").wire
+        assert wire is not None
+        wire.drop_if(lose_syns)
+        client.run(set_sysctl, "net.ipv4.tcp_syn_retries", 1)
+        for port, linear in ((40010, 0), (40011, 2)):
+            client.run(set_sysctl, "net.ipv4.tcp_syn_linear_timeouts", linear)
+            error, took = client.run(_connect_unanswered, port, timeout=40)
+            resends, fails = syn_schedule(1, linear)
+            sent = [t - seen[port][0] for t in seen[port][1:]]
+            assert error == "TimeoutError" and len(sent) == len(resends), (sent, resends)
+            assert all(0 <= t - r < 0.3 for t, r in zip(sent, resends, strict=True)), sent
+            assert 0 <= took - fails < 0.3, took
 
 
 # --- the wire's inject() ----------------------------------------------------------------

@@ -50,3 +50,13 @@ def test_site_was_built() -> None:
 def test_no_english_sentences_on_a_chinese_page(page: Path) -> None:
     found = english_sentences(page.read_text(encoding="utf-8"))
     assert found == [], "\n".join(f"[{where}] {sentence}" for where, sentence in found)
+
+
+# The theme's own words around every page: too short to count as sentences above.
+THEME_ENGLISH = ("Skip to content", "Copyright ", "</a>'s", "Made with")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_the_theme_speaks_chinese(page: Path) -> None:
+    html = page.read_text(encoding="utf-8")
+    assert [w for w in THEME_ENGLISH if w in html] == []

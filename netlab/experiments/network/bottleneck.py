@@ -234,7 +234,7 @@ class BottleneckResult:
                  f"{self.delivered_rate() / 1e6:.2f}"],
                 [tr("queue limit (frames)"), str(self.limit), str(min(self.at_drops(), default=0))],
                 [tr("frames dropped by the queue"), "", str(len(self.lost()))],
-                [tr("one-way delay, empty queue (ms)"), f"{DELAY * 1e3:g}",
+                [tr("one-way delay, empty queue (ms)"), f"{(DELAY + ms / 1e3) * 1e3:.1f}",
                  f"{min(transit) * 1e3:.1f}"],
                 [tr("one-way delay, full queue (ms)"),
                  f"{(DELAY + self.limit * ms / 1e3) * 1e3:.1f}",

@@ -166,7 +166,8 @@ class RecoveryResult:
         rows = [[tr("segment lost"), tr("lost"), tr("sent again after (ms)"), tr("by")]]
         seconds, sacks, dups = self.fast_retransmit()
         rows.append([tr("in the middle of a flight"), "#3", f"{seconds * 1e3:.0f}",
-                     tr("fast retransmit, after {n} ACKs with SACK ({d} duplicate ACKs)")
+                     tr("fast retransmit; ACKs with SACK before it: {n}, duplicate ACKs "
+                        "among them: {d}")
                      .format(n=sacks, d=dups)])
         last, other = self.lost_seqs("tail")[1], self.lost_seqs("tail")[0]
         tail = tr("at the tail of a flight")

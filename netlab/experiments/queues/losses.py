@@ -6,11 +6,13 @@ Four connections to port 8080, each from its own client port:
 
 1. port 40000, the first two SYNs lost: the client sends its SYN again after the initial
    retransmission timeout of one second (RFC 6298 §2.1). RFC 6298 §5.5 says "back off the
-   timer" (double it), but Linux 6.7 and later keep it at one second for the first
+   timer" (double it), but Linux 6.5 and later keep it at one second for the first
    ``net.ipv4.tcp_syn_linear_timeouts`` retries (4 by default) and double it only after
-   them; ``net.ipv4.tcp_syn_retries`` bounds the tries;
-2. port 40001, the SYN-ACK lost: the client repeats its SYN, the server its SYN-ACK
-   (``net.ipv4.tcp_synack_retries`` bounds the server's tries);
+   them; ``net.ipv4.tcp_syn_retries`` bounds how long the client tries (:func:`syn_schedule`);
+2. port 40001, the SYN-ACK lost: the client repeats its SYN and the server answers it with
+   its SYN-ACK again; the server's own SYN-ACK timer, started when the SYN arrived, may
+   also run out first and send one more (``net.ipv4.tcp_synack_retries`` bounds the
+   server's tries);
 3. port 40002, the third segment (the ACK) lost and the client silent: the client is
    ESTABLISHED, the server still in SYN_RECV until its SYN-ACK retransmission draws a
    second ACK;
@@ -23,11 +25,19 @@ timer and the server's SYN-ACK timer, both of one second and started a fraction 
 millisecond apart, would run out in the same tick of the kernel's clock, and whichever ran
 first would decide whether the client still repeats its SYN. With it, the server's repeated
 SYN-ACK cannot reach the client before two delays after the client's timer.
+
+>>> from netlab.experiments.queues.losses import syn_schedule
+>>> syn_schedule(6, 4)  # Linux's defaults: 10 resends, connect() fails after 131 s
+([1.0, 2.0, 3.0, 4.0, 5.0, 7.0, 11.0, 19.0, 35.0, 67.0], 131.0)
+>>> syn_schedule(6, 0)  # before Linux 6.5: 6 resends, 127 s
+([1.0, 3.0, 7.0, 15.0, 31.0, 63.0], 127.0)
 """
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from netlab.analysis.dissect import Segment
@@ -42,7 +52,7 @@ from netlab.experiments.endpoints import (
 from netlab.experiments.queues._frames import Dropper
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
-from netlab.i18n import N_, tr
+from netlab.i18n import N_, ntr, tr
 from netlab.kernel.sockdiag import SockDiag
 from netlab.kernel.sysctl import sysctl
 from netlab.kernel.tcp_info import socket_state
@@ -51,7 +61,7 @@ from netlab.model.tcp_states import TcpState
 from netlab.views import Table
 from netlab.views.table import Grid
 
-__all__ = ["handshake_losses", "LossesResult", "CASES", "DELAY"]
+__all__ = ["handshake_losses", "LossesResult", "CASES", "DELAY", "syn_schedule"]
 
 #: What the wire loses in each of the four cases, by client port.
 CASES = {CLIENT_PORT: N_("the first two SYNs"), CLIENT_PORT + 1: N_("the SYN-ACK"),
@@ -80,7 +90,7 @@ class LossesResult:
     syn_retries: int
     """``net.ipv4.tcp_syn_retries`` in the client's namespace."""
     syn_linear: int
-    """``net.ipv4.tcp_syn_linear_timeouts`` in the client's namespace (0 before Linux 6.7)."""
+    """``net.ipv4.tcp_syn_linear_timeouts`` in the client's namespace (0 before Linux 6.5)."""
     synack_retries: int
     """``net.ipv4.tcp_synack_retries`` in the server's namespace."""
     dropped: dict[int, int]
@@ -113,13 +123,8 @@ class LossesResult:
         return [(b - a) / 1e9 for a, b in zip(t, t[1:], strict=False)]
 
     def expected_syn_intervals(self, n: int) -> list[float]:
-        """Seconds between the first ``n + 1`` SYNs the settings predict.
-
-        ``tcp_retransmit_timer()`` doubles the timeout only once the SYN has been sent again
-        more than ``tcp_syn_linear_timeouts`` times; until then it stays at one second.
-        """
-        return [1.0 if i <= self.syn_linear + 1 else 2.0 ** (i - 1 - self.syn_linear)
-                for i in range(1, n + 1)]
+        """Seconds between the first ``n + 1`` SYNs the settings predict."""
+        return list(itertools.islice(_syn_timeouts(self.syn_linear), n))
 
     def grid(self) -> Grid:
         """Each case: what was lost, the SYNs and SYN-ACKs sent, their intervals, the times."""
@@ -137,12 +142,20 @@ class LossesResult:
 
     def settings(self) -> Grid:
         """The sysctls that bound the retransmissions, and what each means."""
+        resends, fails = syn_schedule(self.syn_retries, self.syn_linear)
         return Grid([
             [tr("setting"), tr("value"), tr("meaning")],
             ["net.ipv4.tcp_syn_retries", str(self.syn_retries),
-             tr("times the client sends its SYN again before connect() fails")],
+             tr("how long the client keeps sending its SYN again: as long as that many "
+                "resends with a doubling timeout would take, {s:g} s").format(
+                 s=2.0 ** (self.syn_retries + 1) - 1)],
             ["net.ipv4.tcp_syn_linear_timeouts", str(self.syn_linear),
-             tr("retries of the SYN at a constant 1 s before the timeout doubles")],
+             ntr("resends of the SYN at a constant 1 s before the timeout doubles: with both "
+                 "settings, the client sends its SYN again {n} time, and connect() fails "
+                 "after {s:g} s",
+                 "resends of the SYN at a constant 1 s before the timeout doubles: with both "
+                 "settings, the client sends its SYN again {n} times, and connect() fails "
+                 "after {s:g} s", len(resends)).format(n=len(resends), s=fails)],
             ["net.ipv4.tcp_synack_retries", str(self.synack_retries),
              tr("times the server sends its SYN-ACK again before it forgets the connection")],
         ], right={tr("value")})
@@ -208,6 +221,36 @@ class LossesResult:
                 f"\n\nFacts\n\n{checklist(self.facts())}")
 
 
+def _syn_timeouts(linear: int) -> Iterator[float]:
+    """The client's successive SYN timeouts in seconds, from the initial one second:
+    ``tcp_retransmit_timer()`` doubles the timeout only once the SYN has been sent again
+    more than ``linear`` (``tcp_syn_linear_timeouts``) times, and never beyond 120 s."""
+    for i in itertools.count(1):
+        yield 1.0 if i <= linear + 1 else min(2.0 ** (i - 1 - linear), 120.0)
+
+
+def syn_schedule(retries: int, linear: int) -> tuple[list[float], float]:
+    """When a client whose SYNs all get lost sends its SYN again (seconds after the first),
+    and when its connect() fails, for ``tcp_syn_retries`` = ``retries`` and
+    ``tcp_syn_linear_timeouts`` = ``linear``.
+
+    ``tcp_syn_retries`` does not count the resends: ``tcp_write_timeout()`` gives up once
+    the time since the first SYN reaches what that many resends would take with a timeout
+    that doubles from one second, 2^(retries + 1) − 1 s, and checks it each time the timer
+    runs out. Linear timeouts fit more resends into that time. (``tests/test_queues.py``
+    checks this against the kernel.)
+    """
+    limit = 2.0 ** (retries + 1) - 1
+    resends: list[float] = []
+    at = 0.0
+    for timeout in _syn_timeouts(linear):
+        at += timeout
+        if at >= limit:
+            break
+        resends.append(at)
+    return resends, at
+
+
 @replayable
 def handshake_losses() -> LossesResult:
     """Run the experiment (about 6 s, most of it waiting for retransmission timers)."""
@@ -219,7 +262,7 @@ def handshake_losses() -> LossesResult:
         synack_retries = server.run(sysctl, "net.ipv4.tcp_synack_retries")
         try:
             syn_linear = client.run(sysctl, "net.ipv4.tcp_syn_linear_timeouts")
-        except FileNotFoundError:  # before Linux 6.7: the timeout doubles from the start
+        except FileNotFoundError:  # before Linux 6.5: the timeout doubles from the start
             syn_linear = 0
         listener = server.run(listening_socket, server.address, SERVER_PORT, timeout=TIMEOUT)
         sockets = [listener]
