@@ -133,6 +133,7 @@ def test_packet_table_in_both_languages(monkeypatch: pytest.MonkeyPatch) -> None
     assert text.splitlines()[0].split() == ["#", "time", "(ms)", "direction", "protocol",
                                             "len", "info"]
     assert "client → server  UDP" in text and "port unreachable" in text
+    assert [line.split()[6] for line in text.splitlines()[1:3]] == ["7", "-"]  # ICMP: no payload
     monkeypatch.setenv("NETLAB_DOCS_LANG", "zh_CN")
     zh = str(packet_table(packets(crafted())[:2], names))
     assert "协议" in zh and "端口不可达" in zh

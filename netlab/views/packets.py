@@ -12,7 +12,11 @@ __all__ = ["packet_info", "packet_table"]
 
 
 def packet_table(pkts: Iterable[Packet], names: dict[str, str] | None = None) -> Grid:
-    """Packets as a table: number, time from the first, direction, protocol, length, info."""
+    """Packets as a table: number, time from the first, direction, protocol, length, info.
+
+    The length is a UDP or TCP packet's payload; an ICMP message has none of its own (what it
+    quotes is in its info), so its length shows as a dash rather than a 0 that would say the
+    message is empty."""
     pkts = tuple(pkts)
     names = names or {}
     t0 = pkts[0].time_ns if pkts else 0
@@ -21,7 +25,8 @@ def packet_table(pkts: Iterable[Packet], names: dict[str, str] | None = None) ->
     for p in pkts:
         src, dst = names.get(p.src, p.src), names.get(p.dst, p.dst)
         rows.append([str(p.number), f"{(p.time_ns - t0) / 1e6:.3f}", f"{src} → {dst}",
-                     p.protocol, str(p.length), packet_info(p)])
+                     p.protocol, str(p.length) if p.protocol in ("UDP", "TCP") else "-",
+                     packet_info(p)])
     return Grid(rows, right={"#", tr("time (ms)"), length})
 
 

@@ -254,7 +254,8 @@ class SocketsResult:
         return [
             Fact(name="calls-and-frames",
                  text=tr("a connection's life: each system call, and the segments it put on "
-                         "the wire (three for connect(), two for each send() and close())"),
+                         "the wire (three for connect(), two for each send() and for each "
+                         "close() of a connected socket, none for closing the listening one)"),
                  holds=calls == ["socket", "bind", "listen", "socket", "bind", "connect",
                                  "accept", "send", "recv", "send", "recv", "close", "recv",
                                  "close", "close"]
