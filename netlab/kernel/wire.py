@@ -113,6 +113,8 @@ class Wire:
         self.chosen_drops = 0
         """Frames dropped because they matched the :meth:`drop_if` predicate."""
         self.reordered = 0
+        self.held_back: list[bytes] = []
+        """The frames ``reorder`` held back, in the order they came (``reordered`` of them)."""
         self.injected = 0
         """Frames put on the wire by :meth:`inject`."""
         self.duplicated = 0
@@ -235,6 +237,7 @@ class Wire:
         if self.reorder and self._random.random() < self.reorder:
             extra = self.reorder_delay
             self.reordered += 1
+            self.held_back.append(data)
         if not self.delay and self.rate is None and not extra:
             for _ in range(copies):
                 out.send(data)
