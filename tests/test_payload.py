@@ -56,6 +56,13 @@ def ours(trace: Trace) -> list[dict[str, list[tuple[Spot, str]]]]:
     return out
 
 
+def _dumped(inspector: Inspector) -> bytes:
+    """The bytes the hex dump of an inspector's (first) entry shows."""
+    dump = inspector.html().split('class="netlab-bytes"')[1].split("</pre>")[0]
+    lines = [line for line in dump.split(">", 1)[1].splitlines() if line and "…" not in line]
+    return b"".join(bytes.fromhex(line) for line in lines)
+
+
 def starts(found: dict[str, list[tuple[Spot, str]]], name: str) -> list[int]:
     return [pos for (pos, _), _ in found.get(name, [])]
 
@@ -172,9 +179,7 @@ def test_the_dump_reaches_every_decoded_field(monkeypatch: pytest.MonkeyPatch) -
     (cells,) = [c for row, c in inspector.carried(hello) if row == "TLS ClientHello"]
     key_share = next(r for t, r in cells if t.startswith("key_share: "))
     assert key_share is not None and key_share[1] > 256
-    dump = inspector.html().split('class="netlab-bytes"')[1].split("</pre>")[0]
-    hex_lines = [line for line in dump.split(">", 1)[1].splitlines() if line and "…" not in line]
-    assert len(b"".join(bytes.fromhex(line) for line in hex_lines)) >= key_share[1]
+    assert len(_dumped(inspector)) >= key_share[1]
 
 
 @pytest.mark.parametrize(("pcap", "opaque"), [
@@ -202,7 +207,4 @@ def test_ciphertext_does_not_lengthen_the_dump(monkeypatch: pytest.MonkeyPatch) 
                    for _, cells in inspector.carried(s) for t, _ in cells)]
     assert big
     for seg in big:
-        one = Inspector(trace, [seg.number])
-        dump = one.html().split('class="netlab-bytes"')[1].split("</pre>")[0]
-        lines = [line for line in dump.split(">", 1)[1].splitlines() if line and "…" not in line]
-        assert len(b"".join(bytes.fromhex(line) for line in lines)) == MAX_BYTES
+        assert len(_dumped(Inspector(trace, [seg.number]))) == MAX_BYTES

@@ -7,7 +7,6 @@ helpers and the namespace settings on their own.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from support import REPO, require_namespaces, run_python, saved
 
 from netlab.errors import ExperimentError
 from netlab.experiments import EXPERIMENTS
+from netlab.experiments.endpoints import client_socket
 from netlab.experiments.queues import backlog, flood
 from netlab.experiments.queues._frames import Dropper, tcp_of
 from netlab.experiments.queues.backlog import BacklogResult, accept_queue
@@ -159,10 +159,7 @@ def test_netstat_reads_the_tcpext_counters() -> None:
 def _connect_unanswered(port: int) -> tuple[str, float]:
     """connect() from ``port`` to the server, whose SYNs the wire loses: the error's name
     and how long connect() took."""
-    sock = socket.socket()
-    with sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("192.0.2.1", port))
+    with client_socket("192.0.2.1", port) as sock:
         sock.settimeout(30)
         start = time.monotonic()
         try:

@@ -112,9 +112,8 @@ class Wire:
         """Frames dropped because the bottleneck's queue was full."""
         self.chosen_drops = 0
         """Frames dropped because they matched the :meth:`drop_if` predicate."""
-        self.reordered = 0
         self.held_back: list[bytes] = []
-        """The frames ``reorder`` held back, in the order they came (``reordered`` of them)."""
+        """The frames ``reorder`` held back, in the order they came."""
         self.injected = 0
         """Frames put on the wire by :meth:`inject`."""
         self.duplicated = 0
@@ -144,6 +143,11 @@ class Wire:
         self._stop = False
         self._thread = threading.Thread(target=self._loop, name="netlab-wire", daemon=True)
         self._thread.start()
+
+    @property
+    def reordered(self) -> int:
+        """How many frames ``reorder`` held back."""
+        return len(self.held_back)
 
     @property
     def mode(self) -> WireMode:
@@ -236,7 +240,6 @@ class Wire:
         extra = slow
         if self.reorder and self._random.random() < self.reorder:
             extra = self.reorder_delay
-            self.reordered += 1
             self.held_back.append(data)
         if not self.delay and self.rate is None and not extra:
             for _ in range(copies):

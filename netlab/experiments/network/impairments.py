@@ -127,9 +127,10 @@ class ImpairmentsResult:
                 out.append(s)
         return out
 
-    def _held_overtaken(self) -> list[Segment]:
-        overtaken = {s.number for s in self.overtaken()}
-        return [s for s in self.held() if s.number in overtaken]
+    def _held_among(self, overtaken: list[Segment]) -> list[Segment]:
+        """The segments of ``overtaken`` (:meth:`overtaken`) that the wire held back."""
+        numbers = {s.number for s in overtaken}
+        return [s for s in self.held() if s.number in numbers]
 
     def held(self) -> list[Segment]:
         """The segments whose frames the wire held back, as the captures saw them leave (two
@@ -152,6 +153,7 @@ class ImpairmentsResult:
         """Each misdeed: what the wire was told, what it counted, what the captures show."""
         c = self.counts
         chosen = self.chosen()
+        overtaken = self.overtaken()
         rows = [[tr("misdeed"), tr("configured"), tr("the wire counted"), tr("the captures show")],
                 [tr("chosen segment lost"), f"#{CHOSEN}", str(c.chosen),
                  tr("seq {seq} never arrived").format(seq=self.connection.relative_seq(chosen))
@@ -160,7 +162,7 @@ class ImpairmentsResult:
                  tr("lost: {n}").format(n=len(self.lost()) - (chosen.received_ns is None))],
                 [tr("held back {ms} ms").format(ms=f"{REORDER_DELAY * 1e3:g}"), f"{REORDER:.0%}",
                  str(c.reordered), tr("overtaken: {n}, of which held back: {k}").format(
-                     n=len(self.overtaken()), k=len(self._held_overtaken()))],
+                     n=len(overtaken), k=len(self._held_among(overtaken)))],
                 [tr("sent twice"), f"{DUPLICATE:.0%}", str(c.duplicated),
                  tr("duplicates: {n}").format(n=len(self.duplicates()))]]
         return Grid(rows, right={tr("configured"), tr("the wire counted")})
@@ -170,7 +172,7 @@ class ImpairmentsResult:
         c = self.counts
         chosen = self.chosen()
         lost, dups, overtaken = self.lost(), self.duplicates(), self.overtaken()
-        held_overtaken = self._held_overtaken()
+        held_overtaken = self._held_among(overtaken)
         return [
             Fact(name="impairments-chosen-lost",
                  text=tr("the chosen segment is lost once, and its retransmission arrives"),

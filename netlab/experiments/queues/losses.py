@@ -148,7 +148,7 @@ class LossesResult:
             ["net.ipv4.tcp_syn_retries", str(self.syn_retries),
              tr("how long the client keeps sending its SYN again: as long as that many "
                 "resends with a doubling timeout would take, {s:g} s").format(
-                 s=2.0 ** (self.syn_retries + 1) - 1)],
+                 s=_syn_limit(self.syn_retries))],
             ["net.ipv4.tcp_syn_linear_timeouts", str(self.syn_linear),
              ntr("resends of the SYN at a constant 1 s before the timeout doubles: with both "
                  "settings, the client sends its SYN again {n} time, and connect() fails "
@@ -229,6 +229,12 @@ def _syn_timeouts(linear: int) -> Iterator[float]:
         yield 1.0 if i <= linear + 1 else min(2.0 ** (i - 1 - linear), 120.0)
 
 
+def _syn_limit(retries: int) -> float:
+    """Seconds ``tcp_syn_retries`` = ``retries`` lets a client send SYNs: what that many
+    resends take with a timeout that doubles from one second, 2^(retries + 1) − 1."""
+    return 2.0 ** (retries + 1) - 1
+
+
 def syn_schedule(retries: int, linear: int) -> tuple[list[float], float]:
     """When a client whose SYNs all get lost sends its SYN again (seconds after the first),
     and when its connect() fails, for ``tcp_syn_retries`` = ``retries`` and
@@ -240,7 +246,7 @@ def syn_schedule(retries: int, linear: int) -> tuple[list[float], float]:
     runs out. Linear timeouts fit more resends into that time. (``tests/test_queues.py``
     checks this against the kernel.)
     """
-    limit = 2.0 ** (retries + 1) - 1
+    limit = _syn_limit(retries)
     resends: list[float] = []
     at = 0.0
     for timeout in _syn_timeouts(linear):
