@@ -132,7 +132,7 @@ def _heartbeat(seen: dict[str, list[float]]) -> Result:
     seen["heartbeat: cut noticed - DEADLINE (ms)"].append((r.cut_after - hb.DEADLINE) * 1e3)
     seen["heartbeat: silent client dropped - SERVER_DEADLINE (ms)"].append(
         (r.server_after - hb.SERVER_DEADLINE) * 1e3)
-    probes = r.probes(r.cut_ns, r.keepalive_failed_ns)
+    probes = r.unanswered_probes()
     seen["heartbeat: unanswered keepalive probes apart, in intervals"] += [
         (b.time_ns - a.time_ns) / 1e9 / hb.KEEPALIVE[1]
         for a, b in zip(probes, probes[1:], strict=False)]

@@ -55,7 +55,8 @@ def _captures(client: Host, server: Host) -> tuple[Capture, Capture]:
 def _echo_through(client: Host, server: Host, payload: bytes, wire: Wire | None = None
                   ) -> tuple[Capture, Capture]:
     """One echo of ``payload`` from client to server and back, captured on both hosts (until
-    ``wire``, if given, has nothing left in flight)."""
+    ``wire``, if given, has nothing left in flight and forwarded what both captures saw: the
+    client's last ACK may still wait in the wire's socket when the wire looks idle)."""
     listener = server.run(server_socket)
     cap_c, cap_s = _captures(client, server)
     try:
@@ -63,7 +64,8 @@ def _echo_through(client: Host, server: Host, payload: bytes, wire: Wire | None 
         assert client.run(_client, payload) == payload[::-1]
         assert echo.result() == payload
         deadline = time.monotonic() + 2
-        while wire is not None and not wire.idle() and time.monotonic() < deadline:
+        while wire is not None and time.monotonic() < deadline and not (
+                wire.idle() and len(cap_c.frames) == len(cap_s.frames) == wire.forwarded):
             pass
     finally:
         cap_c.stop()

@@ -54,8 +54,8 @@ times vary (needs root):
 [b'onetwothree']
 >>> [len(c.payload) for c in result.udp_packets() if c.protocol == "UDP"]
 [3, 3, 5, 2, 7]
->>> all(fact.holds for fact in result.facts())
-True
+>>> [fact.name for fact in result.facts() if not fact.holds]
+[]
 """
 
 from __future__ import annotations

@@ -32,8 +32,8 @@ SYN-ACK on the wire                     SYN_SENT     SYN_RECV                0
 ACK on the wire                         ESTABLISHED  SYN_RECV                0
 ACK delivered, accept() not yet called  ESTABLISHED  ESTABLISHED             1
 accept() returned                       ESTABLISHED  ESTABLISHED             0
->>> all(fact.holds for fact in result.facts())
-True
+>>> [fact.name for fact in result.facts() if not fact.holds]
+[]
 """
 
 from __future__ import annotations

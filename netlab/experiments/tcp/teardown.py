@@ -54,8 +54,8 @@ ACK arrived at server           TIME_WAIT    CLOSED
 ['FIN, ACK', 'ACK', 'FIN, ACK', 'ACK']
 >>> [s.flags_text for s in result.close_on_eof.closing]
 ['FIN, ACK', 'FIN, ACK', 'ACK']
->>> all(fact.holds for fact in result.facts())
-True
+>>> [fact.name for fact in result.facts() if not fact.holds]
+[]
 """
 
 
