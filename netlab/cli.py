@@ -123,6 +123,8 @@ def _interruptible() -> Iterator[None]:
     try:
         yield
     finally:
+        if _interrupted.is_set():  # both signals are ignored now: this cannot be cut short
+            _clear_scratch()
         sys.unraisablehook = hook
         for s, handler in before.items():
             signal.signal(s, handler)
@@ -165,6 +167,15 @@ def _reap() -> None:
 
     with contextlib.suppress(OSError, NetlabError):
         scratch.reap()
+
+
+def _clear_scratch() -> None:
+    """Remove this run's own scratch directories: a signal that lands while one is being
+    made or removed leaves it behind (it may hold a capture with a password in it)."""
+    from netlab.kernel import scratch
+
+    with contextlib.suppress(OSError, NetlabError):
+        scratch.clear()
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -184,3 +184,32 @@ def test_an_interrupt_lost_where_python_cannot_raise_it_is_still_one_line(
     status = netlab.cli._guarded("netlab: ", body)
     err = capsys.readouterr().err
     assert (status, err) == (130, "netlab: interrupted; the lab was taken down\n")
+
+
+def test_an_interrupt_that_cuts_a_scratch_directory_short_leaves_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """SIGTERM just after a scratch directory was made, before its ``with`` block could
+    remove it (or while it was being removed): the interrupted run removes it all the same.
+    Another live process's directory stays."""
+    import signal
+    import tempfile
+
+    from netlab.kernel import scratch
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    private = scratch.root()
+    others = private / f"netlab-x.1.{scratch._start_time(1)}.keep"  # init's: alive
+    others.mkdir()
+
+    def body() -> int:
+        made = Path(tempfile.mkdtemp(prefix=f"netlab-https.{os.getpid()}."
+                                            f"{scratch._start_time(os.getpid())}.", dir=private))
+        (made / "client.pcap").write_bytes(b"a password")
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler raises KeyboardInterrupt here
+        return 0
+
+    status = netlab.cli._guarded("netlab: ", body)
+    err = capsys.readouterr().err
+    assert (status, err) == (130, "netlab: interrupted; the lab was taken down\n")
+    assert list(private.iterdir()) == [others]

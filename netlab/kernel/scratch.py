@@ -11,7 +11,10 @@ clear), and a run stopped by SIGKILL runs no cleanup code at all. So:
 * other files go in a private directory (:func:`directory`), ``$TMPDIR/netlab-UID/``
   (mode 0700, refused unless it is ours), in a subdirectory named after the process that
   made it (its pid and start time). The next run removes every subdirectory whose process
-  is gone (:func:`reap`), so what a killed run left does not outlive the next start.
+  is gone (:func:`reap`), so what a killed run left does not outlive the next start. A
+  signal can also land after such a directory is made and before its ``with`` block
+  begins, or while it is removed: a run that handles the signal removes its own
+  (:func:`clear`) before it ends.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pathlib import Path
 
 from netlab.errors import ExperimentError
 
-__all__ = ["MemoryFile", "directory", "reap", "root"]
+__all__ = ["MemoryFile", "clear", "directory", "reap", "root"]
 
 _OWNED = re.compile(r"\.(\d+)\.(\d+)\.[^.]+$")
 """The end of a scratch directory's name: ``.PID.START.RANDOM``."""
@@ -75,6 +78,21 @@ def reap() -> list[Path]:
             continue  # not ours, or its process still runs
         shutil.rmtree(entry, ignore_errors=True)
         gone.append(entry)
+    return gone
+
+
+def clear() -> list[Path]:
+    """Remove this process's own scratch directories, whatever is using them; which."""
+    gone: list[Path] = []
+    if not (Path(tempfile.gettempdir()) / f"netlab-{os.getuid()}").exists():
+        return gone
+    pid = os.getpid()
+    mine = (pid, _start_time(pid))
+    for entry in root().iterdir():
+        m = _OWNED.search(entry.name)
+        if m is not None and (int(m[1]), int(m[2])) == mine:
+            shutil.rmtree(entry, ignore_errors=True)
+            gone.append(entry)
     return gone
 
 

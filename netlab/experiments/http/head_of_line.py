@@ -117,7 +117,7 @@ class HolResult:
                  tr("/slow arrived (ms)"), tr("first complete")]]
         for r in self.runs:
             rows.append([tr(r.way), str(r.connections), f"{r.arrival('/fast') * 1e3:.1f}",
-                         f"{r.arrival('/slow') * 1e3:.1f}", r.order[0]])
+                         f"{r.arrival('/slow') * 1e3:.1f}", f"/{r.order[0]}"])
         return Grid(rows, right=set(rows[0][1:4]))
 
     def ladder(self) -> Ladder:
