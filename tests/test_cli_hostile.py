@@ -203,8 +203,7 @@ def test_an_interrupt_that_cuts_a_scratch_directory_short_leaves_nothing(
     others.mkdir()
 
     def body() -> int:
-        made = Path(tempfile.mkdtemp(prefix=f"netlab-https.{os.getpid()}."
-                                            f"{scratch._start_time(os.getpid())}.", dir=private))
+        made = scratch._make("netlab-https-")  # as directory() makes it, before its try
         (made / "client.pcap").write_bytes(b"a password")
         os.kill(os.getpid(), signal.SIGTERM)  # the handler raises KeyboardInterrupt here
         return 0

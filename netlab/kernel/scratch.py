@@ -25,7 +25,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from netlab.errors import ExperimentError
@@ -67,42 +67,45 @@ def root() -> Path:
     return path
 
 
-def reap() -> list[Path]:
-    """Remove the scratch directories of runs that ended without cleaning up; which."""
+def _remove(owned: Callable[[int, int], bool]) -> list[Path]:
+    """Remove each scratch directory whose maker (its pid and start time) ``owned`` picks;
+    which."""
     gone: list[Path] = []
     if not (Path(tempfile.gettempdir()) / f"netlab-{os.getuid()}").exists():
-        return gone  # no run has made one yet: nothing to reap, nothing to make
+        return gone  # no run has made one yet: nothing to remove, nothing to make
     for entry in root().iterdir():
         m = _OWNED.search(entry.name)
-        if m is None or _start_time(int(m[1])) == int(m[2]):
-            continue  # not ours, or its process still runs
-        shutil.rmtree(entry, ignore_errors=True)
-        gone.append(entry)
+        if m is not None and owned(int(m[1]), int(m[2])):
+            shutil.rmtree(entry, ignore_errors=True)
+            gone.append(entry)
     return gone
+
+
+def reap() -> list[Path]:
+    """Remove the scratch directories of runs that ended without cleaning up; which."""
+    return _remove(lambda pid, started: _start_time(pid) != started)  # its process is gone
 
 
 def clear() -> list[Path]:
     """Remove this process's own scratch directories, whatever is using them; which."""
-    gone: list[Path] = []
-    if not (Path(tempfile.gettempdir()) / f"netlab-{os.getuid()}").exists():
-        return gone
+    me = os.getpid()
+    mine = _start_time(me)
+    return _remove(lambda pid, started: (pid, started) == (me, mine))
+
+
+def _make(prefix: str) -> Path:
+    """A new scratch directory, named after this process (what :func:`reap` and
+    :func:`clear` read back)."""
     pid = os.getpid()
-    mine = (pid, _start_time(pid))
-    for entry in root().iterdir():
-        m = _OWNED.search(entry.name)
-        if m is not None and (int(m[1]), int(m[2])) == mine:
-            shutil.rmtree(entry, ignore_errors=True)
-            gone.append(entry)
-    return gone
+    return Path(tempfile.mkdtemp(prefix=f"{prefix.rstrip('-')}.{pid}.{_start_time(pid)}.",
+                                 dir=root()))
 
 
 @contextlib.contextmanager
 def directory(prefix: str = "netlab-") -> Iterator[Path]:
     """A fresh private directory for the ``with`` block (what dead runs left is reaped first)."""
     reap()
-    pid = os.getpid()
-    path = Path(tempfile.mkdtemp(prefix=f"{prefix.rstrip('-')}.{pid}.{_start_time(pid)}.",
-                                dir=root()))
+    path = _make(prefix)
     try:
         yield path
     finally:
