@@ -406,6 +406,20 @@ def _source_file(app: Sphinx, modname: str) -> Any:
 
 sphinx.ext.viewcode.get_module_filename = _source_file
 
+
+def _only_netlab_sources(app: Sphinx) -> list[tuple[str, dict[str, Any], str]]:
+    """Publish the highlighted source of netlab's modules only.
+
+    viewcode looks up the module of every documented object, following imports, and keeps
+    each module it opened, with or without an object found in it: the site carried pages of
+    Python's own ``typing``, ``pathlib``, ``functools`` and ``collections.abc``, linked from
+    nothing but the module index, and the largest pages of the site to build and to check.
+    """
+    modules = getattr(app.env, "_viewcode_modules", {})
+    for name in [m for m in modules if m != "netlab" and not m.startswith("netlab.")]:
+        del modules[name]
+    return []  # an html-collect-pages handler lists pages to write: none of its own
+
 # -- HTML ---------------------------------------------------------------------------------------
 html_theme = "furo"
 html_title = "netlab"
@@ -625,6 +639,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", _on_builder_inited)
     app.connect("html-page-context", _drop_remote_assets)
     app.connect("html-page-context", _shallow_navigation, priority=400)
+    app.connect("html-collect-pages", _only_netlab_sources, priority=400)  # before viewcode
     app.add_transform(_PageDownloads)
     app.add_transform(_ForgetPageRuns)
     app.add_transform(_KeepRecordings)

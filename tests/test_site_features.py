@@ -167,3 +167,17 @@ def test_every_view_has_its_inspector_entries(lang: str) -> None:
         assert 0 < sum(inspectors) <= sum(declared) or not declared, name
         views += len(declared)
     assert views > 0
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_highlighted_source_is_netlab_and_each_module_has_its_page(lang: str) -> None:
+    """The highlighted source pages (viewcode) are netlab's modules and nothing else: Python's
+    standard library is not ours to publish (docs/conf.py, ``_only_netlab_sources``)."""
+    root = SITE / lang / "_modules"
+    pages = {str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.html")} - {"index"}
+    assert pages, root
+    foreign = sorted(p for p in pages if not p.startswith("netlab/"))
+    assert not foreign, foreign
+    modules = {str(p.relative_to(REPO).with_suffix("")).removesuffix("/__init__")
+               for p in (REPO / "netlab").rglob("*.py")}
+    assert pages <= modules, sorted(pages - modules)
