@@ -170,7 +170,7 @@ def test_every_view_has_its_inspector_entries(lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_highlighted_source_is_netlab_and_each_module_has_its_page(lang: str) -> None:
+def test_highlighted_source_pages_are_netlab_modules_only(lang: str) -> None:
     """The highlighted source pages (viewcode) are netlab's modules and nothing else: Python's
     standard library is not ours to publish (docs/conf.py, ``_only_netlab_sources``)."""
     root = SITE / lang / "_modules"
