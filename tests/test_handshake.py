@@ -171,3 +171,17 @@ def test_ladder_shows_segments_and_state_changes(handshake_run: LiveRun) -> None
     # each label's tooltip says what had just happened
     assert [label.split(" — ")[1] for label in labels if label][:2] == [
         "socket() and bind() done", "socket() and bind() done"]
+
+
+
+@pytest.mark.live
+def test_ladder_tooltips_in_chinese(handshake_run: LiveRun, monkeypatch: pytest.MonkeyPatch
+                                    ) -> None:
+    monkeypatch.setenv("NETLAB_DOCS_LANG", "zh_CN")
+    root = ET.fromstring(handshake_run.result.ladder().svg())
+    ns = "{http://www.w3.org/2000/svg}"
+    labels = [g.findtext(f"{ns}title") or "" for g in root.iter(f"{ns}g")
+              if g.get("class") == "state"]
+    assert labels[0] == "客户端：CLOSED — socket() 和 bind() 之后"
+    assert [label.split(" — ")[0] for label in labels[-2:]] == [
+        "客户端：ESTABLISHED", "服务器：ESTABLISHED"]

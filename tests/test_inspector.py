@@ -13,7 +13,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from support import fixture_trace
 
-from netlab.views.inspector import MAX_BYTES, Inspector, hexdump, layers
+from netlab.i18n import tr
+from netlab.views.inspector import MAX_BYTES, Inspector, _labelled, hexdump, layers
 from netlab.views.ladder import Ladder
 from netlab.views.table import Table
 
@@ -168,3 +169,14 @@ def test_what_tcp_carries_is_shown_the_same_whatever_ran_before() -> None:
     assert layers(frame) == before
     assert [name for name, _ in before] == ["Ethernet", "IP", "TCP", "payload"]
     assert before[-1][1] == [("length", "16 bytes")]
+
+
+
+def test_translated_field_names_take_the_chinese_colon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A field netlab names in Chinese reads 长度：3 字节; the protocol's own field names keep
+    their notation (sport: 40000)."""
+    monkeypatch.setenv("NETLAB_DOCS_LANG", "zh_CN")
+    assert _labelled(tr("length"), "3 字节") == "长度：3 字节"
+    assert _labelled("sport", "40000") == "sport: 40000"
+    monkeypatch.setenv("NETLAB_DOCS_LANG", "en")
+    assert _labelled(tr("length"), "3 bytes") == "length: 3 bytes"

@@ -122,6 +122,8 @@ def test_decode_udp_and_icmp() -> None:
     assert (udp6.protocol, udp6.src, udp6.payload) == ("UDP", "2001:db8::1", b"six")
     assert unreach6.protocol == "ICMPv6" and unreach6.port_unreachable
     assert unreach6.quoted == (("2001:db8::1", 40000), ("2001:db8::2", 9000))
+    assert packet_info(unreach6) == ("port unreachable "
+                                     "(UDP [2001:db8::1]:40000 → [2001:db8::2]:9000)")
     assert (tcp.protocol, tcp.tcp_flags) == ("TCP", "S")
     assert [p.number for p in (udp, unreach, udp6, unreach6, tcp)] == [1, 2, 3, 4, 5]
     assert decode(crafted()[-1]) is None  # ARP: no IP
@@ -136,7 +138,7 @@ def test_packet_table_in_both_languages(monkeypatch: pytest.MonkeyPatch) -> None
     assert [line.split()[6] for line in text.splitlines()[1:3]] == ["7", "-"]  # ICMP: no payload
     monkeypatch.setenv("NETLAB_DOCS_LANG", "zh_CN")
     zh = str(packet_table(packets(crafted())[:2], names))
-    assert "协议" in zh and "端口不可达" in zh
+    assert "协议" in zh and "端口不可达（UDP 192.0.2.1:40001 → 192.0.2.2:9001）" in zh
 
 
 TSHARK_UDP = ("frame.number", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "udp.srcport",

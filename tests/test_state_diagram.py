@@ -85,6 +85,8 @@ def test_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
     assert d.title == "TCP 状态图（RFC 9293 图 5）"
     assert d.describe().startswith("RFC 9293 的 TCP 状态图：11 个状态")
     assert "；2. 服务器：LISTEN → SYN_RECV，rcv SYN / snd SYN,ACK；" in d.describe()
+    assert ("<li>服务器：<code>LISTEN</code> → <code>SYN_RECV</code> (rcv SYN / snd SYN,ACK)</li>"
+            in d._repr_html_())
     legend = ET.fromstring(d.svg()).find(f"{SVG}g[@class='netlab-legend']")
     assert legend is not None
     assert [t.text for t in legend.iter(f"{SVG}text")] == [

@@ -420,7 +420,8 @@ def test_chinese_labels(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     lost = str(run.result.lost_ack.snapshot_table())
     assert "FIN, ACK 再次到达客户端" in lost and "线路把客户端的 ACK 丢掉了" in lost
     assert str(run.result.restart_grid()).splitlines()[-1].split()[-1] == "成功"
-    assert "客户端: connect()" in str(run.result.orderly.timeline_table())
+    timeline = str(run.result.orderly.timeline_table())
+    assert "客户端：connect()" in timeline and "服务器：rcv SYN / snd SYN,ACK" in timeline
     assert "乱" not in str(run.result.close_wait.sockets_grid())
 
 

@@ -28,8 +28,17 @@ def _masked(text: str) -> str:
     return VERBATIM.sub(lambda m: "\u2063" * len(m[0]), text)
 
 
-def _after_chinese(text: str, start: int) -> bool:
-    before = text[:start].rstrip(" ")
+# a role at the end of a text, and the words it shows: {term}`证书颁发机构 <certificate authority>`
+ROLE_AT_END = re.compile(r"\{[\w:-]+\}`([^`<]*?)\s*(?:<[^>]*>)?`$")
+
+
+def _after_chinese(masked: str, start: int, text: str) -> bool:
+    """Whether what a reader sees just before ``start`` is Chinese: the text itself, or the
+    words a role shows there, emphasis marks aside."""
+    before = masked[:start].rstrip(" *")
+    if before.endswith("\u2063"):
+        role = ROLE_AT_END.search(text[:len(before)])
+        before = role[1] if role else ""
     return bool(before) and (CHINESE.match(before[-1]) is not None or before[-1] in FULL_PUNCT)
 
 
@@ -40,7 +49,7 @@ def problems(text: str) -> list[str]:
     masked = _masked(text)
     found = []
     for m in HALF.finditer(masked):
-        if CHINESE.search(m[1]) or _after_chinese(masked, m.start()):
+        if CHINESE.search(m[1]) or _after_chinese(masked, m.start(), text):
             found.append(f"half-width brackets in Chinese text: {text[m.start():m.end()]!r}")
     for m in re.finditer(r" (?=[，。；：？！、（）])|(?<=[，。；：？！、（）]) ", masked):
         near = text[max(0, m.start() - 6):m.end() + 6]
@@ -51,6 +60,37 @@ def problems(text: str) -> list[str]:
     return found
 
 
+# word-for-word renderings readers stumbled on, and what a Chinese engineer writes instead
+# (docs/locale/zh_CN/README.md, "Words")
+AVOID = {
+    "线路上传": "经过线路的……（“线路上传”读成了“上传”）",
+    "检出目录": "仓库目录",
+    "截止时间": "超时时限（心跳的 deadline，各页一致）",
+    "美好时光": "（直译的说法，换成平实的中文）",
+    "亲自运行": "自己动手运行（各页的节名一致）",
+}
+
+
+def avoided(text: str) -> list[str]:
+    """The words of :data:`AVOID` that ``text`` uses, each with what to write instead."""
+    return [f"avoid {word!r}: write {instead}" for word, instead in AVOID.items() if word in text]
+
+
+def differing(catalogs: list[Path]) -> dict[str, set[str]]:
+    """Sentences that the page catalogs translate in more than one way: each English
+    sentence (with its context, if any) that has two or more translations, and those."""
+    from babel.messages.pofile import read_po
+
+    seen: dict[str, set[str]] = {}
+    for path in catalogs:
+        with path.open("rb") as f:
+            for m in read_po(f):
+                if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string:
+                    key = m.id if m.context is None else f"{m.context}\x04{m.id}"
+                    seen.setdefault(key, set()).add(m.string)
+    return {key: found for key, found in seen.items() if len(found) > 1}
+
+
 def fix(text: str) -> str:
     """``text`` with its half-width brackets in Chinese text made full-width, and the spaces
     beside full-width brackets dropped."""
@@ -58,7 +98,7 @@ def fix(text: str) -> str:
         return text
     masked = _masked(text)
     spans = [m.span() for m in HALF.finditer(masked)
-             if CHINESE.search(m[1]) or _after_chinese(masked, m.start())]
+             if CHINESE.search(m[1]) or _after_chinese(masked, m.start(), text)]
     for start, end in reversed(spans):
         text = text[:start] + "（" + text[start + 1:end - 1] + "）" + text[end:]
     text = re.sub(r" +(?=[，。；：？！、（）])", "", text)

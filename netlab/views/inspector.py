@@ -106,6 +106,15 @@ def layers(frame: bytes, segment: Segment | None = None) -> list[tuple[str, list
     return out
 
 
+def _labelled(name: str, value: str) -> str:
+    """``name: value``. A field named as the protocol names it (``dport``, ``cipher_suite``)
+    keeps the colon of its notation; a name netlab translated takes its language's
+    (``长度：3 字节``)."""
+    if name.isascii():
+        return f"{name}: {value}"
+    return tr("{name}: {value}").format(name=name, value=value)
+
+
 def _padding(layer: Packet) -> Packet:
     """The Ethernet padding after what a transport layer carries (or nothing)."""
     pad = layer.getlayer(Padding)
@@ -269,7 +278,7 @@ class Inspector:
             if above and name == tr("payload"):
                 continue  # the rows below decode it, byte for byte; the summary has its length
             at = f' data-bytes="{whole[0]}-{whole[1]}"' if whole else ""
-            texts = [f"{k}: {v}" for k, v in fields]
+            texts = [_labelled(k, v) for k, v in fields]
             ranges = [by_field.get(k, whole if len(fields) == 1 else None) for k, _ in fields]
             rows.append(f'<tr><th{at}>{html.escape(name)}</th>'
                         f"{_cells(texts, ranges, whole[0] if whole else 0)}</tr>")
@@ -335,7 +344,7 @@ def _decode(conn: Connection, out: dict[int, list[Row]], reach: dict[int, int]) 
                     if first <= anchor < last:  # an empty field has no bytes to light up
                         span = ((at + start - first, at + min(end, last) - first)
                                 if end > start else None)
-                        cells.append((f"{f.name}: {f.text}", span))
+                        cells.append((_labelled(f.name, f.text), span))
                         if span is not None and not f.opaque:
                             reach[seg.number] = max(reach.get(seg.number, 0), span[1])
                 if cells:

@@ -557,7 +557,8 @@ class Ladder:
             w = text_width(label, 12) + 14
             x, y, _ = placer.place(w, 20, [(self._x(s.host), y_of(t))], step=4)
             over.append(
-                f'<g class="state"><title>{html.escape(s.host)}: {label}'
+                f'<g class="state"><title>'
+                f'{html.escape(tr("{side}: {what}").format(side=tr(s.host), what=label))}'
                 f'{" — " + html.escape(s.note) if s.note else ""}</title>'
                 f'<rect x="{x - w / 2:.1f}" y="{y - 10:.1f}" width="{w:.1f}" height="20" rx="6" '
                 f'fill="{_STATE_FILL}" stroke="{_STATE_STROKE}"/>'

@@ -33,15 +33,20 @@ def packet_table(pkts: Iterable[Packet], names: dict[str, str] | None = None) ->
 def packet_info(p: Packet) -> str:
     """A one-line summary, like Wireshark's Info column."""
     if p.port_unreachable:
-        text = tr("port unreachable")
-        if p.quoted:
-            (qs, qsp), (qd, qdp) = p.quoted
-            text += f" (UDP {qs}:{qsp} → {qd}:{qdp})"
-        return text
+        if not p.quoted:
+            return tr("port unreachable")
+        source, destination = (_endpoint(*end) for end in p.quoted)
+        return tr("port unreachable (UDP {source} → {destination})").format(
+            source=source, destination=destination)
     if p.icmp_type is not None:
-        return f"type {p.icmp_type} code {p.icmp_code}"
+        return tr("type {type} code {code}").format(type=p.icmp_type, code=p.icmp_code)
     if p.protocol == "TCP":
         return f"[{p.tcp_flags}] {p.sport} → {p.dport} len={p.length}"
     if p.protocol == "UDP":
         return f"{p.sport} → {p.dport} {p.payload!r}"
     return ""
+
+
+def _endpoint(address: str, port: int) -> str:
+    """``address:port``, with an IPv6 address in brackets (RFC 3986 §3.2.2)."""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"

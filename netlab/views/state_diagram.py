@@ -244,9 +244,11 @@ class StateDiagram:
 
     def _repr_html_(self) -> str:
         label = html.escape(tr("State diagram: {title}").format(title=self.title))
+        step = html.escape(tr("{side}: {state} → {next} ({label})"))
         steps = "".join(
-            f"<li>{html.escape(tr(side))}: <code>{r.state.name}</code> → "
-            f"<code>{r.next.name}</code> ({html.escape(r.label)})</li>"
+            "<li>" + step.format(side=html.escape(tr(side)), state=f"<code>{r.state.name}</code>",
+                                 next=f"<code>{r.next.name}</code>",
+                                 label=html.escape(r.label)) + "</li>"
             for side, r in self.steps)
         listing = f'<ol class="netlab-steps">{steps}</ol>' if steps else ""
         return (f'<div class="netlab-view"><figure class="netlab-figure">'

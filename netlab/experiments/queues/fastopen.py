@@ -26,7 +26,7 @@ from netlab.experiments.endpoints import CLIENT_PORT, SERVER_PORT, TIMEOUT, clie
 from netlab.experiments.queues._frames import counters
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
-from netlab.i18n import tr
+from netlab.i18n import ntr, ptr, tr
 from netlab.kernel.sysctl import set_sysctl
 from netlab.lab import Lab
 from netlab.views.table import Grid
@@ -115,8 +115,8 @@ def _carries(seg: Segment) -> str:
         parts.append(tr("a cookie") if seg.option("TFO") not in (True, b"", ()) else
                      tr("a cookie request"))
     if seg.length:
-        parts.append(tr("{n} bytes of data").format(n=seg.length))
-    return ", ".join(parts) or "-"
+        parts.append(ntr("{n} byte of data", "{n} bytes of data", seg.length).format(n=seg.length))
+    return ptr("list", ", ").join(parts) or "-"
 
 
 def _listener(address: str) -> socket.socket:
