@@ -28,7 +28,7 @@ import pytest
 from support import REPO, Tcpdump, require_namespaces, require_program, side_by_side
 
 from netlab.errors import LabError, MissingToolError
-from netlab.experiments.lab.tour import delay_fidelity, firewall_check
+from netlab.experiments.lab.tour import RttSample, delay_fidelity, firewall_check
 from netlab.kernel.capture import Frame
 from netlab.kernel.firewall import Firewall
 from netlab.kernel.units import duration, rate
@@ -809,9 +809,23 @@ def test_delay_fidelity() -> None:
         assert 0.90 <= s.connect_ratio <= 1.10, s
         assert 0.90 <= s.echo_ratio <= 1.10, s
         assert "userspace wire" in s.mechanism
+        assert s.how() == s.mechanism  # the page's words, in English, are the lab's own
     assert str(result).splitlines()[0].split() == [
         "configured", "RTT", "(ms)", "connect()", "(ms)", "echo", "(ms)", "connect", "/", "RTT",
         "echo", "/", "RTT"]
+
+
+def test_delay_mechanism_in_the_pages_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    wired = RttSample(configured=0.010, connect=(0.0101,), echo=(0.0104,),
+                      mechanism="veth pairs + userspace wire (AF_PACKET bridge): "
+                                "one-way delay 5 ms")
+    other = RttSample(configured=0.010, connect=(0.0101,), echo=(0.0104,),
+                      mechanism="veth pairs + userspace wire (AF_PACKET bridge): "
+                                "one-way delay 5 ms, loss 1.0%")
+    assert wired.how() == wired.mechanism
+    monkeypatch.setenv("NETLAB_DOCS_LANG", "zh_CN")
+    assert wired.how() == "两对 veth + 用户态线路（AF_PACKET 桥接）：单向时延 5 ms"
+    assert other.how() == other.mechanism  # not this experiment's plain wire: as recorded
 
 
 def test_firewall_check() -> None:

@@ -19,7 +19,7 @@ from netlab.errors import ExperimentError
 from netlab.experiments.endpoints import TIMEOUT
 from netlab.experiments.replay import replayable
 from netlab.experiments.result import Fact, checklist
-from netlab.i18n import tr
+from netlab.i18n import N_, tr
 from netlab.lab import Lab
 from netlab.views.table import Grid
 
@@ -40,6 +40,10 @@ EXTRA = 0.010
 FIRST_CONNECT = 2.0
 
 
+#: How :meth:`netlab.lab.lab.Link.describe` words a link delayed by a wire and nothing else.
+WIRED = N_("veth pairs + userspace wire (AF_PACKET bridge): one-way delay {ms} ms")
+
+
 @dataclass(frozen=True, kw_only=True)
 class RttSample:
     """What TCP measured over a link configured for one round-trip time."""
@@ -52,6 +56,15 @@ class RttSample:
     """Round trips of a one-byte echo on an open connection, in seconds."""
     mechanism: str
     """How the delay was made (as :meth:`netlab.lab.lab.Link.describe` says)."""
+
+    def how(self) -> str:
+        """:attr:`mechanism` in the page's language. The lab words it in English when the run
+        is recorded; the plain delayed wire this experiment builds is said again in the
+        page's language (in English, the very words recorded), anything else as recorded."""
+        ms = f"{self.configured / 2 * 1000:g}"
+        if self.mechanism != WIRED.format(ms=ms):
+            return self.mechanism
+        return tr(WIRED).format(ms=ms)
 
     @property
     def connect_ratio(self) -> float:
