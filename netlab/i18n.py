@@ -39,7 +39,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
-__all__ = ["DOMAIN", "LOCALE_DIR", "tr", "ptr", "ntr", "N_", "language",
+__all__ = ["DOMAIN", "LOCALE_DIR", "tr", "ptr", "ntr", "labelled", "N_", "language",
            "extract_myst"]
 
 DOMAIN = "netlab"
@@ -94,6 +94,11 @@ def ntr(singular: str, plural: str, n: int, lang: str | None = None) -> str:
     '3 个报文段'
     """
     return _catalog(lang or language()).ngettext(singular, plural, n)
+
+
+def labelled(name: str, value: str, lang: str | None = None) -> str:
+    """``name: value`` with the colon of the page's language (``客户端：ESTABLISHED``)."""
+    return tr("{name}: {value}", lang).format(name=name, value=value)
 
 
 def N_(text: str) -> str:

@@ -173,7 +173,6 @@ def test_ladder_shows_segments_and_state_changes(handshake_run: LiveRun) -> None
         "socket() and bind() done", "socket() and bind() done"]
 
 
-
 @pytest.mark.live
 def test_ladder_tooltips_in_chinese(handshake_run: LiveRun, monkeypatch: pytest.MonkeyPatch
                                     ) -> None:

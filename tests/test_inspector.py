@@ -171,7 +171,6 @@ def test_what_tcp_carries_is_shown_the_same_whatever_ran_before() -> None:
     assert before[-1][1] == [("length", "16 bytes")]
 
 
-
 def test_translated_field_names_take_the_chinese_colon(monkeypatch: pytest.MonkeyPatch) -> None:
     """A field netlab names in Chinese reads 长度：3 字节; the protocol's own field names keep
     their notation (sport: 40000)."""

@@ -47,7 +47,7 @@ from scapy.packet import NoPayload, Packet, Padding, Raw
 
 from netlab.analysis.dissect import Segment, option_text
 from netlab.analysis.payload import carried
-from netlab.i18n import ntr, tr
+from netlab.i18n import labelled, ntr, tr
 from netlab.views.message import HexDump
 
 if TYPE_CHECKING:
@@ -110,9 +110,7 @@ def _labelled(name: str, value: str) -> str:
     """``name: value``. A field named as the protocol names it (``dport``, ``cipher_suite``)
     keeps the colon of its notation; a name netlab translated takes its language's
     (``长度：3 字节``)."""
-    if name.isascii():
-        return f"{name}: {value}"
-    return tr("{name}: {value}").format(name=name, value=value)
+    return f"{name}: {value}" if name.isascii() else labelled(name, value)
 
 
 def _padding(layer: Packet) -> Packet:

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from netlab.analysis.dissect import Segment, option_text
-from netlab.i18n import N_, ptr, tr
+from netlab.i18n import N_, labelled, ptr, tr
 from netlab.model.moments import StatesAt
 from netlab.model.tcp_states import TcpState
 from netlab.views.inspector import Inspector, page_wide
@@ -558,7 +558,7 @@ class Ladder:
             x, y, _ = placer.place(w, 20, [(self._x(s.host), y_of(t))], step=4)
             over.append(
                 f'<g class="state"><title>'
-                f'{html.escape(tr("{side}: {what}").format(side=tr(s.host), what=label))}'
+                f'{html.escape(labelled(tr(s.host), label))}'
                 f'{" — " + html.escape(s.note) if s.note else ""}</title>'
                 f'<rect x="{x - w / 2:.1f}" y="{y - 10:.1f}" width="{w:.1f}" height="20" rx="6" '
                 f'fill="{_STATE_FILL}" stroke="{_STATE_STROKE}"/>'

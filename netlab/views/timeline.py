@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from netlab.analysis.timeline import Timeline, Transition
-from netlab.i18n import tr
+from netlab.i18n import labelled, tr
 from netlab.model.tcp_states import RULES, Rule
 from netlab.views.table import Grid
 
@@ -21,7 +21,7 @@ def cause(t: Transition) -> str:
     """What made one side change state: ``client: close()``, or ``#5 FIN, ACK → server``."""
     host = tr(t.host)
     if t.call is not None:
-        return tr("{side}: {what}").format(side=host, what=t.call.call)
+        return labelled(host, t.call.call)
     assert t.segment is not None
     return f"#{t.segment.number} {t.segment.flags_text} → {host}"
 
@@ -35,8 +35,7 @@ def timeline_grid(timeline: Timeline) -> Grid:
              timeline.start["server"].name, ""]]
     for t in timeline.transitions:
         rows.append([f"{(t.timestamp_ns - t0) / 1e6:.3f}", cause(t), t.client.name,
-                     t.server.name,
-                     tr("{side}: {what}").format(side=tr(t.host), what=t.rule.label)])
+                     t.server.name, labelled(tr(t.host), t.rule.label)])
     return Grid(rows, right={tr("time (ms)")})
 
 
